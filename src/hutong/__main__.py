@@ -1,0 +1,5 @@
+"""`python -m hutong`: the command line."""
+
+from hutong.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""The command line: build a store, extract one article, evaluate against gold. Thin over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from hutong import evaluate as ev
+from hutong.ingest import parse_published_at, read_corpus, read_file
+from hutong.models import InputProblem, RawArticle, TimeExpression
+from hutong.normalise import to_simplified
+from hutong.pipeline import analyse_article, build_store, load_resources
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (FileNotFoundError, NotADirectoryError, ValueError) as error:
+        print(f"hutong {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m hutong", description="Hutong: platform interoperability from the news.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="process a folder of articles into a store")
+    build.add_argument("--input", type=Path, required=True, help="folder of articles (txt, md, html, jsonl, csv)")
+    build.add_argument("--out", type=Path, required=True, help="store folder to write (replaced atomically)")
+    build.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    build.set_defaults(run=_build)
+
+    extract = commands.add_parser("extract", help="entities, time expressions and events of one article")
+    extract.add_argument("file", type=Path)
+    extract.add_argument("--published", help="publication time (ISO 8601); overrides the article's own")
+    extract.add_argument("--json", action="store_true", help="print JSON instead of a readable summary")
+    extract.set_defaults(run=_extract)
+
+    evaluate = commands.add_parser("evaluate", help="score extraction against gold jsonl files")
+    evaluate.add_argument("gold", type=Path, nargs="+", help="gold files (events and/or time expressions)")
+    evaluate.add_argument("--docs", type=Path, required=True, help="folder holding the gold's articles")
+    evaluate.set_defaults(run=_evaluate)
+    return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    if not args.input.is_dir():
+        raise NotADirectoryError(f"input folder not found: {args.input}")
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    from tqdm import tqdm
+
+    with tqdm(unit=" inputs", desc="building", disable=not sys.stderr.isatty()) as bar:
+        summary = build_store(args.input, args.out, workers=args.workers, progress=bar.update)
+    print(summary)
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise FileNotFoundError(f"no such file: {args.file}")
+    published = _published_override(args.published)
+    resources = load_resources()
+    results = []
+    for record in read_file(args.file, relative_to=args.file.parent):
+        if isinstance(record, InputProblem):
+            print(f"{record.input_id}: {record.reason}", file=sys.stderr)
+            continue
+        if published is not None:
+            record = replace(record, published_at=published, published_at_note="given on the command line")
+        results.append(_extraction(record, resources))
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, ensure_ascii=False, indent=2, default=str))
+    else:
+        for result in results:
+            print(_readable(result))
+    return 0 if results else 1
+
+
+def _published_override(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed, note = parse_published_at(value)
+    if parsed is None:
+        raise ValueError(f"--published {value!r}: {note}")
+    return parsed
+
+
+def _extraction(article: RawArticle, resources) -> dict:
+    analysis = analyse_article(article, resources)
+    counts = Counter(m["entity"] for m in analysis.mentions)
+    doc = {k: v for k, v in analysis.document.items() if k not in ("text", "metadata")}
+    doc["published_at"] = article.published_at.isoformat() if article.published_at else None
+    sentences = {s["sentence_index"]: s["original"] for s in analysis.sentences}
+    return {
+        "document": doc,
+        "entities": [
+            {"name": name, "type": resources.lexicon.entities[name].type, "count": count}
+            for name, count in counts.most_common()
+        ],
+        "times": [
+            {"text": t["text"], "value": t["value"], "kind": t["kind"], "start": t["start"], "end": t["end"],
+             "resolution": t["resolution"], "sentence": sentences.get(t["sentence_index"], "")}
+            for t in analysis.times
+        ],
+        "events": [
+            {k: r[k] for k in ("kind", "a", "b", "domain", "action", "date", "date_resolution", "trigger",
+                               "evidence", "start", "end", "sentence_index")}
+            | {"reports": 1 + sum(1 for o in analysis.event_reports if o["merged_into"] == r["report_index"])}
+            for r in analysis.event_reports
+            if r["merged_into"] is None
+        ],
+    }
+
+
+def _readable(result: dict) -> str:
+    doc = result["document"]
+    lines = [f"{doc['title']}  ({doc['input_id']}, {doc['script']}, published {doc['published_at'] or 'unknown'})"]
+    lines.append("entities: " + ", ".join(f"{e['name']}×{e['count']}" for e in result["entities"][:20]))
+    lines.append("time expressions:")
+    lines += [f"  {t['text']} → {t['value'] or '—'}  ({t['resolution']})" for t in result["times"]]
+    lines.append("events:")
+    for e in result["events"]:
+        lines.append(f"  {e['date'] or 'undated'}  {e['a']} – {e['b'] or ''}  {e['domain']}/{e['action']} [{e['kind']}]")
+        lines.append(f"      {e['evidence']}")
+    return "\n".join(lines)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    gold_events: list[dict] = []
+    gold_times: list[dict] = []
+    for path in args.gold:
+        for line in ev.read_gold(path):
+            (gold_times if "value" in line else gold_events).append(line)
+    docs = {r.input_id: r for r in read_corpus(args.docs) if isinstance(r, RawArticle)}
+    resources = load_resources()
+    event_score, timex_score = ev.EventScore(), ev.TimexScore()
+    for name in sorted({g["doc"] for g in gold_events + gold_times}):
+        if name not in docs:
+            raise FileNotFoundError(f"gold names {name}, which is not an article in {args.docs}")
+        analysis = analyse_article(docs[name], resources)
+        predicted = [
+            ev.PredictedEvent(r["a"], r["b"], r["domain"], r["action"], r["date"], r["evidence"])
+            for r in analysis.event_reports
+            if r["merged_into"] is None and r["kind"] == "partnership"
+        ]
+        ev.score_events(predicted, [g for g in gold_events if g["doc"] == name], event_score)
+        times = [TimeExpression(**{k: v for k, v in t.items() if k != "doc_id"}) for t in analysis.times]
+        ev.score_time_expressions(times, [g for g in gold_times if g["doc"] == name],
+                                  simplified_text=to_simplified(docs[name].text), score=timex_score)
+    _print_scores(event_score, timex_score, has_events=bool(gold_events), has_times=bool(gold_times))
+    return 0
+
+
+def _print_scores(events: ev.EventScore, times: ev.TimexScore, *, has_events: bool, has_times: bool) -> None:
+    if has_events:
+        print(f"events: precision {events.precision:.3f}  recall {events.recall:.3f}  F1 {events.f1:.3f}"
+              f"  ({events.true_positives} of {events.required} required found, {events.predicted} counted predictions)")
+        for gold in events.missed:
+            print(f"  missed: {gold['a']} – {gold['b']} {gold['domain']}/{gold['action']} {gold['date']}: {gold['evidence']}")
+        for p in events.false:
+            print(f"  false:  {p.a} – {p.b} {p.domain}/{p.action} {p.date}: {p.evidence}")
+    if has_times:
+        print(f"time expressions: accuracy {times.accuracy:.3f}  ({times.passed} of {times.total})")
+        for line in times.failures:
+            print(f"  failed: {line['text']} expected {line['value']}, got {', '.join(line['got'])}")

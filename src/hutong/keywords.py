@@ -1,0 +1,69 @@
+"""Keyword counts per article: jieba tokens minus stopwords, numbers and punctuation."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+
+from hutong.models import Sentence
+from hutong.paths import DATA_DIR
+
+NEWS_STOPWORDS_PATH = DATA_DIR / "text" / "stopwords_news.txt"
+
+_HAS_WORD_CHAR = re.compile(r"[\u3400-\u9fffA-Za-z]")
+_NUMBER_LIKE = re.compile(r"^[\d０-９.,%％+\-]+[%％倍万亿千百元个]?$|^[零一二三四五六七八九十百千万亿两]+$")
+
+
+@dataclass(frozen=True)
+class TermCounts:
+    counts: Counter[str]
+    tokens: int  # word tokens in the article (punctuation and spaces excluded), the trend denominator
+
+
+def jionlp_stopwords_path() -> Path:
+    """jionlp's maintained Chinese stopword list, located without importing jionlp (its import is slow)."""
+    spec = importlib.util.find_spec("jionlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("jionlp is not installed; it provides the Chinese stopword list")
+    return Path(list(spec.submodule_search_locations)[0]) / "dictionary" / "stopwords.txt"
+
+
+def load_stopwords(*paths: Path) -> frozenset[str]:
+    """Stopwords from jionlp's list plus the project's news list (or the files given)."""
+    words: set[str] = set()
+    for path in paths or (jionlp_stopwords_path(), NEWS_STOPWORDS_PATH):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word = line.strip()
+            if word and not word.startswith("#"):
+                words.add(word.lower())
+    return frozenset(words)
+
+
+def is_keyword(token: str, stopwords: frozenset[str]) -> bool:
+    """A token worth counting: a word of two or more characters that is not a stopword or a number."""
+    if len(token) < 2 or not _HAS_WORD_CHAR.search(token):
+        return False
+    if _NUMBER_LIKE.match(token):
+        return False
+    return token.lower() not in stopwords
+
+
+def count_terms(
+    sentences: Iterable[Sentence], *, tokenizer: jieba.Tokenizer, stopwords: frozenset[str]
+) -> TermCounts:
+    counts: Counter[str] = Counter()
+    tokens = 0
+    for sentence in sentences:
+        for token in tokenizer.cut(sentence.text):
+            if not token.strip() or not _HAS_WORD_CHAR.search(token) and not token[0].isdigit():
+                continue
+            tokens += 1
+            if is_keyword(token, stopwords):
+                counts[token.lower() if token.isascii() else token] += 1
+    return TermCounts(counts=counts, tokens=tokens)

@@ -1,0 +1,158 @@
+"""The curated entity lexicon: loading it, a jieba tokenizer that keeps its names whole, and mention finding."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+import jieba
+
+from hutong.normalise import to_simplified
+from hutong.paths import LEXICON_PATH, NOT_ENTITIES_PATH
+
+ENTITY_TYPES = frozenset(
+    {"platform", "payment", "logistics", "cloud", "service", "group", "regulator", "media", "company", "person"}
+)
+_JIEBA_TAG = {"person": "nr", "regulator": "nt", "group": "nt", "company": "nt", "media": "nt"}
+_USER_WORD_FREQ = 200_000
+# ASCII upper → lower, nothing else, so lowered text keeps every offset.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class LexiconError(ValueError):
+    """The lexicon file is malformed; the message names the file, the row and the problem."""
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # canonical simplified name, e.g. 京东
+    name_en: str
+    type: str
+    group: str  # canonical name of its top-level group (itself for a group)
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    entity: str
+    sentence_index: int
+    start: int  # offsets into the article text
+    end: int
+    surface: str  # the matched text in simplified script
+
+
+class Lexicon:
+    """Entities by canonical name, and every surface form (simplified, lower-cased ASCII) that names one."""
+
+    def __init__(self, entities: Iterable[Entity], *, not_entities: Iterable[str] = ()):
+        self.entities: dict[str, Entity] = {e.name: e for e in entities}
+        self.not_entities = frozenset(surface_key(s) for s in not_entities)
+        self.surface_to_entity: dict[str, str] = {}
+        for entity in self.entities.values():
+            for surface in (entity.name, *entity.aliases):
+                key = surface_key(surface)
+                if len(key) >= 2:
+                    self.surface_to_entity.setdefault(key, entity.name)
+        self._automaton = _build_automaton(self.surface_to_entity, blockers=self.not_entities)
+
+    def group_of(self, name: str) -> str:
+        return self.entities[name].group
+
+    def members_of(self, group: str) -> list[str]:
+        """The entities rolled up under a group (阿里巴巴 → 淘宝, 天猫, 支付宝, 菜鸟 …), the group included."""
+        return [e.name for e in self.entities.values() if e.group == group or e.name == group]
+
+    def find_mentions(self, text: str, *, offset: int = 0, sentence_index: int = -1) -> list[Mention]:
+        """Longest non-overlapping lexicon matches in simplified text (京东物流 is not also 京东)."""
+        lowered = text.translate(_ASCII_LOWER)
+        candidates = []
+        for end_index, (surface, entity) in self._automaton.iter(lowered):
+            start = end_index - len(surface) + 1
+            if surface.isascii() and not _ascii_word_bounded(lowered, start, end_index + 1):
+                continue
+            candidates.append((start, end_index + 1, entity))
+        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+        mentions, taken_until = [], -1
+        for start, end, entity in candidates:
+            if start >= taken_until:
+                taken_until = end
+                if entity is None:  # a listed non-entity (北京东路) covers the name inside it
+                    continue
+                mentions.append(Mention(entity, sentence_index, offset + start, offset + end, text[start:end]))
+        return mentions
+
+    def jieba_user_dictionary(self) -> str:
+        """The lexicon as a jieba user dictionary ("word freq tag" lines), Chinese surface forms only."""
+        lines = []
+        for surface, name in sorted(self.surface_to_entity.items()):
+            if not surface.isascii() and " " not in surface:
+                tag = _JIEBA_TAG.get(self.entities[name].type, "nz")
+                lines.append(f"{surface} {_USER_WORD_FREQ} {tag}")
+        return "\n".join(lines) + "\n"
+
+
+def surface_key(surface: str) -> str:
+    return to_simplified(surface.strip()).translate(_ASCII_LOWER)
+
+
+def _ascii_word_bounded(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isascii() and before.isalnum()) and not (after.isascii() and after.isalnum())
+
+
+def _build_automaton(surface_to_entity: dict[str, str], *, blockers: Iterable[str]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for surface in blockers:
+        automaton.add_word(surface, (surface, None))
+    for surface, entity in surface_to_entity.items():
+        automaton.add_word(surface, (surface, entity))
+    automaton.make_automaton()
+    return automaton
+
+
+def load_lexicon(path: Path = LEXICON_PATH, *, not_entities_path: Path = NOT_ENTITIES_PATH) -> Lexicon:
+    """Read the entity CSV (name, name_en, type, group, aliases separated by |) and check it."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    entities = [_entity_from_row(row, path=path, line=i + 2) for i, row in enumerate(rows)]
+    names = {e.name for e in entities}
+    for i, entity in enumerate(entities):
+        if entity.group not in names:
+            raise LexiconError(f"{path}: line {i + 2}: group '{entity.group}' is not an entity name in the file")
+    return Lexicon(entities, not_entities=_read_word_list(not_entities_path))
+
+
+def _read_word_list(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _entity_from_row(row: dict[str, str], *, path: Path, line: int) -> Entity:
+    name = (row.get("name") or "").strip()
+    entity_type = (row.get("type") or "").strip()
+    if not name:
+        raise LexiconError(f"{path}: line {line}: empty name")
+    if entity_type not in ENTITY_TYPES:
+        raise LexiconError(f"{path}: line {line}: type '{entity_type}' is not one of {sorted(ENTITY_TYPES)}")
+    aliases = tuple(a.strip() for a in (row.get("aliases") or "").split("|") if a.strip())
+    return Entity(
+        name=name,
+        name_en=(row.get("name_en") or "").strip(),
+        type=entity_type,
+        group=(row.get("group") or "").strip() or name,
+        aliases=aliases,
+    )
+
+
+def make_tokenizer(lexicon: Lexicon) -> jieba.Tokenizer:
+    """A fresh jieba Tokenizer with the lexicon as user dictionary; the global jieba.dt is never touched."""
+    tokenizer = jieba.Tokenizer()
+    tokenizer.load_userdict(io.StringIO(lexicon.jieba_user_dictionary()))
+    return tokenizer

@@ -1,0 +1,137 @@
+"""Normalise an article for analysis: simplified script, boilerplate lines dropped, sentences with offsets."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import opencc
+
+from hutong.models import Sentence
+from hutong.paths import DATA_DIR
+
+BOILERPLATE_PATH = DATA_DIR / "text" / "boilerplate.txt"
+
+# A sentence ends at one of these, plus any closing quotes or brackets that follow it.
+_SENTENCE_END = re.compile(r"[。！？!?；;…]+[”’」』）)\"']*")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class NormalisedText:
+    """An article's text ready for analysis.
+
+    `simplified` has the same length as the original, so offsets are shared; `sentences` cover
+    only the lines that are not boilerplate.
+    """
+
+    simplified: str
+    sentences: list[Sentence]
+    script: str  # "simplified" or "traditional"
+    content_hash: str
+    boilerplate_lines: int
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified with OpenCC, keeping the length so offsets into the original hold."""
+    converted = _converter().convert(text)
+    if len(converted) == len(text):
+        return converted
+    # A phrase conversion changed the length somewhere: fall back line by line, then char by char.
+    lines = []
+    for line in text.split("\n"):
+        line_converted = _converter().convert(line)
+        if len(line_converted) != len(line):
+            line_converted = "".join(
+                c if len(c := _converter().convert(ch)) == 1 else ch for ch in line
+            )
+        lines.append(line_converted)
+    return "\n".join(lines)
+
+
+def detect_script(original: str, simplified: str) -> str:
+    """Traditional when more than 2% of the Han characters change under OpenCC's t2s."""
+    han = len(_CJK.findall(original))
+    if han == 0:
+        return "simplified"
+    changed = sum(1 for a, b in zip(original, simplified, strict=False) if a != b)
+    return "traditional" if changed / han > 0.02 else "simplified"
+
+
+def load_boilerplate_patterns(path: Path = BOILERPLATE_PATH) -> tuple[re.Pattern[str], ...]:
+    """Regular expressions, one per line, for page-furniture lines (see data/text/boilerplate.txt)."""
+    patterns = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            patterns.append(re.compile(stripped))
+    return tuple(patterns)
+
+
+def is_boilerplate(line: str, patterns: Iterable[re.Pattern[str]]) -> bool:
+    stripped = line.strip()
+    return any(p.fullmatch(stripped) for p in patterns)
+
+
+def _line_spans(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for line in text.split("\n"):
+        yield start, start + len(line)
+        start += len(line) + 1
+
+
+def split_sentences(simplified: str, spans: Iterable[tuple[int, int]]) -> list[Sentence]:
+    """Sentences within the given line spans, trimmed of surrounding spaces, with article offsets."""
+    sentences: list[Sentence] = []
+    for line_start, line_end in spans:
+        line = simplified[line_start:line_end]
+        piece_start = 0
+        for match in _SENTENCE_END.finditer(line):
+            _append_trimmed(sentences, simplified, line_start + piece_start, line_start + match.end())
+            piece_start = match.end()
+        _append_trimmed(sentences, simplified, line_start + piece_start, line_end)
+    return sentences
+
+
+def _append_trimmed(sentences: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        sentences.append(Sentence(index=len(sentences), start=start, end=end, text=text[start:end]))
+
+
+def content_hash(sentences: Iterable[Sentence]) -> str:
+    """Hash of the analysed text, whitespace ignored: the same article in either script hashes alike."""
+    digest = hashlib.sha256()
+    for sentence in sentences:
+        digest.update(re.sub(r"\s+", "", sentence.text).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def normalise_text(original: str, *, boilerplate: tuple[re.Pattern[str], ...]) -> NormalisedText:
+    simplified = to_simplified(original)
+    kept, dropped = [], 0
+    for start, end in _line_spans(simplified):
+        if is_boilerplate(simplified[start:end], boilerplate):
+            dropped += 1
+        else:
+            kept.append((start, end))
+    sentences = split_sentences(simplified, kept)
+    return NormalisedText(
+        simplified=simplified,
+        sentences=sentences,
+        script=detect_script(original, simplified),
+        content_hash=content_hash(sentences),
+        boilerplate_lines=dropped,
+    )

@@ -1,0 +1,224 @@
+"""The processing pipeline: one article in, its rows for every table out; and the corpus build around it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+from hutong import events as events_mod
+from hutong import store
+from hutong.ingest import read_corpus
+from hutong.keywords import count_terms, load_stopwords
+from hutong.lexicon import Lexicon, load_lexicon, make_tokenizer
+from hutong.models import InputProblem, RawArticle
+from hutong.normalise import load_boilerplate_patterns, normalise_text
+from hutong.paths import LEXICON_PATH
+from hutong.timex import Festivals, extract_time_expressions, load_festivals
+
+
+@dataclass(frozen=True)
+class AnalysisResources:
+    """Everything the analysis of one article needs besides the article: all of it data from data/."""
+
+    lexicon: Lexicon
+    tokenizer: jieba.Tokenizer
+    boilerplate: tuple[re.Pattern[str], ...]
+    stopwords: frozenset[str]
+    festivals: Festivals
+    triggers: events_mod.EventTriggers
+
+
+def load_resources(*, lexicon_path: Path = LEXICON_PATH) -> AnalysisResources:
+    lexicon = load_lexicon(lexicon_path)
+    return AnalysisResources(
+        lexicon=lexicon,
+        tokenizer=make_tokenizer(lexicon),
+        boilerplate=load_boilerplate_patterns(),
+        stopwords=load_stopwords(),
+        festivals=load_festivals(),
+        triggers=events_mod.load_triggers(),
+    )
+
+
+@dataclass
+class DocumentAnalysis:
+    """The rows one article contributes to each table of the store."""
+
+    doc_id: str
+    content_hash: str
+    document: dict
+    sentences: list[dict] = field(default_factory=list)
+    mentions: list[dict] = field(default_factory=list)
+    terms: list[dict] = field(default_factory=list)
+    times: list[dict] = field(default_factory=list)
+    event_reports: list[dict] = field(default_factory=list)
+
+
+def analyse_article(article: RawArticle, resources: AnalysisResources) -> DocumentAnalysis:
+    """Normalise, tokenise and extract one article. A pure function of the article and the resources."""
+    normalised = normalise_text(article.text, boilerplate=resources.boilerplate)
+    doc_id = normalised.content_hash[:16]
+    mentions = [
+        m
+        for s in normalised.sentences
+        for m in resources.lexicon.find_mentions(s.text, offset=s.start, sentence_index=s.index)
+    ]
+    terms = count_terms(normalised.sentences, tokenizer=resources.tokenizer, stopwords=resources.stopwords)
+    times = extract_time_expressions(
+        normalised.sentences, published_at=article.published_at, festivals=resources.festivals
+    )
+    reports = events_mod.extract_event_reports(
+        normalised.sentences, mentions=mentions, times=times, lexicon=resources.lexicon, triggers=resources.triggers
+    )
+    document = {
+        "doc_id": doc_id,
+        "input_id": article.input_id,
+        "path": article.path,
+        "row": article.row,
+        "format": article.format,
+        "encoding": article.encoding,
+        "title": article.title or _first_line(article.text),
+        "source": article.source,
+        "url": article.url,
+        "published_at": article.published_at,
+        "published_at_note": article.published_at_note,
+        "script": normalised.script,
+        "chars": len(article.text),
+        "tokens": terms.tokens,
+        "sentences": len(normalised.sentences),
+        "content_hash": normalised.content_hash,
+        "text": article.text,
+        "metadata": json.dumps(article.metadata, ensure_ascii=False, sort_keys=True),
+    }
+    original = article.text
+    return DocumentAnalysis(
+        doc_id=doc_id,
+        content_hash=normalised.content_hash,
+        document=document,
+        sentences=[
+            {"doc_id": doc_id, "sentence_index": s.index, "start": s.start, "end": s.end,
+             "text": s.text, "original": original[s.start:s.end]}
+            for s in normalised.sentences
+        ],
+        mentions=[{"doc_id": doc_id, **asdict(m)} for m in mentions],
+        terms=[{"doc_id": doc_id, "term": t, "count": c} for t, c in terms.counts.items()],
+        times=[{"doc_id": doc_id, **asdict(t)} for t in times],
+        event_reports=[{"doc_id": doc_id, **r.as_row(original)} for r in reports],
+    )
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:120]
+    return ""
+
+
+# Worker processes load the resources once; analyse_article itself stays pure.
+@lru_cache(maxsize=1)
+def _worker_resources(lexicon_path: str) -> AnalysisResources:
+    return load_resources(lexicon_path=Path(lexicon_path))
+
+
+def _analyse_in_worker(item: tuple[RawArticle, str]) -> DocumentAnalysis | InputProblem:
+    article, lexicon_path = item
+    try:
+        return analyse_article(article, _worker_resources(lexicon_path))
+    except Exception as error:  # a bug on one article must not stop the build; it is reported
+        return InputProblem(path=article.path, row=article.row, reason=f"analysis failed: {error!r}")
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    files_seen: int
+    ingested: int
+    duplicates: int
+    rejected: int
+    out_dir: Path
+
+    def __str__(self) -> str:
+        return (
+            f"{self.files_seen} files seen, {self.ingested} articles ingested, "
+            f"{self.duplicates} duplicates, {self.rejected} rejected → {self.out_dir}"
+        )
+
+
+def build_store(
+    input_dir: Path,
+    out_dir: Path,
+    *,
+    workers: int | None = None,
+    lexicon_path: Path = LEXICON_PATH,
+    max_chars: int = 5_000_000,
+    progress: Callable[[int], None] | None = None,
+) -> BuildSummary:
+    """Read every article under input_dir and write the processed store to out_dir, atomically."""
+    workers = workers or os.cpu_count() or 1
+    items = ((a, str(lexicon_path)) for a in _articles_and_problems(input_dir, max_chars=max_chars))
+    with store.StoreWriter(out_dir, input_dir=input_dir) as writer:
+        for result in _map_analyses(items, workers=workers):
+            writer.add(result)
+            if progress:
+                progress(1)
+        writer.finish(lexicon=load_lexicon(lexicon_path))
+    return BuildSummary(
+        files_seen=writer.files_seen,
+        ingested=writer.ingested,
+        duplicates=writer.duplicates,
+        rejected=writer.rejected,
+        out_dir=out_dir,
+    )
+
+
+def _articles_and_problems(input_dir: Path, *, max_chars: int) -> Iterator[RawArticle | InputProblem]:
+    yield from read_corpus(input_dir, max_chars=max_chars)
+
+
+def _map_analyses(
+    items: Iterable[tuple[RawArticle | InputProblem, str]], *, workers: int, batch_size: int = 32
+) -> Iterator[DocumentAnalysis | InputProblem]:
+    """Analyse articles in input order; problems from ingest pass straight through.
+
+    With several workers, batches go to a process pool with a bounded number in flight, so the
+    corpus is never held in memory at once.
+    """
+    if workers <= 1:
+        for item in items:
+            yield _pass_or_analyse(item)
+        return
+    in_flight: deque[Future[list[DocumentAnalysis | InputProblem]]] = deque()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for batch in _batches(items, batch_size):
+            in_flight.append(pool.submit(_analyse_batch, batch))
+            if len(in_flight) >= 2 * workers:
+                yield from in_flight.popleft().result()
+        while in_flight:
+            yield from in_flight.popleft().result()
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _analyse_batch(batch: list[tuple[RawArticle | InputProblem, str]]) -> list[DocumentAnalysis | InputProblem]:
+    return [_pass_or_analyse(item) for item in batch]
+
+
+def _pass_or_analyse(item: tuple[RawArticle | InputProblem, str]) -> DocumentAnalysis | InputProblem:
+    return item[0] if isinstance(item[0], InputProblem) else _analyse_in_worker(item)

@@ -1,0 +1,277 @@
+"""The processed store: the one module that writes and reads the Parquet tables under data/processed/."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hutong import __version__
+from hutong.models import InputProblem
+
+if TYPE_CHECKING:
+    from hutong.lexicon import Lexicon
+    from hutong.pipeline import DocumentAnalysis
+
+_TS = pa.timestamp("us", tz="UTC")
+SCHEMAS: dict[str, pa.Schema] = {
+    "documents": pa.schema([
+        ("doc_id", pa.string()), ("input_id", pa.string()), ("path", pa.string()), ("row", pa.int64()),
+        ("format", pa.string()), ("encoding", pa.string()), ("title", pa.string()), ("source", pa.string()),
+        ("url", pa.string()), ("published_at", _TS), ("published_at_note", pa.string()),
+        ("script", pa.string()), ("chars", pa.int64()), ("tokens", pa.int64()), ("sentences", pa.int64()),
+        ("content_hash", pa.string()), ("text", pa.string()), ("metadata", pa.string()),
+    ]),
+    "sentences": pa.schema([
+        ("doc_id", pa.string()), ("sentence_index", pa.int64()), ("start", pa.int64()), ("end", pa.int64()),
+        ("text", pa.string()), ("original", pa.string()),
+    ]),
+    "mentions": pa.schema([
+        ("doc_id", pa.string()), ("entity", pa.string()), ("sentence_index", pa.int64()),
+        ("start", pa.int64()), ("end", pa.int64()), ("surface", pa.string()),
+    ]),
+    "terms": pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("count", pa.int64())]),
+    "times": pa.schema([
+        ("doc_id", pa.string()), ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+        ("sentence_index", pa.int64()), ("value", pa.string()), ("kind", pa.string()), ("resolution", pa.string()),
+    ]),
+    "event_reports": pa.schema([
+        ("doc_id", pa.string()), ("report_index", pa.int64()), ("kind", pa.string()),
+        ("a", pa.string()), ("b", pa.string()), ("a_group", pa.string()), ("b_group", pa.string()),
+        ("directed", pa.bool_()), ("domain", pa.string()), ("action", pa.string()),
+        ("date", pa.string()), ("date_resolution", pa.string()), ("trigger", pa.string()),
+        ("sentence_index", pa.int64()), ("start", pa.int64()), ("end", pa.int64()),
+        ("evidence", pa.string()), ("a_surface", pa.string()), ("b_surface", pa.string()),
+        ("date_text", pa.string()), ("merged_into", pa.int64()),
+    ]),
+}
+# Tables written per article as the build streams; the others are derived when it finishes.
+STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
+_ROWS_PER_FLUSH = 20_000
+
+
+class StoreError(RuntimeError):
+    """The store is missing or unreadable; the message says which folder and why."""
+
+
+class StoreWriter:
+    """Writes a new store beside out_dir and swaps it in only when complete, so a failed or
+    interrupted build leaves the previous store as it was."""
+
+    def __init__(self, out_dir: Path, *, input_dir: Path):
+        self.out_dir = Path(out_dir)
+        self.input_dir = Path(input_dir)
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.building-{os.getpid()}"
+        self.report: list[dict] = []
+        self.seen_hashes: dict[str, str] = {}
+        self._buffers: dict[str, list[dict]] = {name: [] for name in STREAMED_TABLES}
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self.ingested = self.duplicates = self.rejected = 0
+
+    def __enter__(self) -> StoreWriter:
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        self.tmp_dir.mkdir(parents=True)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._close_writers()
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+    @property
+    def files_seen(self) -> int:
+        return len({entry["path"] for entry in self.report})
+
+    def add(self, result: DocumentAnalysis | InputProblem) -> None:
+        if isinstance(result, InputProblem):
+            self._report(result.path, result.row, result.status, result.reason)
+            if result.status == "rejected":
+                self.rejected += 1
+            return
+        doc = result.document
+        first = self.seen_hashes.get(result.content_hash)
+        if first is not None:
+            self.duplicates += 1
+            self._report(doc["path"], doc["row"], "duplicate", f"same text as {first}", doc_id=result.doc_id)
+            return
+        self.seen_hashes[result.content_hash] = doc["input_id"]
+        self.ingested += 1
+        self._report(doc["path"], doc["row"], "ingested", _ingest_note(doc), doc_id=result.doc_id)
+        for name in STREAMED_TABLES:
+            rows = [doc] if name == "documents" else getattr(result, name)
+            self._buffers[name].extend(rows)
+            if len(self._buffers[name]) >= _ROWS_PER_FLUSH:
+                self._flush(name)
+
+    def _report(self, path: str, row: int | None, status: str, reason: str, *, doc_id: str | None = None) -> None:
+        self.report.append({"path": path, "row": row, "status": status, "reason": reason, "doc_id": doc_id})
+
+    def _flush(self, name: str) -> None:
+        rows = self._buffers[name]
+        if name not in self._writers:
+            self._writers[name] = pq.ParquetWriter(self.tmp_dir / f"{name}.parquet", SCHEMAS[name])
+        if rows:
+            self._writers[name].write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]))
+        self._buffers[name] = []
+
+    def _close_writers(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+
+    def finish(self, *, lexicon: Lexicon) -> None:
+        """Derive the corpus-wide tables, write the report, then swap the new store in."""
+        from hutong.events import merge_event_reports  # events imports nothing from here; avoid a cycle
+
+        for name in STREAMED_TABLES:
+            self._flush(name)
+        self._close_writers()
+        _add_tfidf(self.tmp_dir)
+        reports = pd.read_parquet(self.tmp_dir / "event_reports.parquet")
+        documents = pd.read_parquet(self.tmp_dir / "documents.parquet", columns=["doc_id", "published_at"])
+        timeline, reports = merge_event_reports(reports, documents=documents, lexicon=lexicon)
+        reports.to_parquet(self.tmp_dir / "event_reports.parquet", index=False)
+        timeline.to_parquet(self.tmp_dir / "events.parquet", index=False)
+        (self.tmp_dir / "userdict.txt").write_text(lexicon.jieba_user_dictionary(), encoding="utf-8")
+        summary = {
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "hutong_version": __version__,
+            "input_dir": str(self.input_dir),
+            "files_seen": self.files_seen,
+            "ingested": self.ingested,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        }
+        report = {"summary": summary, "inputs": self.report}
+        (self.tmp_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        _fsync_tree(self.tmp_dir)
+        _swap_into_place(self.tmp_dir, self.out_dir)
+
+
+def _ingest_note(doc: dict) -> str:
+    if doc["published_at"] is None:
+        return f"ingested; no publication time ({doc['published_at_note']})"
+    return "ingested"
+
+
+def _add_tfidf(store_dir: Path) -> None:
+    """Rewrite terms with a corpus-wide TF-IDF column: (count / article tokens) × ln((1 + N) / (1 + df)) + 1."""
+    terms = store_dir / "terms.parquet"
+    scored = store_dir / "terms.scored.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        COPY (
+          WITH t AS (SELECT * FROM read_parquet('{_sql_path(terms)}')),
+               d AS (SELECT doc_id, tokens FROM read_parquet('{_sql_path(store_dir / "documents.parquet")}')),
+               n AS (SELECT count(*) AS docs FROM d),
+               df AS (SELECT term, count(*) AS df FROM t GROUP BY term)
+          SELECT t.doc_id, t.term, t.count,
+                 t.count / greatest(d.tokens, 1)::DOUBLE * (ln((1 + n.docs) / (1 + df.df)::DOUBLE) + 1) AS tfidf
+          FROM t JOIN df USING (term) JOIN d USING (doc_id), n
+          ORDER BY t.doc_id, tfidf DESC
+        ) TO '{_sql_path(scored)}' (FORMAT parquet)
+        """
+    )
+    con.close()
+    os.replace(scored, terms)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _swap_into_place(new_dir: Path, out_dir: Path) -> None:
+    """Make new_dir become out_dir in one step where the OS allows (Linux renameat2 RENAME_EXCHANGE)."""
+    if not out_dir.exists():
+        os.rename(new_dir, out_dir)
+        return
+    if _exchange(new_dir, out_dir):
+        shutil.rmtree(new_dir)  # it now holds the previous store
+        return
+    old_dir = out_dir.parent / f".{out_dir.name}.previous-{os.getpid()}"
+    os.rename(out_dir, old_dir)
+    os.rename(new_dir, out_dir)
+    shutil.rmtree(old_dir)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+TABLES = (*STREAMED_TABLES, "events")
+
+
+def table_path(store_dir: Path, name: str) -> Path:
+    return Path(store_dir) / f"{name}.parquet"
+
+
+def store_exists(store_dir: Path) -> bool:
+    return all(table_path(store_dir, name).exists() for name in TABLES) and (Path(store_dir) / "report.json").exists()
+
+
+def read_table(store_dir: Path, name: str, *, columns: list[str] | None = None) -> pd.DataFrame:
+    path = table_path(store_dir, name)
+    if not path.exists():
+        raise StoreError(f"{path} is missing: build the store with `python -m hutong build`")
+    return pd.read_parquet(path, columns=columns)
+
+
+def read_report(store_dir: Path) -> dict:
+    path = Path(store_dir) / "report.json"
+    if not path.exists():
+        raise StoreError(f"{path} is missing: build the store with `python -m hutong build`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def connect(store_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per table of the store."""
+    if not store_exists(store_dir):
+        raise StoreError(f"no complete store in {store_dir}: build it with `python -m hutong build`")
+    con = duckdb.connect()
+    for name in TABLES:
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(table_path(store_dir, name))}')")
+    return con
+
+
+@contextmanager
+def connected(store_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(store_dir)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,65 @@
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hutong.cli import main
+from hutong.paths import RAW_DIR
+
+SEED_000 = RAW_DIR / "000_dec19d54dabd6123.txt"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+
+def test_extract_prints_entities_times_and_events_as_json(capsys):
+    assert main(["extract", str(SEED_000), "--published", "2025-03-10T17:47:56+08:00", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"document", "entities", "times", "events"}
+    assert {"name": "京东", "type": "platform"}.items() <= next(e for e in result["entities"] if e["name"] == "京东").items()
+    assert any(t["text"] == "10月29日" and t["value"] == "2024-10-29" for t in result["times"])
+    assert any(e["a"] == "京东" and e["b"] == "支付宝" and e["date"] == "2024-10-29" for e in result["events"])
+
+
+def test_extract_without_a_publication_time_leaves_relative_times_unresolved(capsys, tmp_path):
+    lone = tmp_path / "lone.txt"
+    shutil.copy(SEED_000, lone)
+    assert main(["extract", str(lone), "--json"]) == 0
+    times = json.loads(capsys.readouterr().out)["times"]
+    last_year = next(t for t in times if t["text"].startswith("去年10月"))
+    assert last_year["value"] is None and "publication" in last_year["resolution"]
+    assert next(t for t in times if t["text"] == "2011年")["value"] == "2011"
+
+
+def test_extract_prints_a_readable_summary(capsys):
+    assert main(["extract", str(SEED_000), "--published", "2025-03-10"]) == 0
+    out = capsys.readouterr().out
+    assert "2024-10-29  京东 – 支付宝  payment/start" in out
+
+
+def test_misuse_gives_a_clear_message_and_exit_code_2(capsys, tmp_path):
+    assert main(["build", "--input", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
+    assert "input folder not found" in capsys.readouterr().err
+    assert main(["extract", str(SEED_000), "--published", "yesterday"]) == 2
+
+
+@pytest.mark.skipif(not EVAL_DIR.exists(), reason="../shared/eval is not beside the project")
+def test_evaluate_meets_the_bar_on_the_seed_gold():
+    result = subprocess.run(
+        [sys.executable, "-m", "hutong", "evaluate", str(EVAL_DIR / "events_dev.jsonl"),
+         str(EVAL_DIR / "timex_dev.jsonl"), "--docs", str(RAW_DIR)],
+        capture_output=True, text=True, check=True,
+    )
+    events_line = next(line for line in result.stdout.splitlines() if line.startswith("events:"))
+    f1 = float(events_line.split("F1 ")[1].split()[0])
+    accuracy = float(result.stdout.split("time expressions: accuracy ")[1].split()[0])
+    assert f1 >= 0.9 and accuracy >= 0.95, result.stdout
+
+
+def test_build_prints_a_closing_summary(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "hutong", "build", "--input", str(RAW_DIR), "--out", str(tmp_path / "s"), "--workers", "1"],
+        capture_output=True, text=True, check=True,
+    )
+    assert "3 files seen, 2 articles ingested, 0 duplicates, 0 rejected" in result.stdout

@@ -1,0 +1,142 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hutong import store
+from hutong.paths import RAW_DIR
+from hutong.pipeline import build_store
+
+
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory):
+    out = tmp_path_factory.mktemp("store") / "processed"
+    summary = build_store(RAW_DIR, out, workers=1)
+    return out, summary
+
+
+def test_build_writes_every_table_with_both_seed_articles(seed_store):
+    out, summary = seed_store
+    assert (summary.ingested, summary.duplicates, summary.rejected) == (2, 0, 0)
+    documents = store.read_table(out, "documents").set_index("path")
+    published = documents["published_at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M")
+    assert published.to_dict() == {
+        "000_dec19d54dabd6123.txt": "2025-03-10 17:47",
+        "004_68426414e0c44e0c.txt": "2025-09-28 20:12",
+    }
+    assert documents.loc["004_68426414e0c44e0c.txt", "script"] == "traditional"
+    for name in store.TABLES:
+        assert len(store.read_table(out, name)) > 0, name
+
+
+def test_report_names_every_input_file(seed_store):
+    out, _ = seed_store
+    report = store.read_report(out)
+    statuses = {entry["path"]: entry["status"] for entry in report["inputs"]}
+    assert statuses == {"000_dec19d54dabd6123.txt": "ingested", "004_68426414e0c44e0c.txt": "ingested",
+                        "MANIFEST.csv": "manifest"}
+
+
+def test_traditional_seed_mentions_use_the_same_canonical_names(seed_store):
+    out, _ = seed_store
+    mentions = store.read_table(out, "mentions")
+    documents = store.read_table(out, "documents", columns=["doc_id", "path"])
+    per_doc = mentions.merge(documents, on="doc_id").groupby("path")["entity"].apply(set)
+    assert {"京东", "微信", "腾讯"} <= per_doc["004_68426414e0c44e0c.txt"]
+    assert {"京东", "淘宝", "支付宝", "京东物流", "菜鸟"} <= per_doc["000_dec19d54dabd6123.txt"]
+
+
+def test_terms_are_one_query_away_from_a_trend(seed_store):
+    out, _ = seed_store
+    with store.connected(out) as con:
+        trend = con.execute(
+            """SELECT date_trunc('month', d.published_at) AS month, sum(t.count) AS n
+               FROM terms t JOIN documents d USING (doc_id) WHERE t.term = '流量' GROUP BY 1"""
+        ).df()
+    assert trend["n"].sum() >= 10
+
+
+def test_timeline_holds_the_seed_events(seed_store):
+    out, _ = seed_store
+    events = store.read_table(out, "events")
+    rows = {(e.a, e.b, e.domain, e.action, e.date) for e in events.itertuples()}
+    assert ("京东", "支付宝", "payment", "start", "2024-10-29") in rows
+    assert ("微信", "京东", "traffic", "end", "2025-09-30") in rows
+    reports = store.read_table(out, "event_reports")
+    assert set(reports["event_id"]) == set(events["event_id"])
+    assert (reports["evidence"].str.len() > 0).all()
+
+
+def test_the_same_article_twice_is_stored_once(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = "10月29日,京东商城正式开通支付宝支付。"
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "b.txt").write_text("10月29日,京東商城正式開通支付寶支付。", encoding="utf-8")
+    summary = build_store(folder, tmp_path / "out", workers=1)
+    assert (summary.ingested, summary.duplicates) == (1, 1)
+    report = store.read_report(tmp_path / "out")
+    assert [e["status"] for e in report["inputs"]] == ["ingested", "duplicate"]
+
+
+def test_two_workers_give_the_same_store_as_one(tmp_path, seed_store):
+    out, _ = seed_store
+    build_store(RAW_DIR, tmp_path / "two", workers=2)
+    for name in ("documents", "mentions", "terms", "times", "events"):
+        one = store.read_table(out, name)
+        two = store.read_table(tmp_path / "two", name)
+        pd.testing.assert_frame_equal(one, two, check_like=True)
+
+
+def test_a_failed_build_leaves_the_previous_store(tmp_path, seed_store, monkeypatch):
+    out, _ = seed_store
+    target = tmp_path / "processed"
+    build_store(RAW_DIR, target, workers=1)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_add_tfidf", broken)
+    with pytest.raises(RuntimeError):
+        build_store(RAW_DIR, target, workers=1)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".processed.building")]
+
+
+def test_a_killed_build_leaves_the_previous_store_and_the_next_build_succeeds(tmp_path):
+    target = tmp_path / "processed"
+    build_store(RAW_DIR, target, workers=1)
+    before = {p.name: p.read_bytes() for p in target.iterdir() if p.name != "report.json"}
+    cmd = [sys.executable, "-m", "hutong", "build", "--input", str(RAW_DIR), "--out", str(target), "--workers", "1"]
+    for delay in (0.3, 1.0, 1.6):
+        process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+        assert store.store_exists(target)
+        after = {p.name: p.read_bytes() for p in target.iterdir() if p.name != "report.json"}
+        assert after.keys() == before.keys()
+        assert json.loads((target / "report.json").read_text(encoding="utf-8"))["summary"]["ingested"] == 2
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    assert store.store_exists(target)
+
+
+def test_missing_store_gives_a_clear_error(tmp_path):
+    with pytest.raises(store.StoreError, match="build the store"):
+        store.read_table(tmp_path, "documents")
+
+
+def test_store_tables_read_through_duckdb(seed_store):
+    out, _ = seed_store
+    with store.connected(out) as con:
+        n = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert n == 2
+    assert Path(out, "userdict.txt").read_text(encoding="utf-8").count("菜鸟驿站") == 1
