@@ -34,9 +34,25 @@ class EventTriggers:
     actions: dict[str, str]
     domains: dict[str, str]
     markers: dict[str, str]
+    _by_role: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+    action_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    gate_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_role: dict[str, list[str]] = {}
+        for word, role in self.markers.items():
+            by_role.setdefault(role, []).append(word)
+        object.__setattr__(self, "_by_role", {r: sorted(ws, key=len, reverse=True) for r, ws in by_role.items()})
+        object.__setattr__(self, "action_pattern", _alternation(self.actions))
+        # a sentence without any of these words cannot state an event
+        object.__setattr__(self, "gate_pattern", _alternation([*self.actions, *self.words("milestone")]))
 
     def words(self, role: str) -> list[str]:
-        return sorted((w for w, r in self.markers.items() if r == role), key=len, reverse=True)
+        return self._by_role.get(role, [])
+
+
+def _alternation(words) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
 def load_triggers(folder: Path = EVENTS_DATA_DIR) -> EventTriggers:
@@ -116,15 +132,25 @@ def extract_event_reports(
 ) -> list[EventReport]:
     """Every event report in one article, in order, then merged where two state the same event."""
     discourse = _Discourse()
+    mentions_by_sentence = _by_sentence(mentions)
+    times_by_sentence = _by_sentence(times)
     for sentence in sentences:
-        s_mentions = [m for m in mentions if m.sentence_index == sentence.index]
-        s_all = [t for t in times if t.sentence_index == sentence.index]
+        s_mentions = mentions_by_sentence.get(sentence.index, [])
+        s_all = times_by_sentence.get(sentence.index, [])
         s_times = [t for t in s_all if t.kind == "date" and t.value]
-        for report in _sentence_reports(sentence, s_mentions, s_times, s_all, lexicon, triggers, discourse):
-            discourse.reports.append(replace(report, order=len(discourse.reports)))
+        if len(s_mentions) > 1 or triggers.gate_pattern.search(sentence.text):
+            for report in _sentence_reports(sentence, s_mentions, s_times, s_all, lexicon, triggers, discourse):
+                discourse.reports.append(replace(report, order=len(discourse.reports)))
         if s_times:
             discourse.last_date = s_times[-1]
     return merge_article_reports(discourse.reports, lexicon=lexicon)
+
+
+def _by_sentence(items) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for item in items:
+        grouped.setdefault(item.sentence_index, []).append(item)
+    return grouped
 
 
 # ---- one sentence ------------------------------------------------------------------------------
@@ -227,10 +253,10 @@ def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Dis
 def _find_trigger(clause: _Clause, triggers: EventTriggers) -> tuple[str, str, int] | None:
     """The clause's trigger; an end trigger wins over a start one (合作 … 中断 ends it)."""
     found = []
-    for word, action in triggers.actions.items():
-        index = clause.text.find(word)
-        if index >= 0:
-            found.append((action == "end", len(word), -index, word, action, clause.start + index))
+    for match in triggers.action_pattern.finditer(clause.text):
+        word = match.group()
+        action = triggers.actions[word]
+        found.append((action == "end", len(word), -match.start(), word, action, clause.start + match.start()))
     if not found:
         return None
     _, _, _, word, action, position = max(found)

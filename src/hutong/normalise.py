@@ -67,19 +67,22 @@ def detect_script(original: str, simplified: str) -> str:
     return "traditional" if changed / han > 0.02 else "simplified"
 
 
-def load_boilerplate_patterns(path: Path = BOILERPLATE_PATH) -> tuple[re.Pattern[str], ...]:
-    """Regular expressions, one per line, for page-furniture lines (see data/text/boilerplate.txt)."""
+def load_boilerplate_patterns(path: Path = BOILERPLATE_PATH) -> re.Pattern[str]:
+    """One regular expression from the page-furniture patterns, one per line, in data/text/boilerplate.txt."""
     patterns = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            patterns.append(re.compile(stripped))
-    return tuple(patterns)
+            try:
+                re.compile(stripped)
+            except re.error as error:
+                raise ValueError(f"{path}: line {number}: not a valid regular expression ({error})") from None
+            patterns.append(f"(?:{stripped})")
+    return re.compile("|".join(patterns) or r"(?!)")
 
 
-def is_boilerplate(line: str, patterns: Iterable[re.Pattern[str]]) -> bool:
-    stripped = line.strip()
-    return any(p.fullmatch(stripped) for p in patterns)
+def is_boilerplate(line: str, patterns: re.Pattern[str]) -> bool:
+    return patterns.fullmatch(line.strip()) is not None
 
 
 def _line_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -119,7 +122,7 @@ def content_hash(sentences: Iterable[Sentence]) -> str:
     return digest.hexdigest()
 
 
-def normalise_text(original: str, *, boilerplate: tuple[re.Pattern[str], ...]) -> NormalisedText:
+def normalise_text(original: str, *, boilerplate: re.Pattern[str]) -> NormalisedText:
     simplified = to_simplified(original)
     kept, dropped = [], 0
     for start, end in _line_spans(simplified):

@@ -31,7 +31,7 @@ class AnalysisResources:
 
     lexicon: Lexicon
     tokenizer: jieba.Tokenizer
-    boilerplate: tuple[re.Pattern[str], ...]
+    boilerplate: re.Pattern[str]
     stopwords: frozenset[str]
     festivals: Festivals
     triggers: events_mod.EventTriggers
