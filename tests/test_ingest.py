@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,6 +30,20 @@ TRADITIONAL = (
     "購物入口將正式下線。業內人士認為，這標誌著雙方的合作進入新的階段，平台之間的壁壘"
     "正在逐步打破，用戶將在更多場景中享受互聯互通帶來的便利。"
 )
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Turn a hang (a blocking FIFO, a followed link loop) into a test failure."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError("reading the folder took more than 5 seconds")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 def records(folder: Path, **options: int) -> list[RawArticle | InputProblem]:
@@ -75,9 +91,7 @@ def write(path: Path, content: str | bytes) -> Path:
         "utf-16-traditional",
     ],
 )
-def test_decode_bytes_picks_the_encoding(
-    text: str, data: bytes, encodings: set[str]
-) -> None:
+def test_decode_bytes_picks_the_encoding(text: str, data: bytes, encodings: set[str]) -> None:
     decoded, encoding = decode_bytes(data)
     assert decoded == text
     assert encoding in encodings
@@ -172,8 +186,7 @@ def test_front_matter_gives_title_date_and_metadata(tmp_path: Path) -> None:
     write(
         tmp_path / "a.md",
         "---\ntitle: 京东入驻淘宝\ndate: 2025-09-28 20:12\nsource: 电商报\n"
-        "url: https://dsb.cn/p/1\nauthor: 张三\ntags: [电商, 合作]\n---\n\n"
-        + SIMPLIFIED,
+        "url: https://dsb.cn/p/1\nauthor: 张三\ntags: [电商, 合作]\n---\n\n" + SIMPLIFIED,
     )
     [article] = records(tmp_path)
     assert article.text == SIMPLIFIED
@@ -199,9 +212,7 @@ def test_front_matter_published_at_key_with_offset(tmp_path: Path) -> None:
 
 
 def test_broken_front_matter_keeps_the_body_and_says_why(tmp_path: Path) -> None:
-    write(
-        tmp_path / "a.md", "---\ntitle: [未闭合\ndate: 2025-09-28\n---\n" + SIMPLIFIED
-    )
+    write(tmp_path / "a.md", "---\ntitle: [未闭合\ndate: 2025-09-28\n---\n" + SIMPLIFIED)
     [article] = records(tmp_path)
     assert article.text == SIMPLIFIED
     assert article.published_at is None
@@ -228,9 +239,7 @@ def test_text_without_metadata_has_no_date(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- html
 
-ARTICLE_HTML = "".join(
-    f"<p>{SIMPLIFIED[i : i + 60]}</p>" for i in range(0, len(SIMPLIFIED), 60)
-)
+ARTICLE_HTML = "".join(f"<p>{SIMPLIFIED[i : i + 60]}</p>" for i in range(0, len(SIMPLIFIED), 60))
 
 
 def test_html_gives_main_text_title_and_meta_date_without_script(
@@ -255,7 +264,9 @@ def test_html_gives_main_text_title_and_meta_date_without_script(
 def test_html_without_a_date_gives_none_even_with_dates_in_the_text(
     tmp_path: Path,
 ) -> None:
-    page = f"<html><body><article><h1>无日期</h1><p>2024年10月29日，微信宣布。</p>{ARTICLE_HTML}</article></body></html>"
+    page = (
+        f"<html><body><article><h1>无日期</h1><p>2024年10月29日，微信宣布。</p>{ARTICLE_HTML}</article></body></html>"
+    )
     write(tmp_path / "page.htm", page)
     [article] = records(tmp_path)
     assert article.published_at is None
@@ -358,9 +369,7 @@ def test_manifest_metadata_is_applied_to_the_seed_files(tmp_path: Path) -> None:
     assert simplified.title == "马云联手刘强东甩出王炸"
     assert traditional.title.startswith("網經社陳虎東")
     assert simplified.metadata == {"script": "simplified"}
-    assert found["MANIFEST.csv"] == InputProblem(
-        "MANIFEST.csv", "metadata for 2 files", status="manifest"
-    )
+    assert found["MANIFEST.csv"] == InputProblem("MANIFEST.csv", "metadata for 2 files", status="manifest")
 
 
 def test_front_matter_wins_over_manifest(tmp_path: Path) -> None:
@@ -370,9 +379,7 @@ def test_front_matter_wins_over_manifest(tmp_path: Path) -> None:
     )
     write(
         tmp_path / "MANIFEST.csv",
-        "file,title,source,published_at\n"
-        "sub/a.md,清单标题,清单来源,2020-01-01\n"
-        "not-here.txt,x,y,2020-01-01\n",
+        "file,title,source,published_at\nsub/a.md,清单标题,清单来源,2020-01-01\nnot-here.txt,x,y,2020-01-01\n",
     )
     manifest, missing, article = records(tmp_path)
     assert (article.path, article.title, article.source) == (
@@ -381,9 +388,7 @@ def test_front_matter_wins_over_manifest(tmp_path: Path) -> None:
         "清单来源",
     )
     assert article.published_at == datetime(2025, 9, 28, tzinfo=CHINA)
-    assert manifest == InputProblem(
-        "MANIFEST.csv", "metadata for 1 file", status="manifest"
-    )
+    assert manifest == InputProblem("MANIFEST.csv", "metadata for 1 file", status="manifest")
     reason = "manifest row 2: file 'not-here.txt' not found"
     assert missing == InputProblem("MANIFEST.csv", reason, row=2)
 
@@ -409,6 +414,7 @@ def test_symlink_inside_the_input_folder_is_read(tmp_path: Path) -> None:
     assert [r.text for r in records(tmp_path)] == [SIMPLIFIED, SIMPLIFIED]
 
 
+@pytest.mark.usefixtures("deadline")
 def test_symlink_loops_do_not_hang(tmp_path: Path) -> None:
     write(tmp_path / "sub" / "a.txt", SIMPLIFIED)
     (tmp_path / "sub" / "up").symlink_to(tmp_path)
@@ -435,6 +441,7 @@ def test_read_file_alone_names_the_file_by_its_bare_name(tmp_path: Path) -> None
     assert article.path == "文章.txt"
 
 
+@pytest.mark.usefixtures("deadline")
 def test_fifo_is_rejected_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.txt")
     [problem] = records(tmp_path)

@@ -36,6 +36,7 @@ class EventTriggers:
     markers: dict[str, str]
     _by_role: dict[str, list[str]] = field(init=False, repr=False, compare=False)
     action_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    domain_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     gate_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +45,7 @@ class EventTriggers:
             by_role.setdefault(role, []).append(word)
         object.__setattr__(self, "_by_role", {r: sorted(ws, key=len, reverse=True) for r, ws in by_role.items()})
         object.__setattr__(self, "action_pattern", _alternation(self.actions))
+        object.__setattr__(self, "domain_pattern", _alternation(self.domains))
         # a sentence without any of these words cannot state an event
         object.__setattr__(self, "gate_pattern", _alternation([*self.actions, *self.words("milestone")]))
 
@@ -311,20 +313,19 @@ def _mask_mentions(sentence: Sentence, mentions: list[Mention]) -> str:
 
 
 def _named_domains(text: str, triggers: EventTriggers) -> list[str]:
-    named: dict[str, int] = {}
-    for word, domain in triggers.domains.items():
-        index = text.find(word)
-        if index >= 0:
-            named[domain] = min(index, named.get(domain, index))
-    return sorted(named, key=named.get)
+    named: list[str] = []
+    for match in triggers.domain_pattern.finditer(text):
+        domain = triggers.domains[match.group()]
+        if domain not in named:
+            named.append(domain)
+    return named
 
 
 def _nearest_domain(masked_sentence: str, clause_end: int, triggers: EventTriggers) -> str | None:
-    found = []
-    for word, domain in triggers.domains.items():
-        for match in re.finditer(re.escape(word), masked_sentence):
-            after = match.start() >= clause_end
-            found.append((not after, abs(match.start() - clause_end), domain))
+    found = [
+        (match.start() < clause_end, abs(match.start() - clause_end), triggers.domains[match.group()])
+        for match in triggers.domain_pattern.finditer(masked_sentence)
+    ]
     return min(found)[2] if found else None
 
 
@@ -588,13 +589,17 @@ def merge_event_reports(
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns}), empty
     published = documents.set_index("doc_id")["published_at"]
     reports = reports.copy()
+    for column in ("a", "b", "a_group", "b_group", "date", "date_resolution"):
+        reports[column] = reports[column].astype(object).where(reports[column].notna(), None)
     reports["published_at"] = reports["doc_id"].map(published)
     reports = reports.sort_values(["published_at", "doc_id", "report_index"], na_position="last", kind="stable")
     heads = reports[reports["merged_into"].isna()]
     items: list[dict] = []
+    buckets: dict[tuple, list[dict]] = {}
     event_of: dict[tuple[str, int], str] = {}
     for row in heads.itertuples(index=False):
-        item = next((i for i in items if _row_matches(row, i)), None)
+        bucket = buckets.setdefault((row.kind, row.action, row.domain, frozenset((row.a, row.b))), [])
+        item = next((i for i in bucket if _dates_compatible(row.date, i["date"])), None)
         if item is None:
             item = {
                 "event_id": f"e{len(items) + 1:05d}", "kind": row.kind, "a": row.a, "b": row.b,
@@ -603,6 +608,7 @@ def merge_event_reports(
                 "first_report_index": row.report_index, "evidence": row.evidence, "reports": 0, "articles": set(),
             }
             items.append(item)
+            bucket.append(item)
         elif item["date"] is None and row.date:
             item["date"], item["date_resolution"] = row.date, row.date_resolution
         event_of[(row.doc_id, row.report_index)] = item["event_id"]
@@ -619,10 +625,3 @@ def merge_event_reports(
         item["articles"] = len(item["articles"])
     events = pd.DataFrame(items, columns=columns)
     return events, reports.drop(columns=["published_at"]).sort_values(["doc_id", "report_index"])
-
-
-def _row_matches(row, item: dict) -> bool:
-    return (
-        row.kind == item["kind"] and row.action == item["action"] and row.domain == item["domain"]
-        and {row.a, row.b} == {item["a"], item["b"]} and _dates_compatible(row.date, item["date"])
-    )

@@ -1,4 +1,4 @@
-"""Read a folder of news articles (txt, md, html, jsonl, csv) into RawArticle records, reporting every unusable input."""
+"""Read a folder of news articles into RawArticle records, saying why any input cannot be used."""
 
 from __future__ import annotations
 
@@ -75,9 +75,7 @@ def read_corpus(
     if not root.is_dir():
         raise NotADirectoryError(f"input folder not found: {root}")
     entries = sorted(_walk(root), key=lambda entry: entry[0])
-    manifest = _manifest_rows(
-        root, [path for _, path, reason in entries if reason is None], max_file_bytes
-    )
+    manifest = _manifest_rows(root, [path for _, path, reason in entries if reason is None], max_file_bytes)
     for rel, path, reason in entries:
         if reason is not None:
             yield InputProblem(rel, reason)
@@ -107,9 +105,7 @@ def read_file(
     path = Path(path)
     rel = _relative_name(path, Path(relative_to))
     try:
-        yield from _read_checked(
-            path, rel, Path(relative_to), max_chars, max_file_bytes, manifest_row or {}
-        )
+        yield from _read_checked(path, rel, Path(relative_to), max_chars, max_file_bytes, manifest_row or {})
     except _Rejected as exc:
         yield InputProblem(rel, str(exc))
     except OSError as exc:
@@ -123,14 +119,14 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     the Chinese encodings. GBK/GB2312 become gb18030 and Big5 becomes cp950, their supersets.
     """
     text, encoding = _decode_with_bom(data) or _decode_without_bom(data)
-    if "\x00" in text or _mostly_control(text):
+    if "\x00" in text:
+        raise ValueError("binary data, not text (contains NUL characters)")
+    if _mostly_control(text):
         raise ValueError("binary data, not text (mostly control characters)")
     return text.removeprefix("\ufeff"), encoding
 
 
-def parse_published_at(
-    value: str, *, now: datetime | None = None
-) -> tuple[datetime | None, str]:
+def parse_published_at(value: str, *, now: datetime | None = None) -> tuple[datetime | None, str]:
     """Parse a given publication time into (timezone-aware datetime or None, note).
 
     Accepts ISO 8601, "2025/09/28", "2025年9月28日 20:12" and RFC 2822; naive times are China time.
@@ -155,9 +151,7 @@ def parse_published_at(
 def _walk(root: Path) -> Iterator[tuple[str, Path, str | None]]:
     """Yield (relative name, path, reason or None) for each file and each folder that is not entered."""
     unreadable: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(
-        root, followlinks=False, onerror=unreadable.append
-    ):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable.append):
         here = Path(dirpath)
         for name in list(dirnames):
             reason = _folder_problem(here / name, root)
@@ -220,9 +214,7 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
         # Opening a FIFO or device could block forever.
         raise _Rejected("not a regular file")
     if info.st_size > max_file_bytes:
-        raise _Rejected(
-            f"file is {info.st_size:,} bytes, over the {max_file_bytes:,} limit"
-        )
+        raise _Rejected(f"file is {info.st_size:,} bytes, over the {max_file_bytes:,} limit")
     with path.open("rb") as handle:
         data = handle.read(max_file_bytes + 1)
     # Checked again because the file may have grown since stat().
@@ -260,9 +252,7 @@ def _read_checked(
         raise _Rejected(problem)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise _Rejected(
-            f"unsupported file type {path.suffix.lower() or '(no extension)'}"
-        )
+        raise _Rejected(f"unsupported file type {path.suffix.lower() or '(no extension)'}")
     data = _read_bytes(path, max_file_bytes)
     try:
         text, encoding = _decode_html(data) if fmt == "html" else decode_bytes(data)
@@ -317,17 +307,19 @@ def _front_matter_fields(head: str) -> dict[str, object]:
         # BaseLoader keeps every value a string, so dates are parsed by our rules, not YAML's.
         loaded = yaml.load(head, Loader=yaml.BaseLoader)
     except yaml.YAMLError as exc:
-        problem = str(getattr(exc, "problem", None) or exc).strip()
-        raise _BadFrontMatter(
-            f"front matter is not valid YAML: {_shorten(problem)}"
-        ) from None
+        raise _BadFrontMatter(f"front matter is not valid YAML: {_yaml_error(exc)}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        raise _BadFrontMatter(
-            "front matter is not valid YAML: not a set of key: value lines"
-        )
+        raise _BadFrontMatter("front matter is not valid YAML: not a set of key: value lines")
     return {str(key): value for key, value in loaded.items()}
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    problem = _shorten(str(getattr(exc, "problem", None) or exc))
+    mark = getattr(exc, "problem_mark", None)
+    # +2: YAML counts from 0 inside the header, and the file's first line is the opening ---.
+    return problem if mark is None else f"{problem} (line {mark.line + 2})"
 
 
 def _read_jsonl(text: str, source: _Source) -> Iterator[Record]:
@@ -339,9 +331,7 @@ def _read_jsonl(text: str, source: _Source) -> Iterator[Record]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield InputProblem(
-                source.path, f"{where}: not valid JSON ({exc.msg})", row=number
-            )
+            yield InputProblem(source.path, f"{where}: not valid JSON ({exc.msg})", row=number)
             continue
         if not isinstance(record, dict):
             yield InputProblem(source.path, f"{where}: not a JSON object", row=number)
@@ -360,9 +350,7 @@ def _read_csv(text: str, source: _Source) -> Iterator[Record]:
             yield _article(source, record, row=number, where=f"csv row {number}")
 
 
-def _csv_rows(
-    text: str, *, tab: bool = False
-) -> tuple[list[str], Iterator[tuple[int, dict[str, str], str | None]]]:
+def _csv_rows(text: str, *, tab: bool = False) -> tuple[list[str], Iterator[tuple[int, dict[str, str], str | None]]]:
     """Return the lower-cased header and an iterator of (data row number, record, error or None)."""
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tab else ",")
@@ -373,9 +361,7 @@ def _csv_rows(
     return header, _csv_records(reader, header)
 
 
-def _csv_records(
-    reader: Iterator[list[str]], header: list[str]
-) -> Iterator[tuple[int, dict[str, str], str | None]]:
+def _csv_records(reader: Iterator[list[str]], header: list[str]) -> Iterator[tuple[int, dict[str, str], str | None]]:
     number = 0
     while True:
         number += 1
@@ -414,18 +400,14 @@ def _is_manifest(text: str) -> bool:
     return "file" in header and not any(key in header for key in _TEXT_KEYS)
 
 
-def _manifest_rows(
-    root: Path, files: list[Path], max_file_bytes: int
-) -> dict[str, dict[str, str]]:
+def _manifest_rows(root: Path, files: list[Path], max_file_bytes: int) -> dict[str, dict[str, str]]:
     """Metadata by relative file name from every MANIFEST.csv; unreadable manifests are reported later by read_file."""
     rows: dict[str, dict[str, str]] = {}
     for path in files:
         if path.name.lower() != _MANIFEST_NAME or _path_problem(path, root) is not None:
             continue
         try:
-            text = _normalise_newlines(
-                decode_bytes(_read_bytes(path, max_file_bytes))[0]
-            )
+            text = _normalise_newlines(decode_bytes(_read_bytes(path, max_file_bytes))[0])
         except (_Rejected, OSError, ValueError):
             continue
         if _is_manifest(text):
@@ -440,9 +422,7 @@ def _report_manifest(text: str, path: Path, rel: str) -> Iterator[InputProblem]:
     yield from problems
 
 
-def _parse_manifest(
-    text: str, path: Path, rel: str
-) -> tuple[dict[str, dict[str, str]], list[InputProblem]]:
+def _parse_manifest(text: str, path: Path, rel: str) -> tuple[dict[str, dict[str, str]], list[InputProblem]]:
     rows: dict[str, dict[str, str]] = {}
     problems: list[InputProblem] = []
     _, records = _csv_rows(text)
@@ -459,9 +439,7 @@ def _parse_manifest(
                 )
             )
         if reason is not None:
-            problems.append(
-                InputProblem(rel, f"manifest row {number}: {reason}", row=number)
-            )
+            problems.append(InputProblem(rel, f"manifest row {number}: {reason}", row=number))
             continue
         rows[target] = {key: value for key, value in record.items() if value.strip()}
     return rows, problems
@@ -485,9 +463,7 @@ def _decode_html(data: bytes) -> tuple[str, str]:
     if (
         declared
         and b"\x00" not in data
-        and not data.startswith(
-            (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        )
+        and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     ):
         try:
             return data.decode(declared), declared
@@ -557,9 +533,7 @@ def _published_in_markup(html: str, htmldate_value: str | None) -> str | None:
     import lxml.html
 
     try:
-        tree = lxml.html.document_fromstring(
-            html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8")
-        )
+        tree = lxml.html.document_fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
     except (ValueError, lxml.etree.LxmlError):
         return htmldate_value
     for values in (
@@ -589,9 +563,7 @@ def _article(
 ) -> Record:
     """Build a RawArticle from a record (text + fields); the manifest fills fields the record lacks."""
     own = _as_strings(record)
-    text_key = next(
-        (key for key in _TEXT_KEYS if key in own and _is_text(record, key)), None
-    )
+    text_key = next((key for key in _TEXT_KEYS if key in own and _is_text(record, key)), None)
     text = _normalise_text(own.pop(text_key)) if text_key else ""
     prefix = f"{where}: " if where else ""
     if not text:
@@ -623,11 +595,7 @@ def _article(
 
 def _is_text(record: Mapping[str, object], key: str) -> bool:
     """A text field must hold a string; a number or list under `text` is not an article."""
-    return any(
-        isinstance(value, str)
-        for name, value in record.items()
-        if str(name).strip().lower() == key
-    )
+    return any(isinstance(value, str) for name, value in record.items() if str(name).strip().lower() == key)
 
 
 def _split_known(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -646,9 +614,7 @@ def _as_strings(record: Mapping[str, object]) -> dict[str, str]:
     for key, value in record.items():
         if value is None:
             continue
-        text = (
-            value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        )
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         if text.strip():
             result[str(key).strip().lower()] = text
     return result
@@ -717,11 +683,7 @@ def _from_match(match: re.Match[str]) -> datetime | None:
         return parsed.replace(tzinfo=UTC)
     sign = -1 if zone[0] == "-" else 1
     digits = zone[1:].replace(":", "")
-    return parsed.replace(
-        tzinfo=timezone(
-            sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        )
-    )
+    return parsed.replace(tzinfo=timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))))
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -761,9 +723,7 @@ def _decode_without_bom(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     guess = _charset_normalizer_guess(data)
-    candidates = ([guess] if guess else []) + [
-        name for name in _CHINESE_ENCODINGS if name != guess
-    ]
+    candidates = ([guess] if guess else []) + [name for name in _CHINESE_ENCODINGS if name != guess]
     best = _best_decoding(data, candidates, trusted=guess)
     if best is None:
         raise ValueError("not valid text in any supported encoding")
@@ -813,7 +773,7 @@ def _best_decoding(
 
 def _plausibility(text: str) -> int:
     """Common hanzi and printable ASCII count for a decoding; rare or invalid characters count against it."""
-    sample = _to_simplified(text[:_SCORE_SAMPLE])
+    sample = _t2s().convert(text[:_SCORE_SAMPLE])
     common = _common_hanzi()
     return sum(_char_weight(char, common) for char in sample)
 
@@ -834,10 +794,7 @@ def _char_weight(char: str, common: frozenset[str]) -> int:
 def _mostly_control(text: str) -> bool:
     sample = text[:_SCORE_SAMPLE]
     bad = sum(
-        1
-        for char in sample
-        if char not in "\t\n\r\f\v"
-        and unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn")
+        1 for char in sample if char not in "\t\n\r\f\v" and unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn")
     )
     return bad > len(sample) * 0.1
 
@@ -853,10 +810,6 @@ def _common_hanzi() -> frozenset[str]:
             except UnicodeDecodeError:
                 continue
     return frozenset(chars)
-
-
-def _to_simplified(text: str) -> str:
-    return _t2s().convert(text)
 
 
 @cache

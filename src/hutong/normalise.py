@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def detect_script(original: str, simplified: str) -> str:
     han = len(_CJK.findall(original))
     if han == 0:
         return "simplified"
-    changed = sum(1 for a, b in zip(original, simplified, strict=False) if a != b)
+    changed = sum(map(operator.ne, original, simplified))
     return "traditional" if changed / han > 0.02 else "simplified"
 
 

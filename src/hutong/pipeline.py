@@ -8,7 +8,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -109,9 +109,9 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
              "text": s.text, "original": original[s.start:s.end]}
             for s in normalised.sentences
         ],
-        mentions=[{"doc_id": doc_id, **asdict(m)} for m in mentions],
+        mentions=[{"doc_id": doc_id, **vars(m)} for m in mentions],
         terms=[{"doc_id": doc_id, "term": t, "count": c} for t, c in terms.counts.items()],
-        times=[{"doc_id": doc_id, **asdict(t)} for t in times],
+        times=[{"doc_id": doc_id, **vars(t)} for t in times],
         event_reports=[{"doc_id": doc_id, **r.as_row(original)} for r in reports],
     )
 
