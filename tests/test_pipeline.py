@@ -57,7 +57,7 @@ def test_terms_are_one_query_away_from_a_trend(seed_store):
         trend = con.execute(
             """SELECT date_trunc('month', d.published_at) AS month, sum(t.count) AS n
                FROM terms t JOIN documents d USING (doc_id) WHERE t.term = '流量' GROUP BY 1"""
-        ).df()
+        ).fetchdf()
     assert trend["n"].sum() >= 10
 
 
@@ -104,7 +104,7 @@ def test_a_failed_build_leaves_the_previous_store(tmp_path, seed_store, monkeypa
 
     monkeypatch.setattr(store, "_add_tfidf", broken)
     with pytest.raises(RuntimeError):
-        build_store(RAW_DIR, target, workers=1)
+        build_store(RAW_DIR, target, workers=1, full=True)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".processed.building")]
 
@@ -113,7 +113,7 @@ def test_a_killed_build_leaves_the_previous_store_and_the_next_build_succeeds(tm
     target = tmp_path / "processed"
     build_store(RAW_DIR, target, workers=1)
     before = {p.name: p.read_bytes() for p in target.iterdir() if p.name != "report.json"}
-    cmd = [sys.executable, "-m", "hutong", "build", "--input", str(RAW_DIR), "--out", str(target), "--workers", "1"]
+    cmd = [sys.executable, "-m", "hutong", "build", "--input", str(RAW_DIR), "--out", str(target), "--workers", "1", "--full"]
     for delay in (0.3, 1.0, 1.6):
         process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -140,3 +140,60 @@ def test_store_tables_read_through_duckdb(seed_store):
         n = con.execute("SELECT count(*) FROM documents").fetchone()[0]
     assert n == 2
     assert Path(out, "userdict.txt").read_text(encoding="utf-8").count("菜鸟驿站") == 1
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_a_rebuild_with_unchanged_inputs_writes_nothing(tmp_path):
+    out = tmp_path / "store"
+    build_store(RAW_DIR, out, workers=1)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    summary = build_store(RAW_DIR, out, workers=1)
+    assert summary.up_to_date and summary.ingested == 2
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_an_incremental_build_reuses_unchanged_articles_and_matches_a_full_build(tmp_path):
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    _write(corpus, "a.txt", "---\ndate: 2024-10-30\n---\n10月29日,京东商城正式开通支付宝支付。")
+    _write(corpus, "b.txt", "---\ndate: 2025-09-28\n---\n9月30日,微信发现-购物一级入口将于当日正式关闭,京东受影响。")
+    out = tmp_path / "store"
+    build_store(corpus, out, workers=1)
+    _write(corpus, "c.txt", "---\ndate: 2024-09-20\n---\n去年9月,淘宝官方微博正式宣布,淘宝已支持微信支付方式。")
+    (corpus / "b.txt").unlink()
+    summary = build_store(corpus, out, workers=1)
+    assert (summary.ingested, summary.reused) == (2, 1)
+    full = build_store(corpus, tmp_path / "full", workers=1, full=True)
+    assert full.reused == 0
+    for name in ("documents", "mentions", "terms", "times", "events"):
+        incremental = store.read_table(out, name).sort_values(list(store.read_table(out, name).columns[:2]))
+        fresh = store.read_table(tmp_path / "full", name).sort_values(list(incremental.columns[:2]))
+        pd.testing.assert_frame_equal(incremental.reset_index(drop=True), fresh.reset_index(drop=True), check_like=True)
+
+
+def test_an_edited_file_is_read_again(tmp_path):
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    _write(corpus, "a.txt", "京东商城正式开通支付宝支付。")
+    out = tmp_path / "store"
+    build_store(corpus, out, workers=1)
+    _write(corpus, "a.txt", "京东商城正式开通支付宝支付。淘宝已支持微信支付方式。")
+    summary = build_store(corpus, out, workers=1)
+    assert summary.reused == 0 and not summary.up_to_date
+    assert "微信支付" in set(store.read_table(out, "mentions")["entity"])
+
+
+def test_a_duplicate_becomes_the_original_when_the_original_is_removed(tmp_path):
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    _write(corpus, "a.txt", "京东商城正式开通支付宝支付。")
+    _write(corpus, "b.txt", "京東商城正式開通支付寶支付。")
+    out = tmp_path / "store"
+    build_store(corpus, out, workers=1)
+    (corpus / "a.txt").unlink()
+    summary = build_store(corpus, out, workers=1)
+    assert (summary.ingested, summary.duplicates) == (1, 0)
+    assert store.read_table(out, "documents")["path"].tolist() == ["b.txt"]

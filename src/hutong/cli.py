@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--input", type=Path, required=True, help="folder of articles (txt, md, html, jsonl, csv)")
     build.add_argument("--out", type=Path, required=True, help="store folder to write (replaced atomically)")
     build.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    build.add_argument("--full", action="store_true", help="reprocess every file, even where the store is current")
     build.set_defaults(run=_build)
 
     extract = commands.add_parser("extract", help="entities, time expressions and events of one article")
@@ -59,7 +60,7 @@ def _build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     with tqdm(unit=" inputs", desc="building", disable=not sys.stderr.isatty()) as bar:
-        summary = build_store(args.input, args.out, workers=args.workers, progress=bar.update)
+        summary = build_store(args.input, args.out, workers=args.workers, full=args.full, progress=bar.update)
     print(summary)
     return 0
 

@@ -11,7 +11,7 @@ import posixpath
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from hutong.models import InputProblem, RawArticle
+from hutong.models import InputProblem, RawArticle, UnchangedFile
 
 Record = RawArticle | InputProblem
 
@@ -64,12 +64,18 @@ class _BadFrontMatter(Exception):
 
 
 def read_corpus(
-    input_dir: Path, *, max_chars: int = MAX_CHARS, max_file_bytes: int = MAX_FILE_BYTES
-) -> Iterator[Record]:
+    input_dir: Path,
+    *,
+    max_chars: int = MAX_CHARS,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    is_unchanged: Callable[[str, Path, Mapping[str, str] | None], bool] | None = None,
+) -> Iterator[Record | UnchangedFile]:
     """Yield every article under input_dir, and an InputProblem for every file or row that cannot be used.
 
     Entries come in sorted order of their relative POSIX path, so runs are reproducible.
-    Raises NotADirectoryError only when input_dir itself is not a folder.
+    Raises NotADirectoryError only when input_dir itself is not a folder. Where `is_unchanged`
+    (relative name, path, manifest row) says a file is as an earlier build saw it, the file is not
+    read and an UnchangedFile stands for it.
     """
     root = Path(input_dir)
     if not root.is_dir():
@@ -79,6 +85,9 @@ def read_corpus(
     for rel, path, reason in entries:
         if reason is not None:
             yield InputProblem(rel, reason)
+            continue
+        if is_unchanged is not None and is_unchanged(rel, path, manifest.get(rel)):
+            yield UnchangedFile(rel)
             continue
         yield from read_file(
             path,

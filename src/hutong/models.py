@@ -76,3 +76,10 @@ class TimeExpression:
     value: str | None
     kind: str  # "date" (a point in time) or "duration" (not a date)
     resolution: str  # how the value was found, in plain words
+
+
+@dataclass(frozen=True)
+class UnchangedFile:
+    """An input file that an incremental build need not read again: the store already holds its results."""
+
+    path: str

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,9 +20,9 @@ from hutong import store
 from hutong.ingest import read_corpus
 from hutong.keywords import count_terms, load_stopwords
 from hutong.lexicon import Lexicon, load_lexicon, make_tokenizer
-from hutong.models import InputProblem, RawArticle
+from hutong.models import InputProblem, RawArticle, UnchangedFile
 from hutong.normalise import load_boilerplate_patterns, normalise_text
-from hutong.paths import LEXICON_PATH
+from hutong.paths import DATA_DIR, LEXICON_PATH
 from hutong.timex import Festivals, extract_time_expressions, load_festivals
 
 
@@ -144,12 +145,40 @@ class BuildSummary:
     duplicates: int
     rejected: int
     out_dir: Path
+    reused: int = 0
+    up_to_date: bool = False
 
     def __str__(self) -> str:
-        return (
+        counts = (
             f"{self.files_seen} files seen, {self.ingested} articles ingested, "
-            f"{self.duplicates} duplicates, {self.rejected} rejected → {self.out_dir}"
+            f"{self.duplicates} duplicates, {self.rejected} rejected"
         )
+        if self.up_to_date:
+            return f"{counts} → {self.out_dir} is up to date; nothing to do"
+        reused = f" ({self.reused} unchanged articles reused)" if self.reused else ""
+        return f"{counts}{reused} → {self.out_dir}"
+
+
+# The analysis depends on the code and on these data folders; a change to either means a full build.
+_ANALYSIS_DATA = ("lexicon", "events", "time", "text")
+
+
+def analysis_version(lexicon_path: Path = LEXICON_PATH) -> str:
+    """A fingerprint of everything that decides an article's rows besides the article itself."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    files = sorted(package.glob("*.py")) + [lexicon_path]
+    files += sorted(p for folder in _ANALYSIS_DATA for p in (DATA_DIR / folder).glob("*") if p.is_file())
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def file_stamp(path: Path, manifest_row: Mapping[str, str] | None) -> store.FileStamp:
+    stat = path.stat()
+    manifest = json.dumps(dict(manifest_row or {}), sort_keys=True, ensure_ascii=False)
+    return store.FileStamp(stat.st_size, stat.st_mtime_ns, hashlib.sha256(manifest.encode()).hexdigest()[:16])
 
 
 def build_store(
@@ -159,28 +188,60 @@ def build_store(
     workers: int | None = None,
     lexicon_path: Path = LEXICON_PATH,
     max_chars: int = 5_000_000,
+    max_file_bytes: int = 50_000_000,
+    full: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> BuildSummary:
-    """Read every article under input_dir and write the processed store to out_dir, atomically."""
+    """Read every article under input_dir and write the processed store to out_dir, atomically.
+
+    Unless `full`, an existing store built by the same analysis is reused: unchanged files are not
+    read again, and a build whose inputs did not change at all writes nothing.
+    """
     workers = workers or os.cpu_count() or 1
-    items = ((a, str(lexicon_path)) for a in _articles_and_problems(input_dir, max_chars=max_chars))
-    with store.StoreWriter(out_dir, input_dir=input_dir) as writer:
+    version = analysis_version(lexicon_path)
+    previous = None if full else store.load_previous(out_dir, analysis_version=version)
+    stamps: dict[str, store.FileStamp] = {}
+
+    def is_unchanged(rel: str, path: Path, manifest_row: Mapping[str, str] | None) -> bool:
+        try:
+            stamps[rel] = file_stamp(path, manifest_row)
+        except OSError:
+            return False
+        return previous is not None and previous.reusable(rel, stamps[rel])
+
+    if previous is not None and _nothing_changed(input_dir, previous, max_file_bytes=max_file_bytes):
+        return _summary_of(out_dir, up_to_date=True)
+    records = read_corpus(input_dir, max_chars=max_chars, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
+    items = ((record, str(lexicon_path)) for record in records)
+    with store.StoreWriter(out_dir, input_dir=input_dir, analysis_version=version, previous=previous) as writer:
         for result in _map_analyses(items, workers=workers):
             writer.add(result)
             if progress:
                 progress(1)
-        writer.finish(lexicon=load_lexicon(lexicon_path))
+        writer.finish(lexicon=load_lexicon(lexicon_path), stamps=stamps)
+    return _summary_of(out_dir)
+
+
+def _nothing_changed(input_dir: Path, previous: store.PreviousStore, *, max_file_bytes: int) -> bool:
+    """True when every input file is as the previous build saw it, and no file came or went."""
+    seen: dict[str, store.FileStamp] = {}
+
+    def record(rel: str, path: Path, manifest_row: Mapping[str, str] | None) -> bool:
+        seen[rel] = file_stamp(path, manifest_row)
+        return True  # read nothing in this pass
+
+    for _ in read_corpus(input_dir, max_file_bytes=max_file_bytes, is_unchanged=record):
+        pass
+    return seen == previous.stamps
+
+
+def _summary_of(out_dir: Path, *, up_to_date: bool = False) -> BuildSummary:
+    summary = store.read_report(out_dir)["summary"]
     return BuildSummary(
-        files_seen=writer.files_seen,
-        ingested=writer.ingested,
-        duplicates=writer.duplicates,
-        rejected=writer.rejected,
-        out_dir=out_dir,
+        files_seen=summary["files_seen"], ingested=summary["ingested"], duplicates=summary["duplicates"],
+        rejected=summary["rejected"], out_dir=Path(out_dir), reused=summary.get("reused", 0),
+        up_to_date=up_to_date,
     )
-
-
-def _articles_and_problems(input_dir: Path, *, max_chars: int) -> Iterator[RawArticle | InputProblem]:
-    yield from read_corpus(input_dir, max_chars=max_chars)
 
 
 def _map_analyses(
@@ -220,5 +281,7 @@ def _analyse_batch(batch: list[tuple[RawArticle | InputProblem, str]]) -> list[D
     return [_pass_or_analyse(item) for item in batch]
 
 
-def _pass_or_analyse(item: tuple[RawArticle | InputProblem, str]) -> DocumentAnalysis | InputProblem:
-    return item[0] if isinstance(item[0], InputProblem) else _analyse_in_worker(item)
+def _pass_or_analyse(
+    item: tuple[RawArticle | InputProblem | UnchangedFile, str],
+) -> DocumentAnalysis | InputProblem | UnchangedFile:
+    return _analyse_in_worker(item) if isinstance(item[0], RawArticle) else item[0]

@@ -8,6 +8,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hutong import __version__
-from hutong.models import InputProblem
+from hutong.models import InputProblem, UnchangedFile
 
 if TYPE_CHECKING:
     from hutong.lexicon import Lexicon
@@ -56,6 +57,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("date_text", pa.string()), ("merged_into", pa.int64()),
     ]),
 }
+INPUTS_SCHEMA = pa.schema([
+    ("path", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("manifest_hash", pa.string()),
+])
 # Tables written per article as the build streams; the others are derived when it finishes.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
 _ROWS_PER_FLUSH = 20_000
@@ -65,20 +69,79 @@ class StoreError(RuntimeError):
     """The store is missing or unreadable; the message says which folder and why."""
 
 
+@dataclass(frozen=True)
+class FileStamp:
+    """What an incremental build compares to decide a file is unchanged."""
+
+    size: int
+    mtime_ns: int
+    manifest_hash: str
+
+
+@dataclass
+class PreviousStore:
+    """The store an incremental build starts from: its files' stamps, report entries and content hashes."""
+
+    store_dir: Path
+    stamps: dict[str, FileStamp]
+    entries: dict[str, list[dict]]
+    content_hashes: dict[str, str]  # doc_id → content hash
+
+    def reusable(self, path: str, stamp: FileStamp) -> bool:
+        """Unchanged, and not a duplicate (whose original may be gone, so it is read again)."""
+        entries = self.entries.get(path)
+        return (
+            self.stamps.get(path) == stamp
+            and bool(entries)
+            and all(e["status"] in ("ingested", "rejected", "manifest") for e in entries)
+        )
+
+
+def load_previous(store_dir: Path, *, analysis_version: str) -> PreviousStore | None:
+    """The existing store, when an incremental build can use it (same analysis version, all tables)."""
+    store_dir = Path(store_dir)
+    if not store_exists(store_dir) or not (store_dir / "inputs.parquet").exists():
+        return None
+    report = read_report(store_dir)
+    if report["summary"].get("analysis_version") != analysis_version:
+        return None
+    inputs = pq.read_table(store_dir / "inputs.parquet").to_pylist()
+    entries: dict[str, list[dict]] = {}
+    for entry in report["inputs"]:
+        entries.setdefault(entry["path"], []).append(entry)
+    documents = pq.read_table(table_path(store_dir, "documents"), columns=["doc_id", "content_hash"])
+    return PreviousStore(
+        store_dir=store_dir,
+        stamps={r["path"]: FileStamp(r["size"], r["mtime_ns"], r["manifest_hash"]) for r in inputs},
+        entries=entries,
+        content_hashes=dict(zip(documents["doc_id"].to_pylist(), documents["content_hash"].to_pylist())),
+    )
+
+
 class StoreWriter:
     """Writes a new store beside out_dir and swaps it in only when complete, so a failed or
     interrupted build leaves the previous store as it was."""
 
-    def __init__(self, out_dir: Path, *, input_dir: Path):
+    def __init__(
+        self,
+        out_dir: Path,
+        *,
+        input_dir: Path,
+        analysis_version: str = "",
+        previous: PreviousStore | None = None,
+    ):
         self.out_dir = Path(out_dir)
         self.input_dir = Path(input_dir)
+        self.analysis_version = analysis_version
+        self.previous = previous
+        self.reused_doc_ids: list[str] = []
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.building-{os.getpid()}"
         self.report: list[dict] = []
         self.seen_hashes: dict[str, str] = {}
         self._buffers: dict[str, list[dict]] = {name: [] for name in STREAMED_TABLES}
         self._writers: dict[str, pq.ParquetWriter] = {}
-        self.ingested = self.duplicates = self.rejected = 0
+        self.ingested = self.duplicates = self.rejected = self.reused = 0
 
     def __enter__(self) -> StoreWriter:
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
@@ -93,7 +156,10 @@ class StoreWriter:
     def files_seen(self) -> int:
         return len({entry["path"] for entry in self.report})
 
-    def add(self, result: DocumentAnalysis | InputProblem) -> None:
+    def add(self, result: DocumentAnalysis | InputProblem | UnchangedFile) -> None:
+        if isinstance(result, UnchangedFile):
+            self._add_unchanged(result.path)
+            return
         if isinstance(result, InputProblem):
             self._report(result.path, result.row, result.status, result.reason)
             if result.status == "rejected":
@@ -114,6 +180,41 @@ class StoreWriter:
             if len(self._buffers[name]) >= _ROWS_PER_FLUSH:
                 self._flush(name)
 
+    def _add_unchanged(self, path: str) -> None:
+        """Take an unchanged file's report entries and articles from the previous store."""
+        assert self.previous is not None, "an unchanged file needs a previous store"
+        for entry in self.previous.entries[path]:
+            doc_id = entry["doc_id"]
+            if entry["status"] != "ingested":
+                self._report(path, entry["row"], entry["status"], entry["reason"])
+                self.rejected += entry["status"] == "rejected"
+                continue
+            input_id = path if entry["row"] is None else f"{path}#row={entry['row']}"
+            content = self.previous.content_hashes[doc_id]
+            first = self.seen_hashes.get(content)
+            if first is not None:
+                self.duplicates += 1
+                self._report(path, entry["row"], "duplicate", f"same text as {first}", doc_id=doc_id)
+                continue
+            self.seen_hashes[content] = input_id
+            self.ingested += 1
+            self.reused += 1
+            self.reused_doc_ids.append(doc_id)
+            self._report(path, entry["row"], "ingested", entry["reason"], doc_id=doc_id)
+
+    def _copy_reused_rows(self) -> None:
+        """Append the unchanged articles' rows from the previous store, table by table."""
+        if not self.reused_doc_ids:
+            return
+        assert self.previous is not None
+        wanted = pa.array(self.reused_doc_ids)
+        for name in STREAMED_TABLES:
+            table = pq.read_table(table_path(self.previous.store_dir, name), columns=SCHEMAS[name].names,
+                                  filters=[("doc_id", "in", wanted)])
+            if name not in self._writers:
+                self._writers[name] = pq.ParquetWriter(self.tmp_dir / f"{name}.parquet", SCHEMAS[name])
+            self._writers[name].write_table(table.cast(SCHEMAS[name]))
+
     def _report(self, path: str, row: int | None, status: str, reason: str, *, doc_id: str | None = None) -> None:
         self.report.append({"path": path, "row": row, "status": status, "reason": reason, "doc_id": doc_id})
 
@@ -130,13 +231,15 @@ class StoreWriter:
             writer.close()
         self._writers.clear()
 
-    def finish(self, *, lexicon: Lexicon) -> None:
+    def finish(self, *, lexicon: Lexicon, stamps: dict[str, FileStamp] | None = None) -> None:
         """Derive the corpus-wide tables, write the report, then swap the new store in."""
         from hutong.events import merge_event_reports  # events imports nothing from here; avoid a cycle
 
         for name in STREAMED_TABLES:
             self._flush(name)
+        self._copy_reused_rows()
         self._close_writers()
+        _write_inputs(self.tmp_dir, stamps or {})
         _add_tfidf(self.tmp_dir)
         reports = pd.read_parquet(self.tmp_dir / "event_reports.parquet")
         documents = pd.read_parquet(self.tmp_dir / "documents.parquet", columns=["doc_id", "published_at"])
@@ -147,16 +250,24 @@ class StoreWriter:
         summary = {
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "hutong_version": __version__,
+            "analysis_version": self.analysis_version,
             "input_dir": str(self.input_dir),
             "files_seen": self.files_seen,
             "ingested": self.ingested,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "reused": self.reused,
         }
         report = {"summary": summary, "inputs": self.report}
         (self.tmp_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(self.tmp_dir)
         _swap_into_place(self.tmp_dir, self.out_dir)
+
+
+def _write_inputs(store_dir: Path, stamps: dict[str, FileStamp]) -> None:
+    rows = [{"path": p, "size": s.size, "mtime_ns": s.mtime_ns, "manifest_hash": s.manifest_hash}
+            for p, s in sorted(stamps.items())]
+    pq.write_table(pa.Table.from_pylist(rows, schema=INPUTS_SCHEMA), store_dir / "inputs.parquet")
 
 
 def _ingest_note(doc: dict) -> str:
