@@ -197,3 +197,12 @@ def test_a_duplicate_becomes_the_original_when_the_original_is_removed(tmp_path)
     summary = build_store(corpus, out, workers=1)
     assert (summary.ingested, summary.duplicates) == (1, 0)
     assert store.read_table(out, "documents")["path"].tolist() == ["b.txt"]
+
+
+def test_a_corpus_with_a_duplicate_is_up_to_date_when_nothing_changed(tmp_path):
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    _write(corpus, "a.txt", "京东商城正式开通支付宝支付。")
+    _write(corpus, "b.txt", "京東商城正式開通支付寶支付。")
+    build_store(corpus, tmp_path / "store", workers=1)
+    assert build_store(corpus, tmp_path / "store", workers=1).up_to_date

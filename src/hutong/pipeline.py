@@ -159,7 +159,8 @@ class BuildSummary:
         return f"{counts}{reused} → {self.out_dir}"
 
 
-# The analysis depends on the code and on these data folders; a change to either means a full build.
+# An article's rows depend on these modules and data folders; a change to any means a full build.
+_ANALYSIS_MODULES = ("models", "ingest", "normalise", "lexicon", "keywords", "timex", "events", "pipeline", "store")
 _ANALYSIS_DATA = ("lexicon", "events", "time", "text")
 
 
@@ -167,7 +168,7 @@ def analysis_version(lexicon_path: Path = LEXICON_PATH) -> str:
     """A fingerprint of everything that decides an article's rows besides the article itself."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    files = sorted(package.glob("*.py")) + [lexicon_path]
+    files = [package / f"{name}.py" for name in _ANALYSIS_MODULES] + [lexicon_path]
     files += sorted(p for folder in _ANALYSIS_DATA for p in (DATA_DIR / folder).glob("*") if p.is_file())
     for path in files:
         digest.update(path.name.encode())
@@ -209,8 +210,12 @@ def build_store(
             return False
         return previous is not None and previous.reusable(rel, stamps[rel])
 
-    if previous is not None and _nothing_changed(input_dir, previous, max_file_bytes=max_file_bytes):
-        return _summary_of(out_dir, up_to_date=True)
+    if previous is not None:
+        changed = _changed_files(input_dir, previous, max_file_bytes=max_file_bytes)
+        if changed == 0:
+            return _summary_of(out_dir, up_to_date=True)
+        if changed <= _IN_PROCESS_UP_TO:
+            workers = 1  # starting a pool of workers costs more than a few articles
     records = read_corpus(input_dir, max_chars=max_chars, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
     items = ((record, str(lexicon_path)) for record in records)
     with store.StoreWriter(out_dir, input_dir=input_dir, analysis_version=version, previous=previous) as writer:
@@ -222,8 +227,11 @@ def build_store(
     return _summary_of(out_dir)
 
 
-def _nothing_changed(input_dir: Path, previous: store.PreviousStore, *, max_file_bytes: int) -> bool:
-    """True when every input file is as the previous build saw it, and no file came or went."""
+_IN_PROCESS_UP_TO = 50
+
+
+def _changed_files(input_dir: Path, previous: store.PreviousStore, *, max_file_bytes: int) -> int:
+    """How many input files are new, changed or gone since the previous build (0: nothing to do)."""
     seen: dict[str, store.FileStamp] = {}
 
     def record(rel: str, path: Path, manifest_row: Mapping[str, str] | None) -> bool:
@@ -232,7 +240,8 @@ def _nothing_changed(input_dir: Path, previous: store.PreviousStore, *, max_file
 
     for _ in read_corpus(input_dir, max_file_bytes=max_file_bytes, is_unchanged=record):
         pass
-    return seen == previous.stamps
+    gone = previous.stamps.keys() - seen.keys()
+    return len(gone) + sum(1 for rel, stamp in seen.items() if previous.stamps.get(rel) != stamp)
 
 
 def _summary_of(out_dir: Path, *, up_to_date: bool = False) -> BuildSummary:
