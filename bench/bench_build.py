@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement; the best is kept")
     args = parser.parse_args()
     jieba.setLogLevel(60)
-    _worker_resources(str(LEXICON_PATH))  # load the resources once, outside the timings, as workers do
+    _worker_resources((str(LEXICON_PATH), "jieba"))  # load the resources once, outside the timings
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_corpus(Path(tmp) / "corpus", args.n)
         ceiling = min(segmentation_ceiling(corpus) for _ in range(args.repeat))

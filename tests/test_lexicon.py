@@ -75,3 +75,15 @@ def test_a_bad_type_is_reported_with_file_and_line(tmp_path):
         writer.writerows(rows)
     with pytest.raises(LexiconError, match=r"entities.csv: line 3: type 'bank'"):
         load_lexicon(bad)
+
+
+def test_jieba_next_gives_the_same_tokens_as_jieba(lexicon, tokenizer):
+    pytest.importorskip("jieba_next", reason="jieba-next is in requirements-dev.txt")
+    faster = make_tokenizer(lexicon, segmenter="jieba-next")
+    text = to_simplified("據公眾號通知,微信發現-購物一級入口將於當日正式關閉。淘宝天猫将会正式接入京东物流,京东也会接入菜鸟驿站。")
+    assert faster.lcut(text) == tokenizer.lcut(text)
+
+
+def test_an_unknown_segmenter_is_refused_by_name(lexicon):
+    with pytest.raises(ValueError, match="unknown segmenter 'thulac'"):
+        make_tokenizer(lexicon, segmenter="thulac")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hutong import evaluate as ev
 from hutong.ingest import parse_published_at, read_corpus, read_file
+from hutong.lexicon import SEGMENTERS
 from hutong.models import InputProblem, RawArticle, TimeExpression
 from hutong.normalise import to_simplified
 from hutong.pipeline import analyse_article, build_store, load_resources
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, required=True, help="store folder to write (replaced atomically)")
     build.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     build.add_argument("--full", action="store_true", help="reprocess every file, even where the store is current")
+    build.add_argument("--segmenter", choices=SEGMENTERS, default="jieba",
+                       help="word segmenter: jieba (default) or jieba-next (same tokens, faster; pip install jieba-next)")
     build.set_defaults(run=_build)
 
     extract = commands.add_parser("extract", help="entities, time expressions and events of one article")
@@ -60,7 +63,8 @@ def _build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     with tqdm(unit=" inputs", desc="building", disable=not sys.stderr.isatty()) as bar:
-        summary = build_store(args.input, args.out, workers=args.workers, full=args.full, progress=bar.update)
+        summary = build_store(args.input, args.out, workers=args.workers, full=args.full,
+                              segmenter=args.segmenter, progress=bar.update)
     print(summary)
     return 0
 

@@ -38,11 +38,11 @@ class AnalysisResources:
     triggers: events_mod.EventTriggers
 
 
-def load_resources(*, lexicon_path: Path = LEXICON_PATH) -> AnalysisResources:
+def load_resources(*, lexicon_path: Path = LEXICON_PATH, segmenter: str = "jieba") -> AnalysisResources:
     lexicon = load_lexicon(lexicon_path)
     return AnalysisResources(
         lexicon=lexicon,
-        tokenizer=make_tokenizer(lexicon),
+        tokenizer=make_tokenizer(lexicon, segmenter=segmenter),
         boilerplate=load_boilerplate_patterns(),
         stopwords=load_stopwords(),
         festivals=load_festivals(),
@@ -126,14 +126,15 @@ def _first_line(text: str) -> str:
 
 # Worker processes load the resources once; analyse_article itself stays pure.
 @lru_cache(maxsize=1)
-def _worker_resources(lexicon_path: str) -> AnalysisResources:
-    return load_resources(lexicon_path=Path(lexicon_path))
+def _worker_resources(settings: tuple[str, str]) -> AnalysisResources:
+    lexicon_path, segmenter = settings
+    return load_resources(lexicon_path=Path(lexicon_path), segmenter=segmenter)
 
 
-def _analyse_in_worker(item: tuple[RawArticle, str]) -> DocumentAnalysis | InputProblem:
-    article, lexicon_path = item
+def _analyse_in_worker(item: tuple[RawArticle, tuple[str, str]]) -> DocumentAnalysis | InputProblem:
+    article, settings = item
     try:
-        return analyse_article(article, _worker_resources(lexicon_path))
+        return analyse_article(article, _worker_resources(settings))
     except Exception as error:  # a bug on one article must not stop the build; it is reported
         return InputProblem(path=article.path, row=article.row, reason=f"analysis failed: {error!r}")
 
@@ -164,9 +165,9 @@ _ANALYSIS_MODULES = ("models", "ingest", "normalise", "lexicon", "keywords", "ti
 _ANALYSIS_DATA = ("lexicon", "events", "time", "text")
 
 
-def analysis_version(lexicon_path: Path = LEXICON_PATH) -> str:
+def analysis_version(lexicon_path: Path = LEXICON_PATH, *, segmenter: str = "jieba") -> str:
     """A fingerprint of everything that decides an article's rows besides the article itself."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(segmenter.encode())
     package = Path(__file__).resolve().parent
     files = [package / f"{name}.py" for name in _ANALYSIS_MODULES] + [lexicon_path]
     files += sorted(p for folder in _ANALYSIS_DATA for p in (DATA_DIR / folder).glob("*") if p.is_file())
@@ -191,6 +192,7 @@ def build_store(
     max_chars: int = 5_000_000,
     max_file_bytes: int = 50_000_000,
     full: bool = False,
+    segmenter: str = "jieba",
     progress: Callable[[int], None] | None = None,
 ) -> BuildSummary:
     """Read every article under input_dir and write the processed store to out_dir, atomically.
@@ -199,7 +201,8 @@ def build_store(
     read again, and a build whose inputs did not change at all writes nothing.
     """
     workers = workers or os.cpu_count() or 1
-    version = analysis_version(lexicon_path)
+    settings = (str(lexicon_path), segmenter)
+    version = analysis_version(lexicon_path, segmenter=segmenter)
     previous = None if full else store.load_previous(out_dir, analysis_version=version)
     stamps: dict[str, store.FileStamp] = {}
 
@@ -216,8 +219,10 @@ def build_store(
             return _summary_of(out_dir, up_to_date=True)
         if changed <= _IN_PROCESS_UP_TO:
             workers = 1  # starting a pool of workers costs more than a few articles
+    # Load once here: this fails early on a bad lexicon or segmenter, and forked workers inherit it.
+    _worker_resources(settings)
     records = read_corpus(input_dir, max_chars=max_chars, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
-    items = ((record, str(lexicon_path)) for record in records)
+    items = ((record, settings) for record in records)
     with store.StoreWriter(out_dir, input_dir=input_dir, analysis_version=version, previous=previous) as writer:
         for result in _map_analyses(items, workers=workers):
             writer.add(result)
@@ -254,7 +259,7 @@ def _summary_of(out_dir: Path, *, up_to_date: bool = False) -> BuildSummary:
 
 
 def _map_analyses(
-    items: Iterable[tuple[RawArticle | InputProblem, str]], *, workers: int, batch_size: int = 32
+    items: Iterable[tuple[RawArticle | InputProblem | UnchangedFile, tuple[str, str]]], *, workers: int, batch_size: int = 32
 ) -> Iterator[DocumentAnalysis | InputProblem]:
     """Analyse articles in input order; problems from ingest pass straight through.
 
@@ -286,11 +291,11 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _analyse_batch(batch: list[tuple[RawArticle | InputProblem, str]]) -> list[DocumentAnalysis | InputProblem]:
+def _analyse_batch(batch: list) -> list[DocumentAnalysis | InputProblem | UnchangedFile]:
     return [_pass_or_analyse(item) for item in batch]
 
 
 def _pass_or_analyse(
-    item: tuple[RawArticle | InputProblem | UnchangedFile, str],
+    item: tuple[RawArticle | InputProblem | UnchangedFile, tuple[str, str]],
 ) -> DocumentAnalysis | InputProblem | UnchangedFile:
     return _analyse_in_worker(item) if isinstance(item[0], RawArticle) else item[0]
