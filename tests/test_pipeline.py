@@ -70,6 +70,8 @@ def test_timeline_holds_the_seed_events(seed_store):
     reports = store.read_table(out, "event_reports")
     assert set(reports["event_id"]) == set(events["event_id"])
     assert (reports["evidence"].str.len() > 0).all()
+    assert (events["evidence"].str.len() > 0).all()
+    assert events["reports"].sum() == len(reports)
 
 
 def test_the_same_article_twice_is_stored_once(tmp_path):

@@ -595,16 +595,16 @@ def merge_event_reports(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Corpus-wide timeline: one item per event (parties, domain, action, compatible date) with all its reports.
 
-    Returns (events, reports with an event_id column). An item's date is the date given by its
+    `reports` needs no evidence column. Returns (events, assignment): the timeline items, and for each
+    report (doc_id, report_index) its event_id. An item's date is the date given by its
     earliest-published report that has one.
     """
     columns = ["event_id", "kind", "a", "b", "a_group", "b_group", "domain", "action", "date",
-               "date_resolution", "first_doc_id", "first_report_index", "evidence", "reports", "articles"]
+               "date_resolution", "first_doc_id", "first_report_index", "reports", "articles"]
+    assignment_columns = ["doc_id", "report_index", "event_id"]
     if reports.empty:
-        empty = reports.copy()
-        empty["event_id"] = pd.Series(dtype="string")
-        empty["merged_into"] = pd.Series(dtype="Int64")
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns}), empty
+        return (pd.DataFrame({c: pd.Series(dtype="object") for c in columns}),
+                pd.DataFrame({c: pd.Series(dtype="object") for c in assignment_columns}))
     published = documents.set_index("doc_id")["published_at"]
     reports = reports.copy()
     for column in ("a", "b", "a_group", "b_group", "date", "date_resolution"):
@@ -616,7 +616,7 @@ def merge_event_reports(
     buckets: dict[tuple, list[dict]] = {}
     event_of: dict[tuple[str, int], str] = {}
     head_columns = ["doc_id", "report_index", "kind", "a", "b", "a_group", "b_group", "domain", "action",
-                    "date", "date_resolution", "evidence"]
+                    "date", "date_resolution"]
     # plain Python lists: iterating Arrow-backed columns row by row is several times slower
     for row in _Row.rows(heads, head_columns):
         bucket = buckets.setdefault((row.kind, row.action, row.domain, frozenset((row.a, row.b))), [])
@@ -626,7 +626,7 @@ def merge_event_reports(
                 "event_id": f"e{len(items) + 1:05d}", "kind": row.kind, "a": row.a, "b": row.b,
                 "a_group": row.a_group, "b_group": row.b_group, "domain": row.domain, "action": row.action,
                 "date": row.date, "date_resolution": row.date_resolution, "first_doc_id": row.doc_id,
-                "first_report_index": row.report_index, "evidence": row.evidence, "reports": 0, "articles": set(),
+                "first_report_index": row.report_index, "reports": 0, "articles": set(),
             }
             items.append(item)
             bucket.append(item)
@@ -634,16 +634,14 @@ def merge_event_reports(
             item["date"], item["date_resolution"] = row.date, row.date_resolution
         event_of[(row.doc_id, row.report_index)] = item["event_id"]
     # a report merged within its article belongs to the event of the report it restates
+    doc_ids, indexes = reports["doc_id"].tolist(), reports["report_index"].tolist()
     merged_into = reports["merged_into"].astype(object).where(reports["merged_into"].notna(), None).tolist()
-    reports["event_id"] = [
-        event_of[(d, int(m) if m is not None else i)]
-        for d, i, m in zip(reports["doc_id"].tolist(), reports["report_index"].tolist(), merged_into)
-    ]
+    event_ids = [event_of[(d, int(m) if m is not None else i)] for d, i, m in zip(doc_ids, indexes, merged_into)]
     by_id = {item["event_id"]: item for item in items}
-    for event_id, doc_id in zip(reports["event_id"].tolist(), reports["doc_id"].tolist()):
+    for event_id, doc_id in zip(event_ids, doc_ids):
         by_id[event_id]["reports"] += 1
         by_id[event_id]["articles"].add(doc_id)
     for item in items:
         item["articles"] = len(item["articles"])
-    events = pd.DataFrame(items, columns=columns)
-    return events, reports.drop(columns=["published_at"]).sort_values(["doc_id", "report_index"])
+    assignment = pd.DataFrame({"doc_id": doc_ids, "report_index": indexes, "event_id": event_ids})
+    return pd.DataFrame(items, columns=columns), assignment

@@ -241,11 +241,14 @@ class StoreWriter:
         self._close_writers()
         _write_inputs(self.tmp_dir, stamps or {})
         _add_tfidf(self.tmp_dir)
-        reports = pd.read_parquet(self.tmp_dir / "event_reports.parquet")
+        reports_path = self.tmp_dir / "event_reports.parquet"
+        # the merge needs no evidence text: leave it on disk, so memory does not grow with the corpus
+        columns = [c for c in SCHEMAS["event_reports"].names if c not in ("evidence", "a_surface", "b_surface")]
+        reports = pd.read_parquet(reports_path, columns=columns)
         documents = pd.read_parquet(self.tmp_dir / "documents.parquet", columns=["doc_id", "published_at"])
-        timeline, reports = merge_event_reports(reports, documents=documents, lexicon=lexicon)
-        reports.to_parquet(self.tmp_dir / "event_reports.parquet", index=False)
-        timeline.to_parquet(self.tmp_dir / "events.parquet", index=False)
+        timeline, assignment = merge_event_reports(reports, documents=documents, lexicon=lexicon)
+        del reports, documents
+        _write_event_tables(self.tmp_dir, timeline, assignment)
         (self.tmp_dir / "userdict.txt").write_text(lexicon.jieba_user_dictionary(), encoding="utf-8")
         summary = {
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -262,6 +265,27 @@ class StoreWriter:
         (self.tmp_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(self.tmp_dir)
         _swap_into_place(self.tmp_dir, self.out_dir)
+
+
+def _write_event_tables(store_dir: Path, timeline: pd.DataFrame, assignment: pd.DataFrame) -> None:
+    """event_reports gain their event_id; events gain the evidence sentence of their first report."""
+    reports = _sql_path(store_dir / "event_reports.parquet")
+    assigned = store_dir / "event_reports.assigned.parquet"
+    con = duckdb.connect()
+    con.register("assignment", assignment.astype({"doc_id": "string", "event_id": "string"}))
+    con.register("timeline", timeline)
+    con.execute(
+        f"""COPY (SELECT r.*, a.event_id FROM read_parquet('{reports}') r
+                  JOIN assignment a USING (doc_id, report_index) ORDER BY r.doc_id, r.report_index)
+            TO '{_sql_path(assigned)}' (FORMAT parquet)"""
+    )
+    con.execute(
+        f"""COPY (SELECT t.*, r.evidence FROM timeline t LEFT JOIN read_parquet('{reports}') r
+                  ON r.doc_id = t.first_doc_id AND r.report_index = t.first_report_index ORDER BY t.event_id)
+            TO '{_sql_path(store_dir / "events.parquet")}' (FORMAT parquet)"""
+    )
+    con.close()
+    os.replace(assigned, store_dir / "event_reports.parquet")
 
 
 def _write_inputs(store_dir: Path, stamps: dict[str, FileStamp]) -> None:
