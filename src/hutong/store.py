@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hutong import __version__
@@ -203,17 +204,19 @@ class StoreWriter:
             self._report(path, entry["row"], "ingested", entry["reason"], doc_id=doc_id)
 
     def _copy_reused_rows(self) -> None:
-        """Append the unchanged articles' rows from the previous store, table by table."""
+        """Append the unchanged articles' rows from the previous store, table by table, batch by batch."""
         if not self.reused_doc_ids:
             return
         assert self.previous is not None
         wanted = pa.array(self.reused_doc_ids)
         for name in STREAMED_TABLES:
-            table = pq.read_table(table_path(self.previous.store_dir, name), columns=SCHEMAS[name].names,
-                                  filters=[("doc_id", "in", wanted)])
             if name not in self._writers:
                 self._writers[name] = pq.ParquetWriter(self.tmp_dir / f"{name}.parquet", SCHEMAS[name])
-            self._writers[name].write_table(table.cast(SCHEMAS[name]))
+            source = pq.ParquetFile(table_path(self.previous.store_dir, name))
+            for batch in source.iter_batches(batch_size=50_000, columns=SCHEMAS[name].names):
+                kept = batch.filter(pc.is_in(batch.column("doc_id"), value_set=wanted))
+                if kept.num_rows:
+                    self._writers[name].write_table(pa.Table.from_batches([kept]).cast(SCHEMAS[name]))
 
     def _report(self, path: str, row: int | None, status: str, reason: str, *, doc_id: str | None = None) -> None:
         self.report.append({"path": path, "row": row, "status": status, "reason": reason, "doc_id": doc_id})
