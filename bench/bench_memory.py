@@ -27,10 +27,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="articles in the large build")
     parser.add_argument("--small", type=int, default=1_000, help="articles in the baseline build")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="keep the large store here (for bench/bench_page.py)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         small = measured_build(write_corpus(Path(tmp) / "small", args.small), Path(tmp) / "s", args.workers)
-        large = measured_build(write_corpus(Path(tmp) / "large", args.n), Path(tmp) / "l", args.workers)
+        large_out = args.keep or Path(tmp) / "l"
+        large = measured_build(write_corpus(Path(tmp) / "large", args.n), large_out, args.workers)
     print(f"machine: {describe_machine()}")
     print(f"workers: {args.workers}")
     print("| build | seconds | peak resident memory (MiB, all processes) | ratio |")
