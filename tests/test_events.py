@@ -105,3 +105,8 @@ def test_own_gold_cases_score_full_marks(resources):
         ev.score_events(predicted, [g for g in gold if g["doc"] == article.input_id], score)
     assert score.required == 6
     assert (score.precision, score.recall) == (1.0, 1.0), (score.missed, score.false)
+
+
+def test_a_platform_launching_its_own_service_is_a_milestone(resources):
+    events = events_of("2021年4月,京东正式上线“京东家政”业务,之后一直在持续发展这一业务。", resources)
+    assert [(e["kind"], e["a"], e["b"], e["date"]) for e in events] == [("milestone", "京东", "京东家政", "2021-04")]

@@ -204,6 +204,9 @@ def _sentence_reports(
                 pending_pairs.extend(joined)
             continue
         word, action, position = trigger
+        if word in triggers.words("launch") and _one_group_before(parties, position, sentence_parties):
+            reports.append(_launch(sentence, clause, parties, word, times, discourse))
+            continue
         pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs)
         for a, b, directed in pairs:
             masked_clause = masked[clause.start - sentence.start:clause.end - sentence.start]
@@ -479,6 +482,37 @@ def _milestone(
         domain=domain, action="start", date=date, date_resolution=how, trigger=word,
         sentence_index=sentence.index, start=sentence.start, end=sentence.end,
         a_surface=actor.surface, b_surface=None, date_text=t.text if t else None,
+    )
+
+
+def _one_group_before(parties: list[Party], position: int, sentence_parties: list[Party]) -> bool:
+    """A platform launching something of its own: every party in the sentence is of one group, named
+    before the trigger (京东正式上线“京东家政”业务)."""
+    return (
+        any(p.start < position for p in parties)
+        and len({p.group for p in sentence_parties} | {p.group for p in parties}) == 1
+    )
+
+
+def _launch(
+    sentence: Sentence,
+    clause: _Clause,
+    parties: list[Party],
+    word: str,
+    times: list[TimeExpression],
+    discourse: _Discourse,
+) -> EventReport:
+    actor = next(p for p in parties if p.start < clause.start + clause.text.find(word))
+    launched = next((p for p in parties if p.name != actor.name), None)
+    in_clause = [t for t in times if clause.start <= t.start < clause.end]
+    t = (in_clause or times or [None])[0] or discourse.last_date
+    where = "same clause" if in_clause else "same sentence" if times else "discourse"
+    return EventReport(
+        kind="milestone", a=actor.name, b=launched.name if launched else None, a_group=actor.group,
+        b_group=launched.group if launched else None, directed=True, domain="other", action="start",
+        date=t.value if t else None, date_resolution=f"{where}: {t.text} → {t.value}" if t else "undated",
+        trigger=word, sentence_index=sentence.index, start=sentence.start, end=sentence.end,
+        a_surface=actor.surface, b_surface=launched.surface if launched else None, date_text=t.text if t else None,
     )
 
 
