@@ -14,14 +14,14 @@ from hutong.pipeline import build_store
 
 
 @pytest.fixture(scope="module")
-def seed_store(tmp_path_factory):
+def seed_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("store") / "processed"
     summary = build_store(RAW_DIR, out, workers=1)
     return out, summary
 
 
-def test_build_writes_every_table_with_both_seed_articles(seed_store):
-    out, summary = seed_store
+def test_build_writes_every_table_with_both_seed_articles(seed_build):
+    out, summary = seed_build
     assert (summary.ingested, summary.duplicates, summary.rejected) == (2, 0, 0)
     documents = store.read_table(out, "documents").set_index("path")
     published = documents["published_at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M")
@@ -34,16 +34,16 @@ def test_build_writes_every_table_with_both_seed_articles(seed_store):
         assert len(store.read_table(out, name)) > 0, name
 
 
-def test_report_names_every_input_file(seed_store):
-    out, _ = seed_store
+def test_report_names_every_input_file(seed_build):
+    out, _ = seed_build
     report = store.read_report(out)
     statuses = {entry["path"]: entry["status"] for entry in report["inputs"]}
     assert statuses == {"000_dec19d54dabd6123.txt": "ingested", "004_68426414e0c44e0c.txt": "ingested",
                         "MANIFEST.csv": "manifest"}
 
 
-def test_traditional_seed_mentions_use_the_same_canonical_names(seed_store):
-    out, _ = seed_store
+def test_traditional_seed_mentions_use_the_same_canonical_names(seed_build):
+    out, _ = seed_build
     mentions = store.read_table(out, "mentions")
     documents = store.read_table(out, "documents", columns=["doc_id", "path"])
     per_doc = mentions.merge(documents, on="doc_id").groupby("path")["entity"].apply(set)
@@ -51,8 +51,8 @@ def test_traditional_seed_mentions_use_the_same_canonical_names(seed_store):
     assert {"京东", "淘宝", "支付宝", "京东物流", "菜鸟"} <= per_doc["000_dec19d54dabd6123.txt"]
 
 
-def test_terms_are_one_query_away_from_a_trend(seed_store):
-    out, _ = seed_store
+def test_terms_are_one_query_away_from_a_trend(seed_build):
+    out, _ = seed_build
     with store.connected(out) as con:
         trend = con.execute(
             """SELECT date_trunc('month', d.published_at) AS month, sum(t.count) AS n
@@ -61,8 +61,8 @@ def test_terms_are_one_query_away_from_a_trend(seed_store):
     assert trend["n"].sum() >= 10
 
 
-def test_timeline_holds_the_seed_events(seed_store):
-    out, _ = seed_store
+def test_timeline_holds_the_seed_events(seed_build):
+    out, _ = seed_build
     events = store.read_table(out, "events")
     rows = {(e.a, e.b, e.domain, e.action, e.date) for e in events.itertuples()}
     assert ("京东", "支付宝", "payment", "start", "2024-10-29") in rows
@@ -86,8 +86,8 @@ def test_the_same_article_twice_is_stored_once(tmp_path):
     assert [e["status"] for e in report["inputs"]] == ["ingested", "duplicate"]
 
 
-def test_two_workers_give_the_same_store_as_one(tmp_path, seed_store):
-    out, _ = seed_store
+def test_two_workers_give_the_same_store_as_one(tmp_path, seed_build):
+    out, _ = seed_build
     build_store(RAW_DIR, tmp_path / "two", workers=2)
     for name in ("documents", "mentions", "terms", "times", "events"):
         one = store.read_table(out, name)
@@ -95,8 +95,8 @@ def test_two_workers_give_the_same_store_as_one(tmp_path, seed_store):
         pd.testing.assert_frame_equal(one, two, check_like=True)
 
 
-def test_a_failed_build_leaves_the_previous_store(tmp_path, seed_store, monkeypatch):
-    out, _ = seed_store
+def test_a_failed_build_leaves_the_previous_store(tmp_path, seed_build, monkeypatch):
+    out, _ = seed_build
     target = tmp_path / "processed"
     build_store(RAW_DIR, target, workers=1)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
@@ -136,8 +136,8 @@ def test_missing_store_gives_a_clear_error(tmp_path):
         store.read_table(tmp_path, "documents")
 
 
-def test_store_tables_read_through_duckdb(seed_store):
-    out, _ = seed_store
+def test_store_tables_read_through_duckdb(seed_build):
+    out, _ = seed_build
     with store.connected(out) as con:
         n = con.execute("SELECT count(*) FROM documents").fetchone()[0]
     assert n == 2

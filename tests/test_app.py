@@ -1,0 +1,191 @@
+"""Tests of the whole page with Streamlit's AppTest: it runs, the URL and the filters agree, filters change
+the figures, article text never reaches the page as markup, and private uploads stay private."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hutong import queries as q
+from hutong.store import read_table
+from hutong.view import ViewState
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+CHART_TITLES = ["关键词趋势", "提及最多的实体", "同句共现网络", "实体提及趋势", "合作时间线", "互联互通矩阵"]
+
+
+@pytest.fixture
+def seed_app(seed_store, monkeypatch) -> AppTest:
+    monkeypatch.setenv("HUTONG_STORE_DIR", str(seed_store))
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+@pytest.fixture
+def tiny_app(tiny_store, monkeypatch) -> AppTest:
+    monkeypatch.setenv("HUTONG_STORE_DIR", str(tiny_store))
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def figures(at: AppTest) -> dict[str, dict]:
+    """The page's plotly figures by the first part of their title."""
+    result = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        result[spec["layout"]["title"]["text"].split(" · ")[0]] = spec
+    return result
+
+
+def timeline_rows(at: AppTest) -> list[str]:
+    (title,) = [t for t in figures(at) if t in {"合作时间线", "Partnership timeline"}]
+    return figures(at)[title]["layout"]["yaxis"]["categoryarray"]
+
+
+def html_of(at: AppTest) -> str:
+    return "\n".join(element.proto.body for element in at.get("html"))
+
+
+def test_page_draws_every_chart_without_error(seed_app):
+    at = seed_app.run()
+    assert not at.exception and not at.error
+    assert list(figures(at)) == CHART_TITLES
+    assert at.title[0].value.startswith("Hutong")
+    assert [m.label for m in at.metric] == ["文章", "来源", "时间跨度", "文字", "事件"]
+    assert at.metric[0].value == "2"
+    assert "京东 – 支付宝 · 支付 payment" in timeline_rows(at)
+
+
+def test_query_params_in_give_the_same_filters_out(seed_app):
+    params = {"lang": "en", "domain": ["payment", "traffic"], "entity": "阿里巴巴", "from": "2024-01-01",
+              "q": "支付", "bucket": "month", "level": "group", "measure": "share", "event": "e00007",
+              "term": ["支付", "流量"]}
+    seed_app.query_params = params
+    at = seed_app.run()
+    assert not at.exception
+    assert at.multiselect(key="domains").value == ["payment", "traffic"]
+    assert at.multiselect(key="entities").value == ["阿里巴巴"]
+    assert at.multiselect(key="terms").value == ["支付", "流量"]
+    assert at.text_input(key="text").value == "支付"
+    assert at.radio(key="level").value == "group" and at.radio(key="measure").value == "share"
+    assert at.date_input(key="dates").value[0].isoformat() == "2024-01-01"
+    assert ViewState.from_query_params(at.query_params) == ViewState.from_query_params(params)
+
+
+def test_filters_change_the_figures(seed_app):
+    at = seed_app.run()
+    everything = timeline_rows(at)
+    assert any("traffic" in row for row in everything)
+    at.multiselect(key="domains").set_value(["payment"]).run()
+    payment_only = timeline_rows(at)
+    assert payment_only and all("payment" in row or "里程碑" in row for row in payment_only)
+    assert ViewState.from_query_params(at.query_params).domains == ("payment",)
+    trends_before = figures(at)["关键词趋势"]
+    at.multiselect(key="entities").set_value(["支付宝"]).run()  # named in one of the two articles only
+    assert figures(at)["关键词趋势"] != trends_before
+    assert all("支付宝" in row for row in timeline_rows(at) if "里程碑" not in row)
+
+
+def test_switching_language_keeps_every_filter(seed_app):
+    seed_app.query_params = {"domain": "payment", "bucket": "week", "entity": "支付宝"}
+    at = seed_app.run()
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.multiselect(key="domains").value == ["payment"]
+    assert at.selectbox(key="bucket").value == "week"
+    assert at.multiselect(key="entities").value == ["支付宝"]
+    assert "JD.com – Alipay · payment" in timeline_rows(at)
+    assert dict(at.query_params) == {"lang": "en", "entity": "支付宝", "domain": "payment", "bucket": "week"}
+
+
+def test_evidence_card_opens_from_the_url(seed_app, seed_store):
+    events = read_table(seed_store, "events")
+    closing = events[(events["a"] == "微信") & (events["b"] == "京东") & (events["action"] == "end")]
+    seed_app.query_params = {"event": closing["event_id"].iloc[0]}  # 微信 closes the 京东 entry
+    at = seed_app.run()
+    card = html_of(at)
+    assert "微信 – 京东 · 流量 traffic · 中断" in card
+    assert "<mark" in card and "2025-09-30" in card
+    assert "同一事件的其他报道" in card
+
+
+def test_filters_that_match_nothing_leave_a_working_page(seed_app):
+    for params in ({"entity": "京东家政"}, {"q": "完全不存在的词"}, {"from": "2025-09-29", "to": "2025-09-30"},
+                   {"domain": "capital"}, {"asof": "1999-01-01"}, {"doc": "no-such-doc", "event": "e99999"}):
+        seed_app.query_params = params
+        at = seed_app.run()
+        assert not at.exception, params
+        assert len(figures(at)) >= 5, params
+
+
+def test_article_markup_never_reaches_the_page(tiny_app):
+    tiny_app.query_params = {"q": "菜鸟"}
+    at = tiny_app.run()
+    assert not at.exception
+    page = html_of(at)
+    assert "&lt;script&gt;alert" in page
+    assert "<script" not in page
+    assert "javascript:" not in page  # the article's link is not a link
+
+
+def test_undated_articles_are_counted_and_readable(tiny_app, tiny_store):
+    with q.connect(tiny_store) as con:
+        undated = q.articles(con, q.NO_FILTER)["doc_id"].iloc[-1]  # undated ones come last
+    tiny_app.query_params = {"doc": undated}
+    at = tiny_app.run()
+    assert not at.exception
+    assert at.metric[0].value == "4 (1 篇无发布时间)"
+    assert "<b>没有日期的文章</b>" in html_of(at) and "展开合作" in html_of(at)
+
+
+def test_missing_store_is_built_on_first_load(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("---\ntitle: 测试\npublished_at: 2025-01-06\n---\n2025年1月5日，淘宝正式接入微信支付。\n",
+                               encoding="utf-8")
+    monkeypatch.setenv("HUTONG_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("HUTONG_RAW_DIR", str(raw))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert q.has_store(tmp_path / "store")
+    assert at.metric[0].value == "1"
+
+
+def test_uploaded_articles_make_a_private_corpus(seed_app, seed_store):
+    before = (seed_store / "report.json").read_bytes()
+    at = seed_app.run()
+    articles = [{"title": "上传一", "published_at": "2025-05-01", "text": "京东正式接入支付宝支付。"},
+                {"title": "上传二", "published_at": "2025-06-01", "text": "微信关闭京东购物入口。"}]
+    jsonl = "\n".join(json.dumps(a, ensure_ascii=False) for a in articles).encode()
+    at.get("file_uploader")[0].set_value([("../evil name.jsonl", jsonl, "application/json")]).run()
+    [build] = [b for b in at.button if b.label == "处理上传的文章"]
+    build.click().run()
+    try:
+        assert not at.exception
+        assert at.radio(key="corpus").value == "uploaded"
+        assert at.metric[0].value == "2"
+        private = Path(at.session_state["private_store"])
+        assert sorted(p.name for p in (private.parent / "input").iterdir()) == ["MANIFEST.csv", "upload-001.jsonl"]
+        assert (seed_store / "report.json").read_bytes() == before  # the bundled corpus is untouched
+        at.radio(key="corpus").set_value("bundled").run()
+        assert at.metric[0].value == "2" and "京东 – 支付宝 · 支付 payment" in timeline_rows(at)
+    finally:
+        q.discard_private_store(at.session_state["private_store"])
+
+
+def test_uploads_can_be_switched_off(seed_app, monkeypatch):
+    monkeypatch.setenv("HUTONG_UPLOADS", "off")
+    at = seed_app.run()
+    assert not at.get("file_uploader")
+
+
+def test_upload_limits_are_enforced(seed_app, monkeypatch):
+    monkeypatch.setenv("HUTONG_UPLOAD_MAX_FILES", "1")
+    at = seed_app.run()
+    at.get("file_uploader")[0].set_value([("a.txt", "京东".encode(), "text/plain"),
+                                          ("b.txt", "淘宝".encode(), "text/plain")]).run()
+    [build] = [b for b in at.button if b.label == "处理上传的文章"]
+    build.click().run()
+    assert "over the limit of 1" in at.error[0].value
+    assert "private_store" not in at.session_state

@@ -1,0 +1,199 @@
+"""The page in a real browser: `streamlit run app.py` served locally, loaded in headless Chromium (Debian's
+/usr/bin/chromium) through Playwright. Charts render with data, nothing errs, a link reopens its view, a
+click on the timeline opens an evidence card, one on an entity filters to it; a whole-page screenshot goes to artifacts/dashboard.png."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+TIMEOUT_S = 90
+# What the browser's plotly holds for one chart: its traces' data as plotly.js has them.
+TRACES_JS = """el => el.querySelector('.js-plotly-plot').data.map(t => ({
+    type: t.type, name: t.name, x: t.x, y: t.y, base: t.base, text: t.text, customdata: t.customdata}))"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip(f"the browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def server(chromium, seed_store, tmp_path_factory) -> Iterator[str]:
+    """`streamlit run app.py` on a free local port, showing the seed store; stopped at the end."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {**os.environ, "HUTONG_STORE_DIR": str(seed_store)}
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not answer within {TIMEOUT_S} s:\n{log.read_text()}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def open_dashboard(page, url: str, *, charts: int = 6) -> None:
+    """Load the page and scroll through it until every chart is drawn (Streamlit renders lazily)."""
+    page.goto(url, timeout=TIMEOUT_S * 1000)
+    main = page.get_by_test_id("stMain")
+    main.wait_for(timeout=TIMEOUT_S * 1000)
+    deadline = time.monotonic() + TIMEOUT_S
+    while page.locator(".js-plotly-plot").count() < charts:
+        assert time.monotonic() < deadline, f"only {page.locator('.js-plotly-plot').count()} charts drawn"
+        main.evaluate("e => e.scrollBy(0, 1200)")
+        page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=TIMEOUT_S * 1000)
+    main.evaluate("e => e.scrollTo(0, 0)")
+
+
+def assert_no_errors(page) -> None:
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_text(re.compile(r"Traceback|\bError\b")).count() == 0
+
+
+def traces(page, chart_key: str) -> list[dict]:
+    return page.locator(f".st-key-{chart_key}").evaluate(TRACES_JS)
+
+
+def timeline_bars(page) -> dict[str, str]:
+    """Each bar's row label → its start day, as plotted."""
+    return {y: base[:10] for t in traces(page, "timeline_chart") if t["type"] == "bar"
+            for y, base in zip(t["y"], t["base"], strict=True)}
+
+
+def screenshot(page, path: Path) -> None:
+    """The whole page: the app scrolls inside stMain, so the window is made as tall as its content."""
+    height = page.get_by_test_id("stMain").evaluate("e => e.scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": height + 40})
+    page.wait_for_timeout(1500)  # charts re-lay themselves out to the new size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
+def test_dashboard_renders_every_chart_with_data(server, page):
+    open_dashboard(page, server + "/?asof=2025-10-01")
+    assert_no_errors(page)
+    assert page.locator(".js-plotly-plot").count() >= 4
+    for key in ("trend_chart", "entity_chart", "network_chart", "entity_trend_chart", "timeline_chart", "matrix_chart"):
+        assert any(len(t["x"] or []) or len(t["y"] or []) for t in traces(page, key)), key
+
+    bars = timeline_bars(page)
+    assert bars["京东 – 支付宝 · 支付 payment"] == "2024-10-29"
+    wechat_jd = [t for t in traces(page, "timeline_chart") if t["type"] == "bar"
+                 and "微信 – 京东 · 流量 traffic" in t["y"]][0]
+    i = wechat_jd["y"].index("微信 – 京东 · 流量 traffic")
+    assert wechat_jd["customdata"][i][1], "the WeChat–JD bar ends at an end event"
+
+    heat = next(t for t in traces(page, "matrix_chart") if t["type"] == "heatmap")
+    jd, alipay, wechat = (heat["y"].index(n) for n in ("京东", "支付宝", "微信"))
+    assert "支付✓" in heat["text"][jd][alipay]  # open
+    assert "流量✗" in heat["text"][wechat][jd]  # closed
+
+    screenshot(page, REPO / "artifacts" / "dashboard.png")
+    if os.environ.get("HUTONG_UPDATE_SCREENSHOT") == "1":
+        (REPO / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(REPO / "artifacts" / "dashboard.png", REPO / "docs" / "screenshot.png")
+
+
+def test_a_link_reopens_its_view(server, page):
+    open_dashboard(page, server + "/?lang=en&domain=payment")
+    assert_no_errors(page)
+    assert page.get_by_role("heading", name=re.compile("platform interoperability in the news")).count() == 1
+    rows = list(timeline_bars(page))
+    assert "JD.com – Alipay · payment" in rows
+    assert all(row.endswith("· payment") for row in rows)
+    chips = page.get_by_test_id("stSidebar").get_by_text("payment", exact=True)
+    assert chips.count() >= 1
+    assert "lang=en" in page.url and "domain=payment" in page.url
+
+
+def test_clicking_a_timeline_event_opens_its_evidence_card(server, page):
+    open_dashboard(page, server + "/")
+    chart = page.locator(".st-key-timeline_chart")
+    scatter = [t for t in traces(page, "timeline_chart") if t["type"] == "scatter"]
+    # the start of 京东 – 支付宝 payment: find its trace and point, then click that point
+    (trace_no, point_no), = [(k, i) for k, t in enumerate(scatter) for i, y in enumerate(t["y"])
+                             if y == "京东 – 支付宝 · 支付 payment" and t["name"] == "开通"]
+    chart.scroll_into_view_if_needed()
+    chart.locator("g.scatterlayer g.trace").nth(trace_no).locator("path.point").nth(point_no).click(force=True)
+    card = page.get_by_test_id("stHtml").filter(has_text="同一事件的其他报道")
+    card.wait_for(timeout=TIMEOUT_S * 1000)
+    assert "京东 – 支付宝 · 支付 payment · 开通" in card.inner_text()
+    assert card.locator("mark").count() >= 3  # both parties and the date text, in each report
+    assert re.search(r"event=e\d+", page.url)
+    assert_no_errors(page)
+
+
+def test_clicking_an_entity_filters_the_page_to_it(server, page):
+    open_dashboard(page, server + "/")
+    bars = [t for t in traces(page, "entity_chart") if t["type"] == "bar"]
+    entity = bars[0]["customdata"][0][0]
+    chart = page.locator(".st-key-entity_chart")
+    chart.scroll_into_view_if_needed()
+    chart.locator("g.barlayer g.trace").nth(0).locator("path").nth(0).click(force=True)
+    page.wait_for_function("e => decodeURIComponent(location.search).includes('entity=' + e)", arg=entity,
+                           timeout=TIMEOUT_S * 1000)
+    page.get_by_test_id("stSidebar").get_by_text(entity).first.wait_for(timeout=TIMEOUT_S * 1000)
+    assert_no_errors(page)

@@ -1,0 +1,188 @@
+"""Tests for hutong.charts: each chart's figure, looked at through fig.to_dict(), from queries on real stores."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from hutong import charts
+from hutong import queries as q
+from hutong.lexicon import load_lexicon
+from hutong.view import entity_labels
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_lexicon()
+
+
+@pytest.fixture(scope="module")
+def groups(lexicon) -> dict[str, str]:
+    return {name: entity.group for name, entity in lexicon.entities.items()}
+
+
+@pytest.fixture(scope="module")
+def names_en(lexicon) -> dict[str, str]:
+    return entity_labels(lexicon.entities, {n: e.name_en for n, e in lexicon.entities.items()}, "en")
+
+
+@pytest.fixture(scope="module")
+def seed(seed_store):
+    con = q.connect(seed_store)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def seed_events(seed):
+    return q.events(seed, q.NO_FILTER)
+
+
+def traces(fig: go.Figure, kind: str) -> list:
+    """The figure's traces of one type (plotly objects: t["x"] is the data, not its base64 form)."""
+    return [t for t in fig.data if t.type == kind]
+
+
+def test_every_chart_of_empty_data_says_so():
+    empty = pd.DataFrame(columns=["term", "bucket", "count", "docs", "tokens", "articles", "per10k", "share"])
+    for fig in (
+        charts.keyword_trend_figure(empty),
+        charts.entity_bar_figure(pd.DataFrame(columns=["entity", "group", "mentions", "articles"]), names={}),
+        charts.timeline_figure(pd.DataFrame(columns=["row"]), pd.DataFrame(columns=["row"]),
+                               pd.DataFrame(columns=["event_id"]), names={}),
+        charts.interop_matrix_figure(pd.DataFrame(columns=["row_party"]), [], names={}),
+    ):
+        assert isinstance(fig, go.Figure) and not fig.data
+        assert fig.layout.annotations[0].text == "当前筛选下没有数据。"
+
+
+# ---- keyword trends -------------------------------------------------------------------------------------------------
+
+
+def test_trend_has_a_line_per_term_with_raw_counts_in_customdata(seed):
+    trends = q.keyword_trends(seed, q.NO_FILTER, terms=["流量", "支付"], bucket="month")
+    fig = charts.keyword_trend_figure(trends, measure="per10k", lang="en")
+    lines = traces(fig, "scatter")
+    assert [t["name"] for t in lines] == ["流量", "支付"]
+    september = list(lines[0]["customdata"][1])
+    assert september[:3] == ["流量", "2025-09-01", trends.iloc[1]["count"]]
+    assert lines[0]["y"][1] == pytest.approx(trends.iloc[1]["per10k"])
+    assert "per 10,000 tokens" in fig.layout.yaxis.title.text
+
+
+def test_trend_as_share_of_articles(seed):
+    trends = q.keyword_trends(seed, q.NO_FILTER, terms=["流量"], bucket="month")
+    fig = charts.keyword_trend_figure(trends, measure="share", lang="zh")
+    assert list(traces(fig, "scatter")[0]["y"]) == [0.0, 1.0]
+    assert fig.layout.yaxis.tickformat == ".0%"
+
+
+# ---- entities -----------------------------------------------------------------------------------------------------------
+
+
+def test_entity_bars_are_coloured_by_group_in_the_chosen_language(seed, groups, names_en):
+    counts = q.entity_counts(seed, q.NO_FILTER, groups=groups, top_n=10)
+    colours = charts.group_colours(list(groups.values()))
+    fig = charts.entity_bar_figure(counts, names=names_en, lang="en", colours=colours)
+    bars = {t["name"]: t for t in traces(fig, "bar")}
+    alibaba = bars["Alibaba Group"]
+    assert "Taobao" in alibaba["y"] and alibaba["marker"]["color"] == colours["阿里巴巴"]
+    assert {row[0] for t in bars.values() for row in t["customdata"]} == set(counts["entity"])
+    assert list(fig.layout.yaxis.categoryarray)[-1] == "JD.com"  # the most mentioned on top
+
+
+def test_group_colours_do_not_depend_on_what_is_shown():
+    assert charts.group_colours(["腾讯", "京东", "阿里巴巴"])["京东"] == charts.group_colours(["阿里巴巴", "京东", "腾讯"])["京东"]
+
+
+def test_network_nodes_carry_their_entity_and_edges_are_drawn(seed, groups):
+    nodes, edges = q.entity_cooccurrence(seed, q.NO_FILTER, groups=groups, top_n=12)
+    fig = charts.cooccurrence_figure(q.circular_layout(nodes), edges, names={})
+    node_traces = [t for t in traces(fig, "scatter") if t["mode"] == "markers+text"]
+    edge_traces = [t for t in traces(fig, "scatter") if t["mode"] == "lines"]
+    assert sorted(row[0] for t in node_traces for row in t["customdata"]) == sorted(nodes["entity"])
+    assert sum(list(t["x"]).count(None) for t in edge_traces) == len(edges)
+
+
+def test_entity_trend_has_a_line_per_series(seed):
+    frame = q.entity_mentions_over_time(seed, q.NO_FILTER, series={"京东": ["京东"], "微信": ["微信"]}, bucket="month")
+    fig = charts.entity_trend_figure(frame, names={"京东": "JD.com"}, lang="en")
+    assert [t["name"] for t in traces(fig, "scatter")] == ["JD.com", "微信"]
+
+
+# ---- timeline ------------------------------------------------------------------------------------------------------------
+
+
+def bar_span(trace: dict, i: int) -> tuple[date, date]:
+    start = datetime.fromisoformat(trace["base"][i])
+    return start.date(), (start + timedelta(milliseconds=trace["x"][i])).date()
+
+
+def test_timeline_rows_and_bars(seed, seed_events, groups):
+    bars, marks = q.partnership_timeline(seed_events, until=q.last_article_day(seed), groups=groups)
+    fig = charts.timeline_figure(bars, marks, seed_events, names={}, lang="zh")
+    spans = {}
+    for trace in traces(fig, "bar"):
+        for i, label in enumerate(trace["y"]):
+            spans[label] = (bar_span(trace, i), trace["customdata"][i])
+    (start, end), ids = spans["京东 – 支付宝 · 支付 payment"]
+    assert start == date(2024, 10, 29) and end == date(2025, 9, 28)
+    assert ids[1] == ""  # still open
+    (start, end), ids = spans["微信 – 京东 · 流量 traffic"]
+    assert end == date(2025, 9, 30) and ids[1]
+    rows = list(fig.layout.yaxis.categoryarray)
+    assert rows[0].endswith("· 监管/里程碑")  # milestone rows at the bottom
+
+
+def test_timeline_marks_carry_event_ids_and_precision_in_hover(seed_events, groups):
+    bars, marks = q.partnership_timeline(seed_events, until=date(2025, 9, 28), groups=groups)
+    fig = charts.timeline_figure(bars, marks, seed_events, names={}, lang="en")
+    by_name = {t["name"]: t for t in traces(fig, "scatter")}
+    assert {"start", "end", "planned", "milestone", "end, start unknown"} <= set(by_name)
+    ids = {row[0] for t in by_name.values() for row in t["customdata"]}
+    assert ids == set(marks["event_id"])
+    year_end = by_name["end, start unknown"]
+    assert list(year_end["x"]) == ["2011-01-01"]  # a year-precise date sits at the year's start …
+    assert "Precision: year" in year_end["hovertext"][0]  # … and the hover says so
+
+
+def test_timeline_hover_escapes_evidence():
+    events = pd.DataFrame([{
+        "event_id": "e1", "kind": "partnership", "a": "京东", "b": "支付宝", "a_group": "京东", "b_group": "阿里巴巴",
+        "domain": "payment", "action": "start", "date": "2024-10-29", "date_resolution": "same sentence",
+        "evidence": "<script>alert(1)</script>京东接入支付宝", "when": date(2024, 10, 29), "precision": "day"}])
+    bars, marks = q.partnership_timeline(events, until=date(2025, 1, 1), groups={})
+    fig = charts.timeline_figure(bars, marks, events, names={}, lang="en")
+    hovers = [h for t in fig.data for h in (t.hovertext or [])]
+    assert hovers and all("<script>" not in h and "&lt;script&gt;" in h for h in hovers)
+
+
+# ---- matrix ----------------------------------------------------------------------------------------------------------------
+
+
+def test_matrix_cells_show_each_domain_state(seed):
+    events = q.events(seed, q.NO_FILTER, dates=False)
+    matrix = q.interop_matrix_as_of(events, date(2025, 10, 1))
+    parties = q.matrix_parties(events)
+    fig = charts.interop_matrix_figure(matrix, parties, names={}, lang="zh", as_of=date(2025, 10, 1))
+    heat = traces(fig, "heatmap")[0]
+    i, j = parties.index("京东"), parties.index("支付宝")
+    assert heat["text"][i][j] == "支付✓" and heat["z"][i][j] == 3
+    w = parties.index("微信")
+    assert heat["text"][w][i] == "流量✗" and heat["z"][w][i] == 1
+    assert heat["z"][i][i] == 0
+    clicks = [t for t in traces(fig, "scatter") if t.customdata is not None][0]
+    assert ["京东", "支付宝"] in [list(c) for c in clicks["customdata"]]
+    assert "2025-10-01" in fig.layout.title.text
+
+
+def test_matrix_labels_in_english(seed, names_en):
+    events = q.events(seed, q.NO_FILTER, dates=False)
+    matrix = q.interop_matrix_as_of(events, date(2025, 10, 1))
+    fig = charts.interop_matrix_figure(matrix, q.matrix_parties(events), names=names_en, lang="en")
+    heat = traces(fig, "heatmap")[0]
+    assert "Alipay" in heat["x"] and "WeChat" in heat["y"]
+    assert any("payment✓" in cell for row in heat["text"] for cell in row)

@@ -1,0 +1,209 @@
+"""Tests for hutong.view: the view state and the URL, chart clicks into filters, escaped HTML."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hutong import view as v
+from hutong.view import Span, ViewState
+
+BOUNDS = (date(2011, 1, 1), date(2025, 9, 30))
+
+
+def click(*customdata, **point) -> dict:
+    """A selection as st.plotly_chart(on_select=...) returns it after a click on one or more points."""
+    points = [{"curve_number": 0, "point_number": i, "point_index": i, "x": 1, "y": 2, "customdata": c, **point}
+              for i, c in enumerate(customdata)]
+    return {"selection": {"points": points, "point_indices": list(range(len(points))), "box": [], "lasso": []}}
+
+
+NOTHING = {"selection": {"points": [], "point_indices": [], "box": [], "lasso": []}}
+
+
+# ---- the URL ---------------------------------------------------------------------------------------------------
+
+
+def test_default_view_has_an_empty_query_string():
+    assert ViewState().to_query_params() == {}
+    assert v.query_string({}) == "?"
+
+
+def test_view_round_trips_through_query_params():
+    state = ViewState(
+        lang="en", date_from=date(2024, 1, 1), date_to=date(2025, 6, 30), sources=("电商报 (dsb.cn)",),
+        entities=("阿里巴巴", "微信"), domains=("payment", "traffic"), actions=("start",), text="互联互通",
+        terms=("流量", "支付"), measure="share", bucket="week", as_of=date(2025, 1, 1), level="group",
+        doc="39c530b6d8e8bea7", event="e00007",
+    )
+    params = state.to_query_params()
+    assert params["domain"] == ["payment", "traffic"] and params["lang"] == "en" and params["from"] == "2024-01-01"
+    assert ViewState.from_query_params(params) == state
+
+
+def test_a_single_value_in_the_url_is_a_list_of_one():
+    state = ViewState.from_query_params({"lang": "en", "domain": "payment", "entity": "京东"})
+    assert state.domains == ("payment",) and state.entities == ("京东",) and state.lang == "en"
+
+
+def test_values_that_cannot_be_right_are_dropped():
+    state = ViewState.from_query_params({
+        "lang": "fr", "domain": ["payment", "teleport"], "action": "explode", "from": "yesterday",
+        "measure": "x", "bucket": "decade", "level": "planet", "entity": ["", " "],
+    })
+    assert state == ViewState(domains=("payment",))
+
+
+def test_query_string_repeats_list_parameters():
+    assert v.query_string({"lang": "en", "domain": ["payment", "traffic"]}) == "?lang=en&domain=payment&domain=traffic"
+
+
+def test_share_url_puts_the_view_on_the_apps_address():
+    params = {"lang": "en", "domain": ["payment"]}
+    assert v.share_url("http://127.0.0.1:8501", params) == "http://127.0.0.1:8501/?lang=en&domain=payment"
+    assert v.share_url("https://hutong.streamlit.app/", {}) == "https://hutong.streamlit.app/"
+
+
+def test_view_drops_what_the_corpus_does_not_have():
+    state = ViewState(sources=("A", "B"), entities=("京东", "不存在"))
+    assert state.restricted_to(sources=["A"], entities=["京东"]) == ViewState(sources=("A",), entities=("京东",))
+
+
+def test_a_group_rolls_up_its_members_in_the_filter():
+    members = {"阿里巴巴": ["阿里巴巴", "淘宝", "天猫", "支付宝", "菜鸟"]}
+    filt = ViewState(entities=("阿里巴巴", "微信"), text="  京东 ").corpus_filter(members_of=lambda e: members.get(e, [e]))
+    assert filt.entities == ("阿里巴巴", "淘宝", "天猫", "支付宝", "菜鸟", "微信")
+    assert filt.text == "京东"
+
+
+def test_a_reversed_date_range_is_put_right():
+    filt = ViewState(date_from=date(2025, 2, 1), date_to=date(2024, 1, 1)).corpus_filter(members_of=lambda e: [e])
+    assert (filt.date_from, filt.date_to) == (date(2024, 1, 1), date(2025, 2, 1))
+
+
+def test_widgets_show_the_view_and_give_it_back():
+    state = ViewState(date_from=date(2024, 1, 1), domains=("payment",), as_of=date(2024, 6, 1), terms=("流量",))
+    values = state.widget_values(bounds=BOUNDS, latest=BOUNDS[1])
+    assert values["dates"] == (date(2024, 1, 1), BOUNDS[1])
+    assert values["domains"] == ["payment"] and values["as_of"] == date(2024, 6, 1)
+    assert ViewState.from_widget_values(values, bounds=BOUNDS, latest=BOUNDS[1]) == state
+
+
+def test_whole_range_and_latest_day_in_the_widgets_are_the_defaults():
+    values = ViewState().widget_values(bounds=BOUNDS, latest=BOUNDS[1])
+    assert values["dates"] == BOUNDS and values["as_of"] == BOUNDS[1]
+    assert ViewState.from_widget_values(values, bounds=BOUNDS, latest=BOUNDS[1]) == ViewState()
+
+
+def test_a_half_picked_date_range_changes_nothing():
+    assert ViewState.from_widget_values({"dates": (date(2024, 1, 1),)}, bounds=BOUNDS, latest=None) == ViewState()
+
+
+# ---- chart clicks ---------------------------------------------------------------------------------------------------
+
+
+def test_clicking_an_entity_filters_the_page_to_it():
+    state = ViewState(entities=("微信",), lang="en")
+    assert v.entity_filter_from_selection(state, click(["京东", "京东", 60, 2])) == ViewState(entities=("京东",), lang="en")
+
+
+def test_no_click_leaves_the_view_as_it_is():
+    state = ViewState(entities=("微信",))
+    for selection in (NOTHING, None, {}, {"selection": {}}):
+        assert v.entity_filter_from_selection(state, selection) == state
+
+
+def test_a_box_around_several_entities_filters_to_all_of_them():
+    state = v.entity_filter_from_selection(ViewState(), click(["淘宝", "阿里巴巴"], ["天猫", "阿里巴巴"], ["淘宝", "阿里巴巴"]))
+    assert state.entities == ("淘宝", "天猫")
+
+
+def test_clicking_a_timeline_mark_or_bar_gives_its_event():
+    assert v.event_from_selection(click(["e00007"])) == "e00007"
+    assert v.event_from_selection(click(["e00017", "e00016"])) == "e00017"  # a bar: its start event
+    assert v.event_from_selection(click([])) is None
+    assert v.event_from_selection(NOTHING) is None
+
+
+def test_customdata_may_come_as_a_bare_value():
+    assert v.event_from_selection(click("e00003")) == "e00003"
+
+
+def test_clicking_a_trend_point_gives_term_and_bucket():
+    selection = click(["流量", "2025-09-01", 36, 1, 1, 1022])
+    assert v.trend_point_from_selection(selection) == ("流量", date(2025, 9, 1))
+    assert v.trend_point_from_selection(click(["流量", "2025-09-01T00:00:00"])) == ("流量", date(2025, 9, 1))
+    assert v.trend_point_from_selection(click(["流量", "not a date"])) is None
+    assert v.trend_point_from_selection(NOTHING) is None
+
+
+def test_clicking_a_matrix_cell_gives_both_parties():
+    assert v.matrix_cell_from_selection(click(["京东", "支付宝"])) == ("京东", "支付宝")
+    assert v.matrix_cell_from_selection(click(["京东"])) is None
+
+
+def test_selection_without_the_outer_key_is_read_too():
+    inner = click(["e00001"])["selection"]
+    assert v.event_from_selection(inner) == "e00001"
+
+
+# ---- words ---------------------------------------------------------------------------------------------------------
+
+
+def test_words_in_both_languages():
+    assert v.t("timeline", "zh") == "合作时间线" and v.t("timeline", "en") == "Partnership timeline"
+    assert v.t("not-a-key", "en") == "not-a-key"
+    assert v.domain_label("payment", "en") == "payment" and v.domain_label("payment", "zh") == "支付 payment"
+
+
+def test_entity_names_in_english_fall_back_to_chinese():
+    names_en = {"京东": "JD.com", "菜鸟": ""}
+    assert v.entity_labels(["京东", "菜鸟", "新公司"], names_en, "en") == {"京东": "JD.com", "菜鸟": "菜鸟", "新公司": "新公司"}
+    assert v.entity_label("京东", names_en, "zh") == "京东"
+
+
+# ---- escaped HTML ----------------------------------------------------------------------------------------------------
+
+
+def test_article_markup_is_escaped_and_marks_are_added():
+    text = "<script>alert('x')</script>京东接入支付宝"
+    html = v.marked_html(text, [Span(27, 29, "entity", "JD.com"), Span(31, 34, "entity", 'Alipay" onmouseover="x')])
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<mark style="' in html and 'title="JD.com"' in html
+    assert 'onmouseover="x' not in html and "&quot; onmouseover=&quot;x" in html
+
+
+def test_overlapping_or_out_of_range_spans_are_skipped():
+    html = v.marked_html("京东物流", [Span(0, 4, "entity"), Span(0, 2, "entity"), Span(3, 9, "time")])
+    assert html.count("<mark") == 1
+
+
+def test_parties_are_marked_in_the_traditional_sentence():
+    original, simplified = "微信關閉京東入口", "微信关闭京东入口"
+    html = v.highlighted_sentence(original, simplified, [("京东", "party", ""), ("微信", "party", "")])
+    assert html.count("<mark") == 2 and ">京東</mark>" in html
+
+
+def test_links_are_only_http():
+    assert v.link_html("javascript:alert(1)", "link") == ""
+    assert v.link_html(None, "link") == ""
+    assert v.link_html('https://e.com/"x', "链接").startswith('<a href="https://e.com/&quot;x"')
+
+
+def test_kwic_and_evidence_card_escape_everything():
+    import pandas as pd
+
+    sentences = pd.DataFrame([{"original": "<u>流量</u>入口", "text": "<u>流量</u>入口", "title": "<i>t</i>",
+                               "source": "s", "published_at": pd.Timestamp("2025-09-28 12:12", tz="UTC"),
+                               "url": "https://e.com"}])
+    html = v.kwic_html(sentences, term="流量", lang="zh")
+    assert "<u>" not in html and "<i>" not in html and ">流量</mark>" in html and "2025-09-28 20:12" in html
+    reports = pd.DataFrame([{"a_surface": "京东", "b_surface": "支付宝", "date_text": "10月29日", "date": "2024-10-29",
+                             "date_resolution": "same sentence", "sentence_original": "10月29日，京东开通<支付宝>支付",
+                             "sentence_simplified": "10月29日，京东开通<支付宝>支付", "evidence": "", "title": "T",
+                             "source": "S", "published_at": None, "url": None}])
+    event = {"a": "京东", "b": "支付宝", "domain": "payment", "action": "start", "date": "2024-10-29",
+             "date_resolution": "same sentence"}
+    card = v.evidence_card_html(event, reports, names={"京东": "JD.com"}, lang="en")
+    assert "JD.com – 支付宝 · payment · start" in card
+    assert card.count("<mark") == 3 and "&lt;" in card and "<支付宝>" not in card
+
