@@ -16,8 +16,9 @@ setup: $(BIN)/python
 setup-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 
+# Incremental: reads only new or changed files, and does nothing when data/raw is unchanged.
 store: setup
-	@test -f $(STORE)/report.json || $(BIN)/python -m hutong build --input data/raw --out $(STORE)
+	$(BIN)/python -m hutong build --input data/raw --out $(STORE)
 
 run: store
 	$(BIN)/streamlit run app.py

@@ -416,3 +416,18 @@ def test_mention_series_default_to_the_most_mentioned(seed, groups, lexicon):
     assert list(q.mention_series([], counts, members_of=lexicon.members_of)) == counts["entity"].head(5).tolist()
     series = q.mention_series(["阿里巴巴", "不在词表"], counts, members_of=lexicon.members_of)
     assert "淘宝" in series["阿里巴巴"] and series["不在词表"] == ["不在词表"]
+
+
+def test_store_is_stale_when_made_by_another_version_of_the_analysis(tmp_path, seed_store):
+    import json
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(seed_store, copy)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    assert not q.store_is_stale(copy, raw)
+    report = json.loads((copy / "report.json").read_text(encoding="utf-8"))
+    report["summary"]["analysis_version"] = "older"
+    (copy / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    assert q.store_is_stale(copy, raw)

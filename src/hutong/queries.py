@@ -649,12 +649,17 @@ def article_annotations(con: duckdb.DuckDBPyConnection, doc_id: str) -> pd.DataF
 
 
 def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
-    """Whether the store is missing, or older than any file under raw_dir."""
+    """Whether the store is missing, made by another version of the analysis, or older than any file under raw_dir."""
+    from hutong.pipeline import analysis_version  # the page's queries need none of the pipeline otherwise
+
     if not store.store_exists(store_dir):
         return True
     try:
-        built = datetime.fromisoformat(store.read_report(store_dir)["summary"]["built_at"])
+        summary = store.read_report(store_dir)["summary"]
+        built = datetime.fromisoformat(summary["built_at"])
     except (KeyError, ValueError, store.StoreError):
+        return True
+    if summary.get("analysis_version") != analysis_version():
         return True
     if built.tzinfo is None:
         built = built.replace(tzinfo=UTC)
