@@ -87,3 +87,12 @@ def test_jieba_next_gives_the_same_tokens_as_jieba(lexicon, tokenizer):
 def test_an_unknown_segmenter_is_refused_by_name(lexicon):
     with pytest.raises(ValueError, match="unknown segmenter 'thulac'"):
         make_tokenizer(lexicon, segmenter="thulac")
+
+
+def test_mentions_outside_sentences_are_not_counted(lexicon):
+    from hutong.normalise import load_boilerplate_patterns, normalise_text
+
+    text = "京东接入支付宝。\n图源:淘宝APP\n微信关闭入口。"
+    normalised = normalise_text(text, boilerplate=load_boilerplate_patterns())
+    found = lexicon.mentions_in_sentences(normalised.simplified, normalised.sentences)
+    assert [(m.entity, m.sentence_index) for m in found] == [("京东", 0), ("支付宝", 0), ("微信", 1)]

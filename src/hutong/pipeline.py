@@ -68,11 +68,7 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
     """Normalise, tokenise and extract one article. A pure function of the article and the resources."""
     normalised = normalise_text(article.text, boilerplate=resources.boilerplate)
     doc_id = normalised.content_hash[:16]
-    mentions = [
-        m
-        for s in normalised.sentences
-        for m in resources.lexicon.find_mentions(s.text, offset=s.start, sentence_index=s.index)
-    ]
+    mentions = resources.lexicon.mentions_in_sentences(normalised.simplified, normalised.sentences)
     terms = count_terms(normalised.sentences, tokenizer=resources.tokenizer, stopwords=resources.stopwords)
     times = extract_time_expressions(
         normalised.sentences, published_at=article.published_at, festivals=resources.festivals
