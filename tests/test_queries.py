@@ -336,12 +336,16 @@ def test_unknown_article_is_none(seed):
 
 
 def test_store_is_stale_when_missing_or_older_than_raw(tmp_path, seed_store):
+    import shutil
+
+    from hutong.paths import RAW_DIR
+
     raw = tmp_path / "raw"
-    raw.mkdir()
+    shutil.copytree(RAW_DIR, raw)
+    for path in raw.iterdir():
+        os.utime(path, (0, 0))
+    seed_store = _rebuilt_from(raw, tmp_path)
     assert q.store_is_stale(tmp_path / "nothing", raw)
-    (raw / "a.txt").write_text("x", encoding="utf-8")
-    old = time.time() - 3600 * 24 * 365 * 30
-    os.utime(raw / "a.txt", (old, old))
     assert not q.store_is_stale(seed_store, raw)
     (raw / "b.txt").write_text("y", encoding="utf-8")
     future = time.time() + 3600
@@ -418,14 +422,31 @@ def test_mention_series_default_to_the_most_mentioned(seed, groups, lexicon):
     assert "淘宝" in series["阿里巴巴"] and series["不在词表"] == ["不在词表"]
 
 
+def _rebuilt_from(raw, tmp_path):
+    from hutong.pipeline import build_store
+
+    build_store(raw, tmp_path / "store", workers=1)
+    return tmp_path / "store"
+
+
+def test_a_store_built_from_another_folder_is_never_stale(tmp_path, seed_store):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "new.txt").write_text("京东接入支付宝。", encoding="utf-8")
+    assert not q.store_is_stale(seed_store, other)
+
+
 def test_store_is_stale_when_made_by_another_version_of_the_analysis(tmp_path, seed_store):
     import json
     import shutil
 
-    copy = tmp_path / "store"
-    shutil.copytree(seed_store, copy)
+    from hutong.paths import RAW_DIR
+
     raw = tmp_path / "raw"
-    raw.mkdir()
+    shutil.copytree(RAW_DIR, raw)
+    for path in raw.iterdir():
+        os.utime(path, (0, 0))
+    copy = _rebuilt_from(raw, tmp_path)
     assert not q.store_is_stale(copy, raw)
     report = json.loads((copy / "report.json").read_text(encoding="utf-8"))
     report["summary"]["analysis_version"] = "older"

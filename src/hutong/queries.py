@@ -420,8 +420,13 @@ def events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = 
         )
         params += doc_params
     frame = _rows(con, f"SELECT e.* FROM events e WHERE {' AND '.join(clauses)} ORDER BY e.event_id", params)
-    frame["when"] = [period_start(v) for v in frame["date"]]
-    frame["precision"] = [precision(v) for v in frame["date"]]
+    # few distinct dates among many events: parse each once
+    values = frame["date"].tolist()
+    distinct = set(values)
+    starts = {v: period_start(v) for v in distinct}
+    precisions = {v: precision(v) for v in distinct}
+    frame["when"] = [starts[v] for v in values]
+    frame["precision"] = [precisions[v] for v in values]
     if dates and (filt.date_from or filt.date_to):
         low, high = filt.date_from or date.min, filt.date_to or date.max
         frame = _keep(frame, [w is not None and low <= w <= high for w in frame["when"]])
@@ -479,7 +484,7 @@ def partnership_timeline(
     dated = dated.sort_values(["when", "order", "event_id"])
     dated["row"] = _row_keys(dated)
     bars, marks = [], []
-    partnerships = dated[dated["kind"] != "milestone"]
+    starts = _starts_by_groups(dated, groups)
     for row, items in dated.groupby("row", sort=False):
         if items["kind"].iloc[0] == "milestone":
             marks += [(row, e.domain, e.when, "milestone", e.event_id) for e in items.itertuples()]
@@ -496,7 +501,7 @@ def partnership_timeline(
                 marks.append((row, e.domain, e.when, "end", e.event_id))
                 opened = None
             else:
-                start = _group_level_start(e, partnerships, groups)
+                start = _group_level_start(e, starts, groups)
                 if start is None:
                     marks.append((row, e.domain, e.when, "end_without_start", e.event_id))
                 else:
@@ -523,14 +528,25 @@ def _row_keys(dated: pd.DataFrame) -> list[tuple]:
     return keys
 
 
-def _group_level_start(end_event, partnerships: pd.DataFrame, groups: Mapping[str, str]):
+def _starts_by_groups(dated: pd.DataFrame, groups: Mapping[str, str]) -> dict[tuple, list]:
+    """Start events by (domain, the pair's groups), so an end finds its candidates without a scan."""
+    index: dict[tuple, list] = {}
+    starts = dated[(dated["kind"] != "milestone") & (dated["action"] == "start")]
+    for s in starts.itertuples():
+        key = (s.domain, frozenset((groups.get(s.a, s.a), groups.get(s.b, s.b))))
+        index.setdefault(key, []).append(s)
+    return index
+
+
+def _group_level_start(end_event, starts: dict[tuple, list], groups: Mapping[str, str]):
     """The latest start, on or before the end, of the same domain between the same parties or their groups."""
     def sides(name):
         return {name, groups.get(name, name)}
 
     a_sides, b_sides = sides(end_event.a), sides(end_event.b)
+    key = (end_event.domain, frozenset((groups.get(end_event.a, end_event.a), groups.get(end_event.b, end_event.b))))
     best = None
-    for s in partnerships[(partnerships["action"] == "start") & (partnerships["domain"] == end_event.domain)].itertuples():
+    for s in starts.get(key, ()):
         if s.when > end_event.when:
             continue
         if (s.a in a_sides and s.b in b_sides) or (s.a in b_sides and s.b in a_sides):
@@ -649,7 +665,8 @@ def article_annotations(con: duckdb.DuckDBPyConnection, doc_id: str) -> pd.DataF
 
 
 def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
-    """Whether the store is missing, made by another version of the analysis, or older than any file under raw_dir."""
+    """Whether the store is missing, or was built from raw_dir by another version of the analysis or before
+    a file under raw_dir changed. A store built from another folder is left alone."""
     from hutong.pipeline import analysis_version  # the page's queries need none of the pipeline otherwise
 
     if not store.store_exists(store_dir):
@@ -659,6 +676,8 @@ def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
         built = datetime.fromisoformat(summary["built_at"])
     except (KeyError, ValueError, store.StoreError):
         return True
+    if Path(summary.get("input_dir", raw_dir)).resolve() != Path(raw_dir).resolve():
+        return False  # built from another corpus (HUTONG_STORE_DIR): never rebuilt from this one
     if summary.get("analysis_version") != analysis_version():
         return True
     if built.tzinfo is None:

@@ -257,7 +257,7 @@ class StoreWriter:
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "hutong_version": __version__,
             "analysis_version": self.analysis_version,
-            "input_dir": str(self.input_dir),
+            "input_dir": str(self.input_dir.resolve()),
             "files_seen": self.files_seen,
             "ingested": self.ingested,
             "duplicates": self.duplicates,
