@@ -348,9 +348,11 @@ def timeline_section(ctx, lang, filt, names, groups, all_events) -> None:
     if chosen:
         evidence_card(ctx, lang, names, chosen)
     c1, c2 = st.columns(2)
-    c1.download_button(v.t("events_csv", lang), q.csv_bytes(events_frame), "hutong-events.csv", "text/csv",
+    # the data are made when the button is clicked (a callable), not on every run of the page
+    c1.download_button(v.t("events_csv", lang), lambda: q.csv_bytes(events_frame), "hutong-events.csv", "text/csv",
                        on_click="ignore")
-    c2.download_button(v.t("events_json", lang), q.json_bytes(ask(*ctx, "events_with_reports", events_frame=events_frame)),
+    c2.download_button(v.t("events_json", lang),
+                       lambda: q.json_bytes(ask(*ctx, "events_with_reports", events_frame=events_frame)),
                        "hutong-events.json", "application/json", on_click="ignore")
 
 

@@ -199,7 +199,7 @@ def timeline_figure(
     fig = go.Figure()
     if marks.empty and bars.empty:
         return _empty(_layout(fig, title=t("timeline", lang)), t("no_data", lang))
-    info = events.set_index("event_id")
+    info = {e["event_id"]: e for e in events.to_dict("records")}  # plain dicts: .loc per event is slow
     rows = _timeline_rows(bars, marks)
     labels = {row: html.escape(row_label(row, names, lang)) for row in rows}
     _layout(fig, title=t("timeline", lang), height=140 + 30 * len(rows))
@@ -210,7 +210,7 @@ def timeline_figure(
             orientation="h", marker={"color": DOMAIN_COLOURS.get(domain, "#64748b"), "opacity": 0.55},
             name=html.escape(domain_label(domain, lang)), legendgroup=domain, width=0.5,
             customdata=[[s, e if isinstance(e, str) else ""] for s, e in zip(part["start_event"], part["end_event"], strict=True)],
-            hovertext=[_bar_hover(b, info, names, lang) for b in part.itertuples()],
+            hovertext=[_bar_hover(b, info, names, lang) for b in part.to_dict("records")],
             hovertemplate="%{hovertext}<extra></extra>",
         ))
     for mark, part in marks.groupby("mark", sort=False):
@@ -222,7 +222,7 @@ def timeline_figure(
                     "line": {"width": 2 if mark != "end_without_start" else 4,
                              "color": [DOMAIN_COLOURS.get(d, "#64748b") for d in part["domain"]]}},
             customdata=[[e] for e in part["event_id"]],
-            hovertext=[_event_hover(info.loc[e], e, names, lang) for e in part["event_id"]],
+            hovertext=[_event_hover(info[e], e, names, lang) for e in part["event_id"]],
             hovertemplate="%{hovertext}<extra></extra>",
         ))
     fig.update_yaxes(categoryorder="array", categoryarray=[labels[r] for r in rows][::-1], title=None, automargin=True)
@@ -251,15 +251,15 @@ def _event_hover(e, event_id: str, names: Mapping[str, str], lang: str) -> str:
     )
 
 
-def _bar_hover(bar, info: pd.DataFrame, names: Mapping[str, str], lang: str) -> str:
-    start = info.loc[bar.start_event]
+def _bar_hover(bar: dict, info: Mapping[str, dict], names: Mapping[str, str], lang: str) -> str:
+    start = info[bar["start_event"]]
     lines = [f"{t('start', lang)}: {html.escape(str(start['date']))} ({html.escape(t(str(start['precision']), lang))})"]
-    if isinstance(bar.end_event, str) and bar.end_event:
-        lines.append(f"{t('end', lang)}: {html.escape(str(info.loc[bar.end_event]['date']))}")
+    if isinstance(bar["end_event"], str) and bar["end_event"]:
+        lines.append(f"{t('end', lang)}: {html.escape(str(info[bar['end_event']]['date']))}")
     else:
-        lines.append(f"{t('end', lang)}: {t('still_open', lang)} {bar.end.isoformat()}")
-    if isinstance(bar.inherited_from, str) and bar.inherited_from:
-        lines.append(f"{t('inherited', lang)} {html.escape(bar.inherited_from)} "
+        lines.append(f"{t('end', lang)}: {t('still_open', lang)} {bar['end'].isoformat()}")
+    if isinstance(bar["inherited_from"], str) and bar["inherited_from"]:
+        lines.append(f"{t('inherited', lang)} {html.escape(bar['inherited_from'])} "
                      f"({html.escape(names.get(start['a'], start['a']))} – {html.escape(names.get(start['b'], start['b']))})")
     lines.append(f"{t('evidence', lang)}: {_wrap(start['evidence'])}")
     return "<br>".join(lines)
