@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import pandas as pd
 
 from hutong.lexicon import Lexicon, Mention
 from hutong.models import Sentence, TimeExpression
@@ -606,76 +604,47 @@ def article_events(reports: list[EventReport]) -> list[EventReport]:
     return [r for r in reports if r.merged_into is None]
 
 
-class _Row:
-    """Attribute access over plain lists of a DataFrame's columns."""
+@dataclass(frozen=True)
+class HeadReport:
+    """A report that is not a restatement within its article, as the corpus-wide merge reads it."""
 
-    __slots__ = ("_values", "_index")
-
-    def __init__(self, values: dict[str, object]):
-        self._values = values
-
-    def __getattr__(self, name: str):
-        return self._values[name]
-
-    @staticmethod
-    def rows(frame: pd.DataFrame, columns: list[str]):
-        lists = [frame[c].tolist() for c in columns]
-        for values in zip(*lists):
-            yield _Row(dict(zip(columns, values)))
+    doc_id: str
+    report_index: int
+    kind: str
+    a: str
+    b: str | None
+    a_group: str
+    b_group: str | None
+    domain: str
+    action: str
+    date: str | None
+    date_resolution: str
 
 
-def merge_event_reports(
-    reports: pd.DataFrame, *, documents: pd.DataFrame, lexicon: Lexicon
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Corpus-wide timeline: one item per event (parties, domain, action, compatible date) with all its reports.
+def timeline_group_key(r: HeadReport) -> tuple:
+    """Reports can only state the same event when these agree: kind, action, domain and the two parties."""
+    return r.kind, r.action, r.domain, min(r.a, r.b or ""), max(r.a, r.b or "")
 
-    `reports` needs no evidence column. Returns (events, assignment): the timeline items, and for each
-    report (doc_id, report_index) its event_id. An item's date is the date given by its
-    earliest-published report that has one.
+
+def merge_timeline_group(reports: Iterable[HeadReport]) -> tuple[list[dict], list[tuple[str, int, int]]]:
+    """One group's reports (same key, earliest published first) as timeline items, and each report's item.
+
+    A report joins the first item whose date is compatible with its own (equal, or one a prefix of the
+    other); an item's date is that of its earliest-published report that has one. Returns (items,
+    [(doc_id, report_index, item position)]).
     """
-    columns = ["event_id", "kind", "a", "b", "a_group", "b_group", "domain", "action", "date",
-               "date_resolution", "first_doc_id", "first_report_index", "reports", "articles"]
-    assignment_columns = ["doc_id", "report_index", "event_id"]
-    if reports.empty:
-        return (pd.DataFrame({c: pd.Series(dtype="object") for c in columns}),
-                pd.DataFrame({c: pd.Series(dtype="object") for c in assignment_columns}))
-    published = documents.set_index("doc_id")["published_at"]
-    reports = reports.copy()
-    for column in ("a", "b", "a_group", "b_group", "date", "date_resolution"):
-        reports[column] = reports[column].astype(object).where(reports[column].notna(), None)
-    reports["published_at"] = reports["doc_id"].map(published)
-    reports = reports.sort_values(["published_at", "doc_id", "report_index"], na_position="last", kind="stable")
-    heads = reports[reports["merged_into"].isna()]
     items: list[dict] = []
-    buckets: dict[tuple, list[dict]] = {}
-    event_of: dict[tuple[str, int], str] = {}
-    head_columns = ["doc_id", "report_index", "kind", "a", "b", "a_group", "b_group", "domain", "action",
-                    "date", "date_resolution"]
-    # plain Python lists: iterating Arrow-backed columns row by row is several times slower
-    for row in _Row.rows(heads, head_columns):
-        bucket = buckets.setdefault((row.kind, row.action, row.domain, frozenset((row.a, row.b))), [])
-        item = next((i for i in bucket if _dates_compatible(row.date, i["date"])), None)
-        if item is None:
-            item = {
-                "event_id": f"e{len(items) + 1:05d}", "kind": row.kind, "a": row.a, "b": row.b,
-                "a_group": row.a_group, "b_group": row.b_group, "domain": row.domain, "action": row.action,
-                "date": row.date, "date_resolution": row.date_resolution, "first_doc_id": row.doc_id,
-                "first_report_index": row.report_index, "reports": 0, "articles": set(),
-            }
-            items.append(item)
-            bucket.append(item)
-        elif item["date"] is None and row.date:
-            item["date"], item["date_resolution"] = row.date, row.date_resolution
-        event_of[(row.doc_id, row.report_index)] = item["event_id"]
-    # a report merged within its article belongs to the event of the report it restates
-    doc_ids, indexes = reports["doc_id"].tolist(), reports["report_index"].tolist()
-    merged_into = reports["merged_into"].astype(object).where(reports["merged_into"].notna(), None).tolist()
-    event_ids = [event_of[(d, int(m) if m is not None else i)] for d, i, m in zip(doc_ids, indexes, merged_into)]
-    by_id = {item["event_id"]: item for item in items}
-    for event_id, doc_id in zip(event_ids, doc_ids):
-        by_id[event_id]["reports"] += 1
-        by_id[event_id]["articles"].add(doc_id)
-    for item in items:
-        item["articles"] = len(item["articles"])
-    assignment = pd.DataFrame({"doc_id": doc_ids, "report_index": indexes, "event_id": event_ids})
-    return pd.DataFrame(items, columns=columns), assignment
+    assigned = []
+    for r in reports:
+        position = next((i for i, item in enumerate(items) if _dates_compatible(r.date, item["date"])), None)
+        if position is None:
+            position = len(items)
+            items.append({
+                "kind": r.kind, "a": r.a, "b": r.b, "a_group": r.a_group, "b_group": r.b_group,
+                "domain": r.domain, "action": r.action, "date": r.date, "date_resolution": r.date_resolution,
+                "first_doc_id": r.doc_id, "first_report_index": r.report_index,
+            })
+        elif items[position]["date"] is None and r.date:
+            items[position]["date"], items[position]["date_resolution"] = r.date, r.date_resolution
+        assigned.append((r.doc_id, r.report_index, position))
+    return items, assigned

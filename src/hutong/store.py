@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -236,22 +237,13 @@ class StoreWriter:
 
     def finish(self, *, lexicon: Lexicon, stamps: dict[str, FileStamp] | None = None) -> None:
         """Derive the corpus-wide tables, write the report, then swap the new store in."""
-        from hutong.events import merge_event_reports  # events imports nothing from here; avoid a cycle
-
         for name in STREAMED_TABLES:
             self._flush(name)
         self._copy_reused_rows()
         self._close_writers()
         _write_inputs(self.tmp_dir, stamps or {})
         _add_tfidf(self.tmp_dir)
-        reports_path = self.tmp_dir / "event_reports.parquet"
-        # the merge needs no evidence text: leave it on disk, so memory does not grow with the corpus
-        columns = [c for c in SCHEMAS["event_reports"].names if c not in ("evidence", "a_surface", "b_surface")]
-        reports = pd.read_parquet(reports_path, columns=columns)
-        documents = pd.read_parquet(self.tmp_dir / "documents.parquet", columns=["doc_id", "published_at"])
-        timeline, assignment = merge_event_reports(reports, documents=documents, lexicon=lexicon)
-        del reports, documents
-        _write_event_tables(self.tmp_dir, timeline, assignment)
+        _merge_timeline(self.tmp_dir)
         (self.tmp_dir / "userdict.txt").write_text(lexicon.jieba_user_dictionary(), encoding="utf-8")
         summary = {
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -266,29 +258,116 @@ class StoreWriter:
         }
         report = {"summary": summary, "inputs": self.report}
         (self.tmp_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        shutil.rmtree(self.tmp_dir / ".spill", ignore_errors=True)
         _fsync_tree(self.tmp_dir)
         _swap_into_place(self.tmp_dir, self.out_dir)
 
 
-def _write_event_tables(store_dir: Path, timeline: pd.DataFrame, assignment: pd.DataFrame) -> None:
-    """event_reports gain their event_id; events gain the evidence sentence of their first report."""
-    reports = _sql_path(store_dir / "event_reports.parquet")
-    assigned = store_dir / "event_reports.assigned.parquet"
-    con = duckdb.connect()
-    con.register("assignment", assignment.astype({"doc_id": "string", "event_id": "string"}))
-    con.register("timeline", timeline)
+_ITEM_SCHEMA = pa.schema([
+    ("item", pa.int64()), ("kind", pa.string()), ("a", pa.string()), ("b", pa.string()), ("a_group", pa.string()),
+    ("b_group", pa.string()), ("domain", pa.string()), ("action", pa.string()), ("date", pa.string()),
+    ("date_resolution", pa.string()), ("first_doc_id", pa.string()), ("first_report_index", pa.int64()),
+])
+_ASSIGNED_SCHEMA = pa.schema([("doc_id", pa.string()), ("report_index", pa.int64()), ("item", pa.int64())])
+
+
+def _merge_timeline(store_dir: Path) -> None:
+    """The corpus-wide timeline (events.parquet) and each report's event_id, streamed group by group
+    through DuckDB so that memory stays bounded however many reports there are."""
+    from hutong.events import HeadReport, merge_timeline_group, timeline_group_key
+
+    reports, documents = (_sql_path(store_dir / f"{name}.parquet") for name in ("event_reports", "documents"))
+    items_path, assigned_path = store_dir / "timeline_items.parquet", store_dir / "timeline_assigned.parquet"
+    con = _build_connection(store_dir)
+    cursor = con.execute(
+        f"""SELECT r.doc_id, r.report_index, r.kind, r.a, r.b, r.a_group, r.b_group, r.domain, r.action,
+                   r.date, r.date_resolution
+            FROM read_parquet('{reports}') r JOIN read_parquet('{documents}') d USING (doc_id)
+            WHERE r.merged_into IS NULL
+            ORDER BY r.kind, r.action, r.domain, least(r.a, coalesce(r.b, '')), greatest(r.a, coalesce(r.b, '')),
+                     d.published_at NULLS LAST, r.doc_id, r.report_index"""
+    )
+    with _CountingWriter(items_path, _ITEM_SCHEMA) as items_out, _CountingWriter(assigned_path, _ASSIGNED_SCHEMA) as assigned_out:
+        items, assigned = [], []
+        for _, group in groupby(_fetch(cursor, HeadReport), key=timeline_group_key):
+            group_items, group_assigned = merge_timeline_group(group)
+            base = len(items) + items_out.count
+            items += [{"item": base + i, **item} for i, item in enumerate(group_items)]
+            assigned += [(d, r, base + i) for d, r, i in group_assigned]
+            if len(assigned) >= 100_000:
+                items_out.write_batch_rows(items, _ITEM_SCHEMA)
+                assigned_out.write_batch_rows(assigned, _ASSIGNED_SCHEMA)
+                items, assigned = [], []
+        items_out.write_batch_rows(items, _ITEM_SCHEMA)
+        assigned_out.write_batch_rows(assigned, _ASSIGNED_SCHEMA)
+    _write_event_tables(con, store_dir, items_path, assigned_path)
+    con.close()
+    items_path.unlink()
+    assigned_path.unlink()
+
+
+def _fetch(cursor: duckdb.DuckDBPyConnection, record: type) -> Iterator:
+    while rows := cursor.fetchmany(50_000):
+        for row in rows:
+            yield record(*row)
+
+
+class _CountingWriter(pq.ParquetWriter):
+    """A ParquetWriter that counts its rows and writes lists of dicts or tuples."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count = 0
+
+    def write_batch_rows(self, rows: list, schema: pa.Schema) -> None:
+        if not rows:
+            return
+        if isinstance(rows[0], dict):
+            table = pa.Table.from_pylist(rows, schema=schema)
+        else:
+            table = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(zip(*rows), schema)], schema=schema)
+        self.write_table(table)
+        self.count += len(rows)
+
+
+def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path, items_path: Path, assigned_path: Path) -> None:
+    """events: the items numbered by when they were first reported, with their evidence and counts;
+    event_reports: every report with the event_id of its item (a restatement takes its head's)."""
+    reports, documents = (_sql_path(store_dir / f"{name}.parquet") for name in ("event_reports", "documents"))
+    items, assigned = _sql_path(items_path), _sql_path(assigned_path)
     con.execute(
-        f"""COPY (SELECT r.*, a.event_id FROM read_parquet('{reports}') r
-                  JOIN assignment a USING (doc_id, report_index) ORDER BY r.doc_id, r.report_index)
-            TO '{_sql_path(assigned)}' (FORMAT parquet)"""
+        f"""CREATE TEMP TABLE numbered AS
+            SELECT i.item, printf('e%05d', row_number() OVER (
+                       ORDER BY d.published_at NULLS LAST, i.first_doc_id, i.first_report_index)) AS event_id
+            FROM read_parquet('{items}') i JOIN read_parquet('{documents}') d ON d.doc_id = i.first_doc_id"""
     )
     con.execute(
-        f"""COPY (SELECT t.*, r.evidence FROM timeline t LEFT JOIN read_parquet('{reports}') r
-                  ON r.doc_id = t.first_doc_id AND r.report_index = t.first_report_index ORDER BY t.event_id)
+        f"""CREATE TEMP TABLE report_events AS
+            SELECT r.doc_id, r.report_index, n.event_id
+            FROM read_parquet('{reports}') r
+            JOIN read_parquet('{assigned}') a
+              ON a.doc_id = r.doc_id AND a.report_index = coalesce(r.merged_into, r.report_index)
+            JOIN numbered n USING (item)"""
+    )
+    assigned_reports = store_dir / "event_reports.assigned.parquet"
+    con.execute(
+        f"""COPY (SELECT r.*, e.event_id FROM read_parquet('{reports}') r
+                  JOIN report_events e USING (doc_id, report_index) ORDER BY r.doc_id, r.report_index)
+            TO '{_sql_path(assigned_reports)}' (FORMAT parquet)"""
+    )
+    con.execute(
+        f"""COPY (SELECT n.event_id, i.kind, i.a, i.b, i.a_group, i.b_group, i.domain, i.action, i.date,
+                         i.date_resolution, i.first_doc_id, i.first_report_index, r.evidence,
+                         c.reports, c.articles
+                  FROM read_parquet('{items}') i JOIN numbered n USING (item)
+                  JOIN (SELECT event_id, count(*) AS reports, count(DISTINCT doc_id) AS articles
+                        FROM report_events GROUP BY event_id) c USING (event_id)
+                  LEFT JOIN read_parquet('{reports}') r
+                    ON r.doc_id = i.first_doc_id AND r.report_index = i.first_report_index
+                  ORDER BY n.event_id)
             TO '{_sql_path(store_dir / "events.parquet")}' (FORMAT parquet)"""
     )
-    con.close()
-    os.replace(assigned, store_dir / "event_reports.parquet")
+    os.replace(assigned_reports, store_dir / "event_reports.parquet")
 
 
 def _write_inputs(store_dir: Path, stamps: dict[str, FileStamp]) -> None:
@@ -303,11 +382,23 @@ def _ingest_note(doc: dict) -> str:
     return "ingested"
 
 
+# DuckDB would take 80% of the machine's memory by default; a build keeps it bounded and spills to disk.
+BUILD_DUCKDB_MEMORY = "512MB"
+
+
+def _build_connection(store_dir: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{BUILD_DUCKDB_MEMORY}'")
+    con.execute(f"SET temp_directory = '{_sql_path(store_dir / '.spill')}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
 def _add_tfidf(store_dir: Path) -> None:
     """Rewrite terms with a corpus-wide TF-IDF column: (count / article tokens) × ln((1 + N) / (1 + df)) + 1."""
     terms = store_dir / "terms.parquet"
     scored = store_dir / "terms.scored.parquet"
-    con = duckdb.connect()
+    con = _build_connection(store_dir)
     con.execute(
         f"""
         COPY (
@@ -318,7 +409,6 @@ def _add_tfidf(store_dir: Path) -> None:
           SELECT t.doc_id, t.term, t.count,
                  t.count / greatest(d.tokens, 1)::DOUBLE * (ln((1 + n.docs) / (1 + df.df)::DOUBLE) + 1) AS tfidf
           FROM t JOIN df USING (term) JOIN d USING (doc_id), n
-          ORDER BY t.doc_id, tfidf DESC
         ) TO '{_sql_path(scored)}' (FORMAT parquet)
         """
     )
