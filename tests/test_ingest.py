@@ -130,6 +130,22 @@ def test_file_text_has_unix_newlines_no_bom_and_no_trailing_space(
     assert article.encoding == "utf-8-sig"
 
 
+def test_utf8_cut_off_inside_the_last_character_keeps_the_article(tmp_path: Path) -> None:
+    write(tmp_path / "cut.txt", SIMPLIFIED.encode("utf-8")[:-2])
+    [article] = records(tmp_path)
+    assert isinstance(article, RawArticle)
+    assert article.text == SIMPLIFIED[:-1]
+    assert article.encoding == "utf-8"
+    assert "cut off" in article.metadata["decoding"]
+
+
+def test_utf8_broken_inside_the_text_is_still_rejected(tmp_path: Path) -> None:
+    data = SIMPLIFIED.encode("utf-8")
+    write(tmp_path / "broken.txt", data[:30] + data[31:])
+    [problem] = records(tmp_path)
+    assert problem == InputProblem("broken.txt", "not valid text in any supported encoding")
+
+
 # ---------------------------------------------------------------------------- rejected files
 
 
@@ -218,6 +234,23 @@ def test_broken_front_matter_keeps_the_body_and_says_why(tmp_path: Path) -> None
     assert article.published_at is None
     assert article.published_at_note.startswith("front matter is not valid YAML: ")
     assert article.metadata["front_matter_problem"] == article.published_at_note
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        # nested repeats: a few lines that would expand to gigabytes of metadata
+        ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n", "aliases"),
+        ("key: " + "[" * 5_000 + "]" * 5_000 + "\n", "nested more than 50 levels deep"),
+        ("".join(f"key{i}: 值\n" for i in range(10_000)), "over 65,536 characters"),
+    ],
+)
+def test_hostile_front_matter_keeps_the_body_and_says_why(tmp_path: Path, header: str, problem: str) -> None:
+    write(tmp_path / "a.md", f"---\n{header}---\n\n{SIMPLIFIED}")
+    [article] = records(tmp_path)
+    assert article.text == SIMPLIFIED
+    assert problem in article.published_at_note
+    assert set(article.metadata) == {"front_matter_problem"}
 
 
 def test_unparseable_date_is_noted_not_guessed(tmp_path: Path) -> None:
@@ -320,6 +353,16 @@ def test_jsonl_bad_line_is_reported_and_good_lines_kept(tmp_path: Path) -> None:
     )
     assert (second.row, second.text, second.source) == (4, TRADITIONAL, "網經社")
     assert empty == InputProblem("news.jsonl", "jsonl line 5: no text", row=5)
+
+
+def test_jsonl_lines_that_json_cannot_hold_are_reported_and_good_lines_kept(tmp_path: Path) -> None:
+    good = json.dumps({"text": SIMPLIFIED}, ensure_ascii=False)
+    lines = ["[" * 100_000, '{"text": "京东接入支付宝", "n": ' + "1" * 5_000 + "}", good]
+    write(tmp_path / "a.jsonl", "\n".join(lines))
+    problem_deep, problem_digits, article = records(tmp_path)
+    assert problem_deep == InputProblem("a.jsonl", "jsonl line 1: not valid JSON here (nested too deeply)", row=1)
+    assert problem_digits.row == 2 and "4300 digits" in problem_digits.reason
+    assert article.text == SIMPLIFIED and article.row == 3
 
 
 def test_csv_row_without_text_is_reported(tmp_path: Path) -> None:
@@ -425,6 +468,38 @@ def test_symlink_loops_do_not_hang(tmp_path: Path) -> None:
         "sub/a.txt": "article",
         "sub/up": "symbolic link to a folder (not followed)",
     }
+
+
+def test_is_unchanged_is_not_asked_about_link_loops_or_links_out(tmp_path: Path) -> None:
+    write(tmp_path / "outside.txt", SIMPLIFIED)
+    corpus = tmp_path / "corpus"
+    write(corpus / "a.txt", SIMPLIFIED)
+    (corpus / "loop.txt").symlink_to(corpus / "loop.txt")
+    (corpus / "out.txt").symlink_to(tmp_path / "outside.txt")
+    asked = []
+
+    def is_unchanged(rel: str, path: Path, manifest_row: object) -> bool:
+        asked.append(rel)
+        path.stat()  # what an incremental build does; raises on a link loop
+        return False
+
+    reasons = {r.path: getattr(r, "reason", "article") for r in read_corpus(corpus, is_unchanged=is_unchanged)}
+    assert asked == ["a.txt"]
+    assert reasons == {
+        "a.txt": "article",
+        "loop.txt": "broken symbolic link or symbolic link loop",
+        "out.txt": "symbolic link outside the input folder",
+    }
+
+
+def test_a_file_gone_before_is_unchanged_looks_is_read_as_changed(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", SIMPLIFIED)
+
+    def is_unchanged(rel: str, path: Path, manifest_row: object) -> bool:
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    [article] = read_corpus(tmp_path, is_unchanged=is_unchanged)
+    assert isinstance(article, RawArticle)
 
 
 def test_chinese_spaced_and_quoted_file_names(tmp_path: Path) -> None:

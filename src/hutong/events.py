@@ -18,6 +18,9 @@ ACTIONS = ("start", "end", "planned")
 # Entity types that can be a party to a partnership; regulators, outlets and people cannot.
 PARTY_TYPES = frozenset({"platform", "payment", "logistics", "cloud", "service", "group", "company"})
 _TYPE_DOMAIN = {"payment": "payment", "logistics": "logistics"}
+# A pathological article (the same sentence thousands of times) must not stall the build; real
+# articles have a few dozen reports (at most 31 in 406 seen).
+MAX_REPORTS_PER_ARTICLE = 1_000
 _CLAUSE_BREAK = re.compile(r"[,，:：;；]")
 _SECTION = re.compile(r"^在(.{1,8}?)方面")
 _JOINERS = frozenset("与和跟同")  # not 、: 京东支付、云闪付、微信支付 is a list, not a pair
@@ -120,6 +123,19 @@ class _Discourse:
     last_pair: tuple[Party, Party] | None = None
     last_date: TimeExpression | None = None
     reports: list[EventReport] = field(default_factory=list)
+    # The latest report by (groups, action) with a named domain, and by (groups, domain, action) with a
+    # date: what the look-ups of earlier reports need, so an article with thousands of reports stays linear.
+    latest_with_domain: dict[tuple, EventReport] = field(default_factory=dict)
+    latest_dated: dict[tuple, EventReport] = field(default_factory=dict)
+
+    def add(self, report: EventReport) -> None:
+        report = replace(report, order=len(self.reports))
+        self.reports.append(report)
+        groups = frozenset((report.a_group, report.b_group))
+        if report.domain != "other":
+            self.latest_with_domain[(groups, report.action)] = report
+        if report.date:
+            self.latest_dated[(groups, report.domain, report.action)] = report
 
 
 def extract_event_reports(
@@ -135,12 +151,14 @@ def extract_event_reports(
     mentions_by_sentence = _by_sentence(mentions)
     times_by_sentence = _by_sentence(times)
     for sentence in sentences:
+        if len(discourse.reports) >= MAX_REPORTS_PER_ARTICLE:
+            break
         s_mentions = mentions_by_sentence.get(sentence.index, [])
         s_all = times_by_sentence.get(sentence.index, [])
         s_times = [t for t in s_all if t.kind == "date" and t.value]
         if len(s_mentions) > 1 or triggers.gate_pattern.search(sentence.text):
             for report in _sentence_reports(sentence, s_mentions, s_times, s_all, lexicon, triggers, discourse):
-                discourse.reports.append(replace(report, order=len(discourse.reports)))
+                discourse.add(report)
         if s_times:
             discourse.last_date = s_times[-1]
     return merge_article_reports(discourse.reports, lexicon=lexicon)
@@ -363,26 +381,21 @@ def _domains(
     after = _nearest_domain(masked_sentence[clause_offset:], 0, triggers)
     if after:
         return [after]
-    previous = _previous_report(discourse, a, b, action=action, known_domain=True)
+    previous = _previous_report_with_domain(discourse, a, b, action=action)
     if previous:
         return [previous.domain]
     before = _nearest_domain(masked_sentence[:clause_offset], clause_offset, triggers)
     return [before or "other"]
 
 
-def _previous_report(discourse: _Discourse, a: Party, b: Party, *, domain: str | None = None,
-                     action: str | None = None, known_domain: bool = False,
-                     dated: bool = False) -> EventReport | None:
-    """The latest earlier report between the same two groups (and domain and action, where given)."""
-    groups = {a.group, b.group}
-    for report in reversed(discourse.reports):
-        if {report.a_group, report.b_group} != groups or known_domain and report.domain == "other":
-            continue
-        if dated and not report.date:
-            continue
-        if domain in (None, report.domain) and action in (None, report.action):
-            return report
-    return None
+def _previous_report_with_domain(discourse: _Discourse, a: Party, b: Party, *, action: str) -> EventReport | None:
+    """The latest earlier report between the same two groups with the same action and a named domain."""
+    return discourse.latest_with_domain.get((frozenset((a.group, b.group)), action))
+
+
+def _previous_dated_report(discourse: _Discourse, a: Party, b: Party, *, domain: str, action: str) -> EventReport | None:
+    """The latest earlier dated report between the same two groups in the same domain with the same action."""
+    return discourse.latest_dated.get((frozenset((a.group, b.group)), domain, action))
 
 
 def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> bool:
@@ -437,7 +450,7 @@ def _event_date(
     before_word = next((w for w in triggers.words("before") if w in clause.text), None)
     if before_word:
         return None, f"undated: '{before_word}' refers to an earlier, unnamed time", None
-    previous = _previous_report(discourse, a, b, domain=domain, action=action, dated=True)
+    previous = _previous_dated_report(discourse, a, b, domain=domain, action=action)
     if previous:
         return previous.date, f"same pair's event in sentence {previous.sentence_index + 1}: {previous.date}", None
     if now_word:
@@ -576,20 +589,24 @@ def merge_article_reports(reports: list[EventReport], *, lexicon: Lexicon) -> li
     absorbs an earlier symmetric one (淘宝和京东将达成物流…合作). The kept report takes the most precise date.
     """
     heads: dict[int, EventReport] = {}
+    # Only heads of the same kind, action and groups can absorb or take a report; looking in that
+    # bucket alone (in the same order) keeps an article with thousands of reports from going quadratic.
+    buckets: dict[tuple, dict[int, EventReport]] = {}
     merged_into: dict[int, int] = {}
     for report in reports:
-        absorbed = next((h for h in heads.values() if _absorbs(report, h, lexicon)), None)
+        bucket = buckets.setdefault((report.kind, report.action, _groups(report)), {})
+        absorbed = next((h for h in bucket.values() if _absorbs(report, h, lexicon)), None)
         if absorbed is not None:
-            del heads[absorbed.order]
+            del heads[absorbed.order], bucket[absorbed.order]
             merged_into[absorbed.order] = report.order
-            heads[report.order] = _with_better_date(report, absorbed)
+            heads[report.order] = bucket[report.order] = _with_better_date(report, absorbed)
             continue
-        target = next((h for h in heads.values() if _same_event(report, h, lexicon)), None)
+        target = next((h for h in bucket.values() if _same_event(report, h, lexicon)), None)
         if target is None:
-            heads[report.order] = report
+            heads[report.order] = bucket[report.order] = report
         else:
             merged_into[report.order] = target.order
-            heads[target.order] = _with_better_date(target, report)
+            heads[target.order] = bucket[target.order] = _with_better_date(target, report)
     return [heads.get(r.order) or replace(r, merged_into=_final_head(r.order, merged_into)) for r in reports]
 
 

@@ -28,6 +28,9 @@ CHINA_TIME = timezone(timedelta(hours=8))
 EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=CHINA_TIME)
 MAX_CHARS = 5_000_000
 MAX_FILE_BYTES = 50_000_000
+# Front matter is a few lines of metadata; anything far bigger or deeper is not, and is costly to parse.
+_MAX_FRONT_MATTER_CHARS = 65_536
+_MAX_FRONT_MATTER_DEPTH = 50
 
 _FORMATS = {
     ".txt": "txt",
@@ -86,7 +89,7 @@ def read_corpus(
         if reason is not None:
             yield InputProblem(rel, reason)
             continue
-        if is_unchanged is not None and is_unchanged(rel, path, manifest.get(rel)):
+        if is_unchanged is not None and _unchanged(is_unchanged, rel, path, root, manifest.get(rel)):
             yield UnchangedFile(rel)
             continue
         yield from read_file(
@@ -96,6 +99,23 @@ def read_corpus(
             max_file_bytes=max_file_bytes,
             manifest_row=manifest.get(rel),
         )
+
+
+def _unchanged(
+    is_unchanged: Callable[[str, Path, Mapping[str, str] | None], bool],
+    rel: str,
+    path: Path,
+    root: Path,
+    manifest_row: Mapping[str, str] | None,
+) -> bool:
+    """Ask is_unchanged only about files that could be read: a link loop or a link out of the folder
+    must not be stat()-ed through, and a file gone since the walk is read (and reported) as changed."""
+    if _path_problem(path, root) is not None:
+        return False
+    try:
+        return is_unchanged(rel, path, manifest_row)
+    except OSError:
+        return False
 
 
 def read_file(
@@ -262,7 +282,7 @@ def _read_checked(
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise _Rejected(f"unsupported file type {path.suffix.lower() or '(no extension)'}")
-    data = _read_bytes(path, max_file_bytes)
+    data, decoding_notes = _without_cut_off_character(_read_bytes(path, max_file_bytes))
     try:
         text, encoding = _decode_html(data) if fmt == "html" else decode_bytes(data)
     except ValueError as exc:
@@ -271,7 +291,7 @@ def _read_checked(
     if path.name.lower() == _MANIFEST_NAME and _is_manifest(text):
         yield from _report_manifest(text, path, rel)
         return
-    source = _Source(rel, fmt, encoding, max_chars, manifest_row)
+    source = _Source(rel, fmt, encoding, max_chars, {**manifest_row, **decoding_notes})
     readers = {
         "txt": _read_text,
         "md": _read_text,
@@ -312,16 +332,38 @@ def _split_front_matter(text: str) -> tuple[str | None, str]:
 
 
 def _front_matter_fields(head: str) -> dict[str, object]:
+    # PyYAML's work grows faster than the header's length and its nesting: bound both before parsing.
+    if len(head) > _MAX_FRONT_MATTER_CHARS:
+        raise _BadFrontMatter(f"front matter is over {_MAX_FRONT_MATTER_CHARS:,} characters")
+    if _bracket_depth(head) > _MAX_FRONT_MATTER_DEPTH:
+        raise _BadFrontMatter(f"front matter is nested more than {_MAX_FRONT_MATTER_DEPTH} levels deep")
     try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(head, Loader=yaml.BaseLoader)):
+            # An alias repeats another value; a few lines of nested repeats expand to gigabytes.
+            raise _BadFrontMatter("front matter uses YAML aliases (*name), which are not accepted")
         # BaseLoader keeps every value a string, so dates are parsed by our rules, not YAML's.
         loaded = yaml.load(head, Loader=yaml.BaseLoader)
     except yaml.YAMLError as exc:
         raise _BadFrontMatter(f"front matter is not valid YAML: {_yaml_error(exc)}") from None
+    except RecursionError:
+        raise _BadFrontMatter("front matter is not valid YAML: nested too deeply") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
         raise _BadFrontMatter("front matter is not valid YAML: not a set of key: value lines")
     return {str(key): value for key, value in loaded.items()}
+
+
+def _bracket_depth(head: str) -> int:
+    """How deep [ and { nest; quoted brackets count too, so YAML's own nesting is never deeper."""
+    depth = deepest = 0
+    for char in head:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def _yaml_error(exc: yaml.YAMLError) -> str:
@@ -341,6 +383,12 @@ def _read_jsonl(text: str, source: _Source) -> Iterator[Record]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             yield InputProblem(source.path, f"{where}: not valid JSON ({exc.msg})", row=number)
+            continue
+        except RecursionError:
+            yield InputProblem(source.path, f"{where}: not valid JSON here (nested too deeply)", row=number)
+            continue
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            yield InputProblem(source.path, f"{where}: not valid JSON here ({_shorten(str(exc))})", row=number)
             continue
         if not isinstance(record, dict):
             yield InputProblem(source.path, f"{where}: not a JSON object", row=number)
@@ -708,6 +756,22 @@ _CHINESE_ENCODINGS = ("gb18030", "cp950", "utf-16-le", "utf-16-be")
 _UTF16 = ("utf-16-le", "utf-16-be")
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "cp950"}
 _SCORE_SAMPLE = 10_000
+
+
+_CUT_OFF_NOTE = "the file is cut off in the middle of a character; the incomplete last character was dropped"
+
+
+def _without_cut_off_character(data: bytes) -> tuple[bytes, dict[str, str]]:
+    """UTF-8 that is only wrong in an incomplete last character (a cut-off download) loses that character,
+    not the whole article; the note goes into the article's metadata."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        cut_off = exc.reason == "unexpected end of data" and exc.end == len(data) and len(data) - exc.start < 4
+        # Text before the cut must be UTF-8 beyond ASCII: ASCII then a GBK lead byte is not evidence of UTF-8.
+        if cut_off and not data[: exc.start].isascii():
+            return data[: exc.start], {"decoding": _CUT_OFF_NOTE}
+    return data, {}
 
 
 def _decode_with_bom(data: bytes) -> tuple[str, str] | None:

@@ -20,6 +20,11 @@ BOILERPLATE_PATH = DATA_DIR / "text" / "boilerplate.txt"
 # A sentence ends at one of these, plus any closing quotes or brackets that follow it.
 _SENTENCE_END = re.compile(r"[。！？!?；;…]+[”’」』）)\"']*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# Longer runs without sentence-ending punctuation (a page with none, a pasted table) are cut into
+# pieces of at most this many characters, so the work per sentence in every later step stays bounded.
+MAX_SENTENCE_CHARS = 1_000
+# Where a long run is best cut: after a clause break or a space in the latter half of the piece.
+_SOFT_BREAKS = "，,、：:；; \t\u3000"
 
 
 @dataclass(frozen=True)
@@ -93,17 +98,39 @@ def _line_spans(text: str) -> Iterator[tuple[int, int]]:
         start += len(line) + 1
 
 
-def split_sentences(simplified: str, spans: Iterable[tuple[int, int]]) -> list[Sentence]:
-    """Sentences within the given line spans, trimmed of surrounding spaces, with article offsets."""
+def split_sentences(
+    simplified: str, spans: Iterable[tuple[int, int]], *, max_chars: int = MAX_SENTENCE_CHARS
+) -> list[Sentence]:
+    """Sentences within the given line spans, trimmed of surrounding spaces, with article offsets.
+
+    A sentence longer than max_chars is cut into pieces of at most max_chars characters.
+    """
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be at least 1, not {max_chars}")
     sentences: list[Sentence] = []
     for line_start, line_end in spans:
         line = simplified[line_start:line_end]
         piece_start = 0
         for match in _SENTENCE_END.finditer(line):
-            _append_trimmed(sentences, simplified, line_start + piece_start, line_start + match.end())
+            _append_capped(sentences, simplified, line_start + piece_start, line_start + match.end(), max_chars)
             piece_start = match.end()
-        _append_trimmed(sentences, simplified, line_start + piece_start, line_end)
+        _append_capped(sentences, simplified, line_start + piece_start, line_end, max_chars)
     return sentences
+
+
+def _append_capped(sentences: list[Sentence], text: str, start: int, end: int, max_chars: int) -> None:
+    while end - start > max_chars:
+        cut = _cut_point(text, start, start + max_chars)
+        _append_trimmed(sentences, text, start, cut)
+        start = cut
+    _append_trimmed(sentences, text, start, end)
+
+
+def _cut_point(text: str, start: int, limit: int) -> int:
+    """Just after the last soft break in the latter half of text[start:limit], else limit itself."""
+    floor = start + (limit - start) // 2
+    best = max(text.rfind(char, floor, limit) for char in _SOFT_BREAKS)
+    return best + 1 if best >= floor else limit
 
 
 def _append_trimmed(sentences: list[Sentence], text: str, start: int, end: int) -> None:

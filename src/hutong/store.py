@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import glob
 import json
 import os
 import shutil
@@ -146,6 +147,7 @@ class StoreWriter:
         self.ingested = self.duplicates = self.rejected = self.reused = 0
 
     def __enter__(self) -> StoreWriter:
+        remove_abandoned_builds(self.out_dir)
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
         self.tmp_dir.mkdir(parents=True)
         return self
@@ -429,6 +431,31 @@ def _fsync_tree(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def remove_abandoned_builds(out_dir: Path) -> None:
+    """Remove the .<out>.building-<pid> folders of builds that are no longer running (killed, or the machine
+    went down), so they cannot pile up; put back a previous store that a swap cut short left aside."""
+    for folder in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.*-*"):
+        stage, _, pid = folder.name[len(out_dir.name) + 2:].rpartition("-")
+        if stage not in ("building", "previous") or not pid.isdigit() or _is_running(int(pid)):
+            continue
+        if stage == "previous" and not out_dir.exists():
+            os.rename(folder, out_dir)  # killed between the two renames of _swap_into_place
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _is_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True
 
 
 _RENAME_EXCHANGE = 2
