@@ -1,3 +1,4 @@
+import gc
 import json
 import os
 import signal
@@ -208,3 +209,13 @@ def test_a_corpus_with_a_duplicate_is_up_to_date_when_nothing_changed(tmp_path):
     _write(corpus, "b.txt", "京東商城正式開通支付寶支付。")
     build_store(corpus, tmp_path / "store", workers=1)
     assert build_store(corpus, tmp_path / "store", workers=1).up_to_date
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("2024年10月29日，京东宣布接入支付宝支付。", encoding="utf-8")
+    frozen_before = gc.get_freeze_count()
+    build_store(folder, tmp_path / "out", workers=1)
+    assert gc.get_freeze_count() == frozen_before
+    assert gc.isenabled()

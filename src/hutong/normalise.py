@@ -66,6 +66,8 @@ def to_simplified(text: str) -> str:
 
 def detect_script(original: str, simplified: str) -> str:
     """Traditional when more than 2% of the Han characters change under OpenCC's t2s."""
+    if simplified == original:
+        return "simplified"
     han = len(_CJK.findall(original))
     if han == 0:
         return "simplified"

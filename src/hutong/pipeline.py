@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -9,6 +10,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -127,6 +129,18 @@ def _worker_resources(settings: tuple[str, str]) -> AnalysisResources:
     return load_resources(lexicon_path=Path(lexicon_path), segmenter=segmenter)
 
 
+@contextmanager
+def _long_lived_objects_frozen() -> Iterator[None]:
+    """Keep what is alive now (the segmenter's dictionary, the lexicon: millions of objects) out of the
+    cyclic garbage collector's reach while the block runs; forked workers inherit this. Otherwise every
+    full collection walks them all again: measured, a third of a build's time."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _analyse_in_worker(item: tuple[RawArticle, tuple[str, str]]) -> DocumentAnalysis | InputProblem:
     article, settings = item
     try:
@@ -219,7 +233,9 @@ def build_store(
     _worker_resources(settings)
     records = read_corpus(input_dir, max_chars=max_chars, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
     items = ((record, settings) for record in records)
-    with store.StoreWriter(out_dir, input_dir=input_dir, analysis_version=version, previous=previous) as writer:
+    with _long_lived_objects_frozen(), store.StoreWriter(
+        out_dir, input_dir=input_dir, analysis_version=version, previous=previous
+    ) as writer:
         for result in _map_analyses(items, workers=workers):
             writer.add(result)
             if progress:
