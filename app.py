@@ -252,7 +252,7 @@ def upload_panel(lang: str) -> None:
                                                            build=build_store, progress=progress),
                     total=len(files), lang=lang)
             except q.UploadRejected as problem:
-                st.error(str(problem))
+                st.error(v.escape_markdown(str(problem)))
                 return
             q.discard_private_store(st.session_state.get("private_store"))
             st.session_state.private_store = str(store_dir)
@@ -302,10 +302,10 @@ def trends_section(ctx, lang: str, view: v.ViewState, filt: q.CorpusFilter, buck
         term, day = point
         sentences = ask(*ctx, "term_in_context", filt=filt, term=term, bucket=bucket, bucket_start=day)
         with st.container(border=True):
-            st.markdown(f"**{v.t('kwic', lang)}: {term} · {day}** ({len(sentences)})")
+            st.markdown(f"**{v.t('kwic', lang)}: {v.escape_markdown(term)} · {day}** ({len(sentences)})")
             st.html(v.kwic_html(sentences, term=term, lang=lang))
             for doc_id, title in v.articles_of(sentences).items():
-                st.button(f"{v.t('open_article', lang)}: {title}", key=f"kwic_read_{doc_id}", on_click=set_state,
+                st.button(v.open_article_label(title, lang), key=f"kwic_read_{doc_id}", on_click=set_state,
                           kwargs={"doc": doc_id})
     st.download_button(f"{v.t('csv', lang)} · {v.t('trends', lang)}", q.csv_bytes(trends), "hutong-keyword-trends.csv",
                        "text/csv", on_click="ignore")
@@ -363,7 +363,7 @@ def evidence_card(ctx, lang, names, event: dict) -> None:
         c1, c2 = st.columns([1, 5])
         c1.button(v.t("close", lang), key="close_event", on_click=set_state, kwargs={"event": None})
         for doc_id, title in v.articles_of(reports).items():
-            c2.button(f"{v.t('open_article', lang)}: {title}", key=f"event_read_{doc_id}", on_click=set_state,
+            c2.button(v.open_article_label(title, lang), key=f"event_read_{doc_id}", on_click=set_state,
                       kwargs={"doc": doc_id})
 
 
@@ -389,7 +389,8 @@ def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> No
     cell = v.matrix_cell_from_selection(event)
     if cell:
         behind = q.cell_events(events_frame, matrix, *cell)
-        st.markdown(f"**{names.get(cell[0], cell[0])} × {names.get(cell[1], cell[1])}**")
+        row, column = (v.escape_markdown(names.get(party, party)) for party in cell)
+        st.markdown(f"**{row} × {column}**")
         if behind.empty:
             st.info(v.t("no_events_cell", lang))
         else:
@@ -400,7 +401,7 @@ def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> No
 
 def reader_section(ctx, lang, view: v.ViewState, filt, names) -> None:
     st.header(v.t("reader", lang))
-    table = ask(*ctx, "articles", filt=filt)
+    table = v.only_http_links(ask(*ctx, "articles", filt=filt))
     titles = v.articles_of(table, dated=True)
     st.session_state["_article_ids"] = list(titles)
     columns = {"title": v.t("title_col", lang), "source": v.t("source", lang), "published_at": v.t("published", lang),

@@ -1,8 +1,16 @@
-"""Shared fixtures: processed stores built once per test session (the seed corpus and a tiny one)."""
+"""Shared fixtures: processed stores built once per test session (the seed corpus and a tiny one), and for the
+tests marked `browser` the page served by `streamlit run app.py` and headless Chromium to load it in."""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,3 +53,83 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = folder / "store"
     build_store(raw, out, workers=1)
     return out
+
+
+# ---- the page in a real browser -------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+REPO = Path(__file__).resolve().parents[1]
+SERVER_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip(f"the browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def serve_app(chromium, tmp_path_factory) -> Iterator[Callable[[Path], str]]:
+    """serve_app(store) runs `streamlit run app.py` showing that store on a free local port and returns its
+    address; every server started is stopped at the end of the module, and must not have logged a traceback."""
+    started: list[tuple[subprocess.Popen, Path]] = []
+
+    def serve(store: Path) -> str:
+        port = free_port()
+        log = tmp_path_factory.mktemp("server") / "streamlit.log"
+        env = {**os.environ, "HUTONG_STORE_DIR": str(store)}
+        command = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+                   "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+        with log.open("w") as out:
+            process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        started.append((process, log))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + SERVER_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return url
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not answer within {SERVER_TIMEOUT_S} s:\n{log.read_text()}")
+                time.sleep(0.5)
+
+    yield serve
+    for process, _ in started:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for _, log in started:
+        assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    yield context.new_page()
+    context.close()

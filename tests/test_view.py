@@ -189,6 +189,29 @@ def test_links_are_only_http():
     assert v.link_html('https://e.com/"x', "链接").startswith('<a href="https://e.com/&quot;x"')
 
 
+def test_only_http_links_are_kept_in_a_link_column():
+    import pandas as pd
+
+    table = pd.DataFrame({"title": ["京东接入支付宝", "淘宝开通微信支付", "微信关闭京东入口"],
+                          "url": ["https://example.com/a", "javascript:alert(1)", None]})
+    kept = v.only_http_links(table)
+    assert kept["url"][0] == "https://example.com/a" and kept["url"][1:].isna().all()
+    assert table["url"][1] == "javascript:alert(1)"  # the cached table is not changed
+
+
+def test_markdown_in_a_title_is_shown_as_text():
+    escaped = v.escape_markdown("[点我](javascript:alert(1)) 淘宝**开通**微信支付")
+    assert escaped == r"\[点我\]\(javascript\:alert\(1\)\) 淘宝\*\*开通\*\*微信支付"
+
+
+def test_markup_and_streamlit_directives_are_escaped_too():
+    assert v.escape_markdown("<b>京东</b>:red[支付宝] $1$") == r"\<b\>京东\<\/b\>\:red\[支付宝\] \$1\$"
+
+
+def test_a_button_opening_an_article_shows_its_title_as_text():
+    assert v.open_article_label("京东_接入_支付宝", "zh") == r"阅读全文: 京东\_接入\_支付宝"
+
+
 def test_kwic_and_evidence_card_escape_everything():
     import pandas as pd
 

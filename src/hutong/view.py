@@ -4,6 +4,7 @@ filters, the interface's words in both languages, and the escaped HTML the page 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -366,6 +367,23 @@ def entity_labels(names: Iterable[str], names_en: Mapping[str, str], lang: str) 
     return {n: entity_label(n, names_en, lang) for n in names if isinstance(n, str)}
 
 
+# ---- escaped Markdown ---------------------------------------------------------------------------------
+# st.markdown and widget labels read Markdown: an article's title or a typed term must not become a link.
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_markdown(text: str) -> str:
+    """text shown as itself in Markdown: every ASCII punctuation mark (links, emphasis, raw HTML, Streamlit's
+    :colour[...] and $math$) backslash-escaped, which CommonMark allows for all of them."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+
+
+def open_article_label(title, lang: str) -> str:
+    """The label of a button that opens an article in the reader."""
+    return f"{t('open_article', lang)}: {escape_markdown(title or '')}"
+
+
 # ---- escaped HTML -------------------------------------------------------------------------------------
 # Article text is untrusted (it may hold <script>): every character of it passes through html.escape.
 
@@ -426,9 +444,18 @@ def highlighted_sentence(original: str, simplified: str | None, needles: Iterabl
     return marked_html(original, spans)
 
 
+def is_http_url(url) -> bool:
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+
+def only_http_links(table: pd.DataFrame, *, column: str = "url") -> pd.DataFrame:
+    """The table with every address that is not http(s) (javascript:, data: …) blanked, for a link column."""
+    return table.assign(**{column: table[column].where(table[column].map(is_http_url))})
+
+
 def link_html(url: str | None, label: str) -> str:
     """A link only for http(s) addresses; anything else is shown as plain escaped text."""
-    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+    if is_http_url(url):
         return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{html.escape(label)}</a>'
     return ""
 
