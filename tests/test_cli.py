@@ -63,3 +63,18 @@ def test_build_prints_a_closing_summary(tmp_path):
         capture_output=True, text=True, check=True,
     )
     assert "3 files seen, 2 articles ingested, 0 duplicates, 0 rejected" in result.stdout
+
+
+def test_build_rejects_an_article_over_max_chars_and_keeps_the_others(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "short.txt").write_text("京东商城正式开通支付宝支付。", encoding="utf-8")
+    (folder / "long.txt").write_text("微信支付页面的京东购物入口将正式下线。" * 20, encoding="utf-8")
+    assert main(["build", "--input", str(folder), "--out", str(tmp_path / "out"), "--workers", "1",
+                 "--max-chars", "100"]) == 0
+    assert "2 files seen, 1 articles ingested, 0 duplicates, 1 rejected" in capsys.readouterr().out
+
+
+def test_build_refuses_a_limit_below_one(tmp_path, capsys):
+    assert main(["build", "--input", str(RAW_DIR), "--out", str(tmp_path / "out"), "--max-file-bytes", "0"]) == 2
+    assert "--max-file-bytes must be at least 1" in capsys.readouterr().err

@@ -217,6 +217,17 @@ def test_front_matter_gives_title_date_and_metadata(tmp_path: Path) -> None:
     assert article.format == "md"
 
 
+def test_front_matter_without_source_and_url_takes_author_and_source_url(tmp_path: Path) -> None:
+    write(
+        tmp_path / "a.md",
+        '---\ntitle: "京东与微信合作变化"\ndate: 2025-09-28\nsource_url: "https://openaxo.com/p/1"\n'
+        'author: "OpenAxo"\ncategory: "电商"\n---\n\n' + SIMPLIFIED,
+    )
+    [article] = records(tmp_path)
+    assert (article.source, article.url) == ("OpenAxo", "https://openaxo.com/p/1")
+    assert article.metadata == {"category": "电商"}
+
+
 def test_front_matter_published_at_key_with_offset(tmp_path: Path) -> None:
     write(
         tmp_path / "a.txt",

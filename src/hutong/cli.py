@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--full", action="store_true", help="reprocess every file, even where the store is current")
     build.add_argument("--segmenter", choices=SEGMENTERS, default="jieba",
                        help="word segmenter: jieba (default) or jieba-next (same tokens, faster; pip install jieba-next)")
+    build.add_argument("--max-chars", type=int, default=5_000_000,
+                       help="reject an article with more characters of text than this (default 5,000,000)")
+    build.add_argument("--max-file-bytes", type=int, default=50_000_000,
+                       help="reject, unread, an input file larger than this (default 50,000,000)")
     build.set_defaults(run=_build)
 
     extract = commands.add_parser("extract", help="entities, time expressions and events of one article")
@@ -58,13 +62,16 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> int:
     if not args.input.is_dir():
         raise NotADirectoryError(f"input folder not found: {args.input}")
-    if args.workers < 1:
-        raise ValueError("--workers must be at least 1")
+    for option, value in (("--workers", args.workers), ("--max-chars", args.max_chars),
+                          ("--max-file-bytes", args.max_file_bytes)):
+        if value < 1:
+            raise ValueError(f"{option} must be at least 1")
     from tqdm import tqdm
 
     with tqdm(unit=" inputs", desc="building", disable=not sys.stderr.isatty()) as bar:
         summary = build_store(args.input, args.out, workers=args.workers, full=args.full,
-                              segmenter=args.segmenter, progress=bar.update)
+                              segmenter=args.segmenter, max_chars=args.max_chars,
+                              max_file_bytes=args.max_file_bytes, progress=bar.update)
     print(summary)
     return 0
 

@@ -44,11 +44,13 @@ _FORMATS = {
     ".tsv": "csv",
 }
 _TEXT_KEYS = ("text", "content", "body")
+# Each field's names in front matter, jsonl and csv, first found wins; a publication's outlet is often given
+# only as its author or site (e.g. `author: "OpenAxo"`, `source_url:` in exported blog posts).
 _FIELD_KEYS = {
-    "title": ("title",),
-    "source": ("source",),
-    "url": ("url",),
-    "published_at": ("published_at", "date"),
+    "title": ("title", "headline"),
+    "source": ("source", "site", "site_name", "publisher", "media", "author"),
+    "url": ("url", "source_url", "link", "canonical_url"),
+    "published_at": ("published_at", "date", "publish_time", "pubdate"),
 }
 _MANIFEST_NAME = "manifest.csv"
 # Python's csv default (128 KiB) is smaller than a long article; the char limit is enforced per row instead.

@@ -249,10 +249,13 @@ _IN_PROCESS_UP_TO = 50
 
 def _changed_files(input_dir: Path, previous: store.PreviousStore, *, max_file_bytes: int) -> int:
     """How many input files are new, changed or gone since the previous build (0: nothing to do)."""
-    seen: dict[str, store.FileStamp] = {}
+    seen: dict[str, store.FileStamp | None] = {}
 
     def record(rel: str, path: Path, manifest_row: Mapping[str, str] | None) -> bool:
-        seen[rel] = file_stamp(path, manifest_row)
+        try:
+            seen[rel] = file_stamp(path, manifest_row)
+        except OSError:  # gone or unreadable since it was listed: changed; the build says why
+            seen[rel] = None
         return True  # read nothing in this pass
 
     for _ in read_corpus(input_dir, max_file_bytes=max_file_bytes, is_unchanged=record):
