@@ -47,9 +47,10 @@ def main() -> None:
     _worker_resources((str(LEXICON_PATH), "jieba"))  # load the resources once, outside the timings
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_corpus(Path(tmp) / "corpus", args.n)
-        ceiling = min(segmentation_ceiling(corpus) for _ in range(args.repeat))
-        one = min(timed_build(corpus, Path(tmp) / "one", 1) for _ in range(args.repeat))
-        two = min(timed_build(corpus, Path(tmp) / "two", 2) for _ in range(args.repeat))
+        # interleaved, so that a slower or faster spell of the machine touches all three alike; best of each
+        runs = [(segmentation_ceiling(corpus), timed_build(corpus, Path(tmp) / "one", 1),
+                 timed_build(corpus, Path(tmp) / "two", 2)) for _ in range(args.repeat)]
+        ceiling, one, two = (min(column) for column in zip(*runs, strict=True))
     print(f"machine: {describe_machine()}")
     print(f"corpus: {args.n} synthetic articles (bench/corpus.py)")
     print("| measurement | seconds | ratio |")

@@ -57,6 +57,10 @@ _MANIFEST_NAME = "manifest.csv"
 _CSV_FIELD_LIMIT = 2**31 - 1
 
 
+# libyaml's loader where PyYAML was built with it (the wheels are): the same results, several times faster.
+_YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
 class _Rejected(Exception):
     """A whole file cannot be ingested; the message is the plain-English reason."""
 
@@ -66,6 +70,20 @@ class _BadFrontMatter(Exception):
 
 
 # ---------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True)
+class FileToRead:
+    """An input file the build has to read: where it is, and its MANIFEST.csv row if it has one."""
+
+    path: Path
+    root: Path
+    manifest_row: Mapping[str, str] | None = None
+
+    @property
+    def one_article(self) -> bool:
+        """txt, md and html files hold one article each; jsonl and csv may hold thousands."""
+        return _FORMATS.get(self.path.suffix.lower()) in ("txt", "md", "html")
 
 
 def read_corpus(
@@ -82,6 +100,21 @@ def read_corpus(
     (relative name, path, manifest row) says a file is as an earlier build saw it, the file is not
     read and an UnchangedFile stands for it.
     """
+    for entry in plan_corpus(input_dir, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged):
+        if isinstance(entry, FileToRead):
+            yield from read_planned(entry, max_chars=max_chars, max_file_bytes=max_file_bytes)
+        else:
+            yield entry
+
+
+def plan_corpus(
+    input_dir: Path,
+    *,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    is_unchanged: Callable[[str, Path, Mapping[str, str] | None], bool] | None = None,
+) -> Iterator[FileToRead | InputProblem | UnchangedFile]:
+    """What read_corpus will do, file by file and without reading any article: a FileToRead for each file
+    to read (so that reading can happen elsewhere, e.g. in a worker), or why a file is not read."""
     root = Path(input_dir)
     if not root.is_dir():
         raise NotADirectoryError(f"input folder not found: {root}")
@@ -90,17 +123,17 @@ def read_corpus(
     for rel, path, reason in entries:
         if reason is not None:
             yield InputProblem(rel, reason)
-            continue
-        if is_unchanged is not None and _unchanged(is_unchanged, rel, path, root, manifest.get(rel)):
+        elif is_unchanged is not None and _unchanged(is_unchanged, rel, path, root, manifest.get(rel)):
             yield UnchangedFile(rel)
-            continue
-        yield from read_file(
-            path,
-            relative_to=root,
-            max_chars=max_chars,
-            max_file_bytes=max_file_bytes,
-            manifest_row=manifest.get(rel),
-        )
+        else:
+            yield FileToRead(path, root, manifest.get(rel))
+
+
+def read_planned(
+    entry: FileToRead, *, max_chars: int = MAX_CHARS, max_file_bytes: int = MAX_FILE_BYTES
+) -> Iterator[Record]:
+    return read_file(entry.path, relative_to=entry.root, max_chars=max_chars, max_file_bytes=max_file_bytes,
+                     manifest_row=entry.manifest_row)
 
 
 def _unchanged(
@@ -340,11 +373,12 @@ def _front_matter_fields(head: str) -> dict[str, object]:
     if _bracket_depth(head) > _MAX_FRONT_MATTER_DEPTH:
         raise _BadFrontMatter(f"front matter is nested more than {_MAX_FRONT_MATTER_DEPTH} levels deep")
     try:
-        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(head, Loader=yaml.BaseLoader)):
-            # An alias repeats another value; a few lines of nested repeats expand to gigabytes.
+        # An alias repeats another value; a few lines of nested repeats expand to gigabytes. No alias
+        # without a "*", so only such headers are scanned for one.
+        if "*" in head and any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(head, Loader=_YAML_LOADER)):
             raise _BadFrontMatter("front matter uses YAML aliases (*name), which are not accepted")
         # BaseLoader keeps every value a string, so dates are parsed by our rules, not YAML's.
-        loaded = yaml.load(head, Loader=yaml.BaseLoader)
+        loaded = yaml.load(head, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise _BadFrontMatter(f"front matter is not valid YAML: {_yaml_error(exc)}") from None
     except RecursionError:
@@ -866,8 +900,14 @@ def _char_weight(char: str, common: frozenset[str]) -> int:
     return -1
 
 
+# Whitespace that str.isprintable() calls unprintable but text is full of (U+3000 is the full-width space).
+_WHITESPACE = str.maketrans("", "", "\t\n\r\f\v\u3000\xa0\u2028\u2029")
+
+
 def _mostly_control(text: str) -> bool:
     sample = text[:_SCORE_SAMPLE]
+    if sample.translate(_WHITESPACE).isprintable():  # the usual case, in C: nothing to count
+        return False
     bad = sum(
         1 for char in sample if char not in "\t\n\r\f\v" and unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn")
     )

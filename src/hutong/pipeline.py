@@ -19,7 +19,7 @@ import jieba
 
 from hutong import events as events_mod
 from hutong import store
-from hutong.ingest import read_corpus
+from hutong.ingest import FileToRead, plan_corpus, read_corpus, read_planned
 from hutong.keywords import count_terms, load_stopwords
 from hutong.lexicon import Lexicon, load_lexicon, make_tokenizer
 from hutong.models import InputProblem, RawArticle, UnchangedFile
@@ -141,8 +141,7 @@ def _long_lived_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _analyse_in_worker(item: tuple[RawArticle, tuple[str, str]]) -> DocumentAnalysis | InputProblem:
-    article, settings = item
+def _analyse_in_worker(article: RawArticle, settings: tuple[str, str]) -> DocumentAnalysis | InputProblem:
     try:
         return analyse_article(article, _worker_resources(settings))
     except Exception as error:  # a bug on one article must not stop the build; it is reported
@@ -231,8 +230,9 @@ def build_store(
             workers = 1  # starting a pool of workers costs more than a few articles
     # Load once here: this fails early on a bad lexicon or segmenter, and forked workers inherit it.
     _worker_resources(settings)
-    records = read_corpus(input_dir, max_chars=max_chars, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
-    items = ((record, settings) for record in records)
+    plan = plan_corpus(input_dir, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
+    job = _Job(settings, max_chars, max_file_bytes)
+    items = ((item, job) for item in _work_items(plan, job))
     with _long_lived_objects_frozen(), store.StoreWriter(
         out_dir, input_dir=input_dir, analysis_version=version, previous=previous
     ) as writer:
@@ -273,19 +273,39 @@ def _summary_of(out_dir: Path, *, up_to_date: bool = False) -> BuildSummary:
     )
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs besides the item: the analysis settings and the ingest limits."""
+
+    settings: tuple[str, str]
+    max_chars: int
+    max_file_bytes: int
+
+
+def _work_items(plan: Iterable[FileToRead | InputProblem | UnchangedFile], job: _Job) -> Iterator:
+    """A file of one article goes to a worker unread (reading is a tenth of the work); a jsonl or csv file,
+    which may hold thousands, is read here row by row so that no worker holds a whole file's analyses."""
+    for entry in plan:
+        if isinstance(entry, FileToRead) and not entry.one_article:
+            yield from read_planned(entry, max_chars=job.max_chars, max_file_bytes=job.max_file_bytes)
+        else:
+            yield entry
+
+
 def _map_analyses(
-    items: Iterable[tuple[RawArticle | InputProblem | UnchangedFile, tuple[str, str]]], *, workers: int, batch_size: int = 32
-) -> Iterator[DocumentAnalysis | InputProblem]:
-    """Analyse articles in input order; problems from ingest pass straight through.
+    items: Iterable[tuple[RawArticle | FileToRead | InputProblem | UnchangedFile, _Job]], *, workers: int,
+    batch_size: int = 32,
+) -> Iterator[DocumentAnalysis | InputProblem | UnchangedFile]:
+    """Read and analyse articles in input order; problems from ingest pass straight through.
 
     With several workers, batches go to a process pool with a bounded number in flight, so the
     corpus is never held in memory at once.
     """
     if workers <= 1:
         for item in items:
-            yield _pass_or_analyse(item)
+            yield from _pass_or_analyse(item)
         return
-    in_flight: deque[Future[list[DocumentAnalysis | InputProblem]]] = deque()
+    in_flight: deque[Future[list[DocumentAnalysis | InputProblem | UnchangedFile]]] = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for batch in _batches(items, batch_size):
             in_flight.append(pool.submit(_analyse_batch, batch))
@@ -307,10 +327,16 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _analyse_batch(batch: list) -> list[DocumentAnalysis | InputProblem | UnchangedFile]:
-    return [_pass_or_analyse(item) for item in batch]
+    return [result for item in batch for result in _pass_or_analyse(item)]
 
 
 def _pass_or_analyse(
-    item: tuple[RawArticle | InputProblem | UnchangedFile, tuple[str, str]],
-) -> DocumentAnalysis | InputProblem | UnchangedFile:
-    return _analyse_in_worker(item) if isinstance(item[0], RawArticle) else item[0]
+    item: tuple[RawArticle | FileToRead | InputProblem | UnchangedFile, _Job],
+) -> list[DocumentAnalysis | InputProblem | UnchangedFile]:
+    entry, job = item
+    if isinstance(entry, FileToRead):
+        records = read_planned(entry, max_chars=job.max_chars, max_file_bytes=job.max_file_bytes)
+        return [_analyse_in_worker(r, job.settings) if isinstance(r, RawArticle) else r for r in records]
+    if isinstance(entry, RawArticle):
+        return [_analyse_in_worker(entry, job.settings)]
+    return [entry]
