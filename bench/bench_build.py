@@ -4,9 +4,12 @@ with one worker and with two, in one process on one synthetic corpus."""
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
@@ -21,21 +24,38 @@ from hutong.paths import LEXICON_PATH  # noqa: E402
 from hutong.pipeline import _worker_resources, build_store  # noqa: E402
 
 
-def segmentation_ceiling(corpus: Path) -> float:
-    """Seconds to read every article as the build reads it and run bare jieba.lcut over its text."""
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # seconds on the clock
+    cpu: float  # CPU seconds of this process and its finished children: what other load on the machine changes least
+
+
+def timed(work: Callable[[], object]) -> Timing:
+    def cpu() -> float:
+        return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+                   for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+    wall, start = time.perf_counter(), cpu()
+    work()
+    return Timing(time.perf_counter() - wall, cpu() - start)
+
+
+def segmentation_ceiling(corpus: Path) -> Timing:
+    """Read every article as the build reads it and run bare jieba.lcut over its text."""
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    start = time.perf_counter()
-    for record in read_corpus(corpus):
-        if isinstance(record, RawArticle):
-            tokenizer.lcut(record.text)
-    return time.perf_counter() - start
+
+    def segment() -> None:
+        for record in read_corpus(corpus):
+            if isinstance(record, RawArticle):
+                tokenizer.lcut(record.text)
+
+    return timed(segment)
 
 
-def timed_build(corpus: Path, out: Path, workers: int) -> float:
-    start = time.perf_counter()
-    build_store(corpus, out, workers=workers, full=True)  # a whole build every time, never a reuse
-    return time.perf_counter() - start
+def timed_build(corpus: Path, out: Path, workers: int) -> Timing:
+    # a whole build every time, never a reuse of the previous one
+    return timed(lambda: build_store(corpus, out, workers=workers, full=True))
 
 
 def main() -> None:
@@ -50,15 +70,16 @@ def main() -> None:
         # interleaved, so that a slower or faster spell of the machine touches all three alike; best of each
         runs = [(segmentation_ceiling(corpus), timed_build(corpus, Path(tmp) / "one", 1),
                  timed_build(corpus, Path(tmp) / "two", 2)) for _ in range(args.repeat)]
-        ceiling, one, two = (min(column) for column in zip(*runs, strict=True))
+        ceiling, one, two = (Timing(min(t.wall for t in column), min(t.cpu for t in column))
+                             for column in zip(*runs, strict=True))
     print(f"machine: {describe_machine()}")
     print(f"corpus: {args.n} synthetic articles (bench/corpus.py)")
-    print("| measurement | seconds | ratio |")
-    print("|---|---|---|")
-    print(f"| bare jieba.lcut over the same files (baseline) | {ceiling:.2f} | 1.00 |")
-    print(f"| build, 1 worker | {one:.2f} | {one / ceiling:.2f} × baseline |")
-    print(f"| build, 2 workers | {two:.2f} | speedup {one / two:.2f} × over 1 worker |")
-
+    print("| measurement | wall seconds | CPU seconds | ratio |")
+    print("|---|---|---|---|")
+    print(f"| bare jieba.lcut over the same files (baseline) | {ceiling.wall:.2f} | {ceiling.cpu:.2f} | 1.00 |")
+    print(f"| build, 1 worker | {one.wall:.2f} | {one.cpu:.2f} | {one.wall / ceiling.wall:.2f} × baseline "
+          f"(CPU: {one.cpu / ceiling.cpu:.2f} ×) |")
+    print(f"| build, 2 workers | {two.wall:.2f} | {two.cpu:.2f} | speedup {one.wall / two.wall:.2f} × over 1 worker |")
 
 if __name__ == "__main__":
     main()

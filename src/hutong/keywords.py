@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
@@ -63,9 +64,19 @@ def count_terms(
     counts: Counter[str] = Counter()
     tokens = 0
     for token, n in raw.items():
-        if not token.strip() or not _HAS_WORD_CHAR.search(token) and not token[0].isdigit():
-            continue
-        tokens += n
-        if is_keyword(token, stopwords):
-            counts[token.lower() if token.isascii() else token] += n
+        is_word, term = _term_of(token, stopwords)
+        tokens += n * is_word
+        if term:
+            counts[term] += n
     return TermCounts(counts=counts, tokens=tokens)
+
+
+@lru_cache(maxsize=500_000)
+def _term_of(token: str, stopwords: frozenset[str]) -> tuple[bool, str | None]:
+    """(whether the token is a word, counted in the denominator; the keyword it counts as, if any).
+    Cached: a corpus repeats the same few hundred thousand tokens, and the frozenset hashes once."""
+    if not token.strip() or not _HAS_WORD_CHAR.search(token) and not token[0].isdigit():
+        return False, None
+    if not is_keyword(token, stopwords):
+        return True, None
+    return True, token.lower() if token.isascii() else token
