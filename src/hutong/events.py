@@ -201,10 +201,8 @@ def _sentence_reports(
 ) -> list[EventReport]:
     reports: list[EventReport] = []
     sentence_parties = _parties(mentions, lexicon)
-    section_domain = _section_domain(sentence.text, triggers)
-    planned_sentence = any(w in sentence.text for w in triggers.words("planned_sentence"))
     pending_pairs: list[tuple[Party, Party]] = []
-    masked = _mask_mentions(sentence, mentions)
+    section_domain = planned_sentence = masked = None  # worked out at the sentence's first trigger, if any
     for clause in _clauses(sentence):
         parties = [p for p in sentence_parties if clause.start <= p.start < clause.end]
         parties += _anaphoric_parties(clause, triggers, discourse)
@@ -224,6 +222,10 @@ def _sentence_reports(
             reports.append(_launch(sentence, clause, parties, word, times, discourse))
             continue
         pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs)
+        if masked is None:
+            section_domain = _section_domain(sentence.text, triggers)
+            planned_sentence = any(w in sentence.text for w in triggers.words("planned_sentence"))
+            masked = _mask_mentions(sentence, mentions)
         for a, b, directed in pairs:
             masked_clause = masked[clause.start - sentence.start:clause.end - sentence.start]
             for domain in _domains(masked_clause, masked, clause.end - sentence.start, a, b, section_domain, lexicon, triggers, discourse, action):

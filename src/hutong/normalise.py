@@ -41,6 +41,8 @@ class NormalisedText:
     content_hash: str
     boilerplate_lines: int
 
+_WHITESPACE_RUN = re.compile(r"\s+")
+
 
 @lru_cache(maxsize=1)
 def _converter() -> opencc.OpenCC:
@@ -146,10 +148,8 @@ def _append_trimmed(sentences: list[Sentence], text: str, start: int, end: int) 
 
 def content_hash(sentences: Iterable[Sentence]) -> str:
     """Hash of the analysed text, whitespace ignored: the same article in either script hashes alike."""
-    digest = hashlib.sha256()
-    for sentence in sentences:
-        digest.update(re.sub(r"\s+", "", sentence.text).encode("utf-8"))
-    return digest.hexdigest()
+    joined = "".join(sentence.text for sentence in sentences)
+    return hashlib.sha256(_WHITESPACE_RUN.sub("", joined).encode("utf-8")).hexdigest()
 
 
 def normalise_text(original: str, *, boilerplate: re.Pattern[str]) -> NormalisedText:
