@@ -22,6 +22,10 @@ BUNDLED_STORE = Path(os.environ.get("HUTONG_STORE_DIR") or PROCESSED_DIR)
 BUNDLED_RAW = Path(os.environ.get("HUTONG_RAW_DIR") or RAW_DIR)
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 FILTER_KEYS = ("sources", "entities", "domains", "actions", "text", "dates")
+# What one run of the page draws at most, so it stays fast however large the corpus (each part says so).
+TIMELINE_EVENTS = 1200
+EVIDENCE_REPORTS = 50
+READER_ROWS = 200
 
 
 # ---- resources and cached queries ----------------------------------------------------------------------
@@ -153,8 +157,7 @@ def main() -> None:
     store_dir, built = choose_corpus(lang)
     ctx = (str(store_dir), built)
     bounds = ask(*ctx, "date_bounds")
-    all_events = ask(*ctx, "events", filt=q.NO_FILTER)
-    as_of_range = q.as_of_range(all_events, bounds)
+    as_of_range = ask(*ctx, "as_of_range")
     latest = as_of_range[1] if as_of_range else None
     source_options = ask(*ctx, "sources")
     entity_options = ask(*ctx, "entity_names_in_store")
@@ -179,7 +182,7 @@ def main() -> None:
     header(ctx, lang, view)
     trends_section(ctx, lang, view, filt, bucket)
     entities_section(ctx, lang, view, filt, bucket, names, groups, colours, lex)
-    timeline_section(ctx, lang, filt, names, groups, all_events)
+    timeline_section(ctx, lang, filt, names, groups)
     matrix_section(ctx, lang, view, filt, names, as_of_range)
     reader_section(ctx, lang, view, filt, names)
     sync_url()
@@ -337,29 +340,33 @@ def entities_section(ctx, lang, view: v.ViewState, filt, bucket, names, groups, 
                        "hutong-entity-mentions.csv", "text/csv", on_click="ignore")
 
 
-def timeline_section(ctx, lang, filt, names, groups, all_events) -> None:
+def timeline_section(ctx, lang, filt, names, groups) -> None:
     st.header(v.t("timeline", lang))
-    events_frame = ask(*ctx, "events", filt=filt)
-    bars, marks = q.partnership_timeline(events_frame, until=ask(*ctx, "last_article_day"), groups=groups)
-    st.plotly_chart(charts.timeline_figure(bars, marks, events_frame, names=names, lang=lang), key="timeline_chart",
-                    on_select=on_event_click, selection_mode="points", config=PLOTLY_CONFIG)
+    timeline = ask(*ctx, "timeline", filt=filt, groups=groups, until=ask(*ctx, "last_article_day"),
+                   max_events=TIMELINE_EVENTS)
+    st.plotly_chart(charts.timeline_figure(timeline.bars, timeline.marks, timeline.events, names=names, lang=lang),
+                    key="timeline_chart", on_select=on_event_click, selection_mode="points", config=PLOTLY_CONFIG)
+    if timeline.rows < timeline.total_rows:
+        st.caption(v.t("timeline_bounded", lang).format(rows=timeline.rows, total=timeline.total_rows,
+                                                        events=timeline.total_events))
     st.caption(v.t("click_event", lang))
-    chosen = q.event_by_id(all_events, st.session_state.get("event"))
+    chosen = ask(*ctx, "event", event_id=st.session_state.get("event"))
     if chosen:
         evidence_card(ctx, lang, names, chosen)
     c1, c2 = st.columns(2)
     # the data are made when the button is clicked (a callable), not on every run of the page
-    c1.download_button(v.t("events_csv", lang), lambda: q.csv_bytes(events_frame), "hutong-events.csv", "text/csv",
-                       on_click="ignore")
-    c2.download_button(v.t("events_json", lang),
-                       lambda: q.json_bytes(ask(*ctx, "events_with_reports", events_frame=events_frame)),
+    c1.download_button(v.t("events_csv", lang), lambda: q.csv_bytes(ask(*ctx, "events", filt=filt)),
+                       "hutong-events.csv", "text/csv", on_click="ignore")
+    c2.download_button(v.t("events_json", lang), lambda: q.json_bytes(ask(*ctx, "events_with_reports", filt=filt)),
                        "hutong-events.json", "application/json", on_click="ignore")
 
 
 def evidence_card(ctx, lang, names, event: dict) -> None:
-    reports = ask(*ctx, "event_reports", event_ids=[event["event_id"]])
+    reports = ask(*ctx, "event_reports", event_ids=[event["event_id"]], limit=EVIDENCE_REPORTS)
     with st.container(border=True):
         st.html(v.evidence_card_html(event, reports, names=names, lang=lang))
+        if event["reports"] > len(reports):
+            st.caption(v.t("reports_bounded", lang).format(shown=len(reports), total=event["reports"]))
         c1, c2 = st.columns([1, 5])
         c1.button(v.t("close", lang), key="close_event", on_click=set_state, kwargs={"event": None})
         for doc_id, title in v.articles_of(reports).items():
@@ -369,7 +376,6 @@ def evidence_card(ctx, lang, names, event: dict) -> None:
 
 def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> None:
     st.header(v.t("matrix", lang))
-    events_frame = ask(*ctx, "events", filt=filt, dates=False)
     c1, c2 = st.columns([3, 1])
     c2.radio(v.t("level", lang), v.LEVELS, key="level", horizontal=True, format_func=lambda x: v.t(x, lang),
              on_change=sync_url)
@@ -381,14 +387,14 @@ def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> No
     if as_of is None:
         st.info(v.t("no_data", lang))
         return
-    matrix = q.interop_matrix_as_of(events_frame, as_of, level=view.level)
-    parties = q.matrix_parties(events_frame, level=view.level)
+    matrix = ask(*ctx, "interop_matrix", filt=filt, as_of=as_of, level=view.level)
+    parties = ask(*ctx, "matrix_parties", filt=filt, level=view.level)
     event = st.plotly_chart(charts.interop_matrix_figure(matrix, parties, names=names, lang=lang, as_of=as_of),
                             key="matrix_chart", on_select="rerun", selection_mode="points", config=PLOTLY_CONFIG)
     st.caption(v.t("click_cell", lang))
     cell = v.matrix_cell_from_selection(event)
     if cell:
-        behind = q.cell_events(events_frame, matrix, *cell)
+        behind = ask(*ctx, "cell_events", filt=filt, row=cell[0], col=cell[1], as_of=as_of, level=view.level)
         row, column = (v.escape_markdown(names.get(party, party)) for party in cell)
         st.markdown(f"**{row} × {column}**")
         if behind.empty:
@@ -401,7 +407,8 @@ def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> No
 
 def reader_section(ctx, lang, view: v.ViewState, filt, names) -> None:
     st.header(v.t("reader", lang))
-    table = v.only_http_links(ask(*ctx, "articles", filt=filt))
+    table = v.only_http_links(ask(*ctx, "articles", filt=filt, limit=READER_ROWS))
+    total = ask(*ctx, "article_count", filt=filt)
     titles = v.articles_of(table, dated=True)
     st.session_state["_article_ids"] = list(titles)
     columns = {"title": v.t("title_col", lang), "source": v.t("source", lang), "published_at": v.t("published", lang),
@@ -409,6 +416,8 @@ def reader_section(ctx, lang, view: v.ViewState, filt, names) -> None:
     st.dataframe(table, hide_index=True, key="article_table", on_select=on_article_row, selection_mode="single-row",
                  column_config={**columns, "doc_id": None, "url": st.column_config.LinkColumn(v.t("link", lang)),
                                 "published_at": st.column_config.DatetimeColumn(columns["published_at"], format="YYYY-MM-DD HH:mm")})
+    if total > len(table):
+        st.caption(v.t("reader_bounded", lang).format(shown=len(table), total=total))
     options = list(titles)
     if view.doc and view.doc not in titles:
         doc = ask(*ctx, "article", doc_id=view.doc)

@@ -1,5 +1,6 @@
-"""Page speed: every query the page makes, timed on a large store and on the bundled corpus's store in
-the same run (median of repeats), plus whole-page AppTest runs on a cold and a warm cache."""
+"""Page speed: every query the page makes, called as app.py calls it, timed on a large store and on the bundled
+corpus's store in the same run (median of repeats) for the default view and three filtered ones, plus
+whole-page AppTest runs on a cold and a warm cache."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -18,38 +20,61 @@ from hutong import queries as q  # noqa: E402
 from hutong.lexicon import load_lexicon  # noqa: E402
 from hutong.paths import RAW_DIR, REPO_ROOT  # noqa: E402
 from hutong.pipeline import build_store  # noqa: E402
+from hutong.store import has_aggregates  # noqa: E402
 from hutong.view import ViewState  # noqa: E402
 
+# app.py's bounds on what one run draws
+TIMELINE_EVENTS, EVIDENCE_REPORTS, READER_ROWS = 1200, 50, 200
+VIEWS = {
+    "default": ViewState(),
+    "阿里巴巴 + payment": ViewState(entities=("阿里巴巴",), domains=("payment",)),
+    "one source": None,  # the corpus's most frequent source, chosen per store
+    "text 支付宝": ViewState(text="支付宝"),
+}
 
-def page_queries(con, lexicon) -> dict[str, callable]:
-    """The queries the page runs for its default view and for a filtered one, as app.py calls them."""
+
+def page_queries(con, lexicon, view: ViewState) -> dict[str, Callable[[], object]]:
+    """The queries app.py runs for one view, with the arguments it passes them, in the order it runs them."""
     groups = {n: e.group for n, e in lexicon.entities.items()}
-    default = ViewState().corpus_filter(members_of=lexicon.members_of)
-    filtered = ViewState(entities=("阿里巴巴",), domains=("payment",)).corpus_filter(members_of=lexicon.members_of)
-    bucket = q.resolve_bucket("auto", *q.filtered_span(con, default))
-    rising = q.rising_terms(con, default, bucket=bucket) or ["支付"]
-    counts = q.entity_counts(con, default, groups=groups)
-    series = q.mention_series((), counts, members_of=lexicon.members_of)
-    events = q.events(con, default)
+    filt = view.corpus_filter(members_of=lexicon.members_of)
+    bucket = q.resolve_bucket(view.bucket, *q.filtered_span(con, filt))
+    rising = q.rising_terms(con, filt, bucket=bucket) or ["支付"]
+    trends = q.keyword_trends(con, filt, terms=rising, bucket=bucket)
+    point = trends[trends["count"] > 0].iloc[-1] if (trends["count"] > 0).any() else None
+    counts = q.entity_counts(con, filt, groups=groups)
+    series = q.mention_series(view.entities, counts, members_of=lexicon.members_of)
+    timeline = q.timeline(con, filt, groups=groups, until=q.last_article_day(con), max_events=TIMELINE_EVENTS)
+    event_id = timeline.marks["event_id"].iloc[0] if not timeline.marks.empty else None
+    as_of = (q.as_of_range(con) or (None, None))[1]
+    matrix = q.interop_matrix(con, filt, as_of=as_of, level=view.level) if as_of else None
+    cell = (matrix["row_party"].iloc[0], matrix["col_party"].iloc[0]) if matrix is not None and len(matrix) else None
+    newest = q.articles(con, filt, limit=READER_ROWS)["doc_id"].head(1).tolist()
     return {
-        "corpus overview": lambda: q.corpus_overview(con),
-        "date bounds, sources, entity names": lambda: (q.date_bounds(con), q.sources(con), q.entity_names_in_store(con)),
-        "trends: rising terms": lambda: q.rising_terms(con, default, bucket=bucket),
-        "trends: term picker": lambda: q.frequent_terms(con, default),
-        "trends: series": lambda: q.keyword_trends(con, default, terms=rising, bucket=bucket),
-        "trends: sentences behind a point": lambda: q.term_in_context(con, default, term=rising[0], bucket=bucket,
-                                                                     bucket_start=None),
-        "mentions: top entities": lambda: q.entity_counts(con, default, groups=groups),
-        "mentions: co-occurrence": lambda: q.entity_cooccurrence(con, default, groups=groups),
-        "mentions: over time": lambda: q.entity_mentions_over_time(con, default, series=series, bucket=bucket),
-        "timeline: events": lambda: q.events(con, default),
-        "timeline: bars": lambda: q.partnership_timeline(events, until=q.last_article_day(con), groups=groups),
-        "matrix: as of latest": lambda: q.interop_matrix_as_of(q.events(con, default, dates=False),
-                                                              q.as_of_range(events, q.date_bounds(con))[1]),
-        "reader: article list": lambda: q.articles(con, default),
-        "search: free text": lambda: q.articles(con, ViewState(text="支付宝").corpus_filter(members_of=lexicon.members_of)),
-        "filtered: trends (阿里巴巴, payment)": lambda: q.keyword_trends(con, filtered, terms=rising, bucket=bucket),
-        "filtered: top entities": lambda: q.entity_counts(con, filtered, groups=groups),
+        "setup: date bounds, as-of range, sources, entity names": lambda: (
+            q.date_bounds(con), q.as_of_range(con), q.sources(con), q.entity_names_in_store(con)),
+        "setup: filtered span (the bucket)": lambda: q.filtered_span(con, filt),
+        "header: corpus overview": lambda: q.corpus_overview(con),
+        "trends: rising terms": lambda: q.rising_terms(con, filt, bucket=bucket),
+        "trends: term picker": lambda: q.frequent_terms(con, filt),
+        "trends: series": lambda: q.keyword_trends(con, filt, terms=rising, bucket=bucket),
+        "trends: sentences behind a point": lambda: point is not None and q.term_in_context(
+            con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"]),
+        "mentions: top entities": lambda: q.entity_counts(con, filt, groups=groups),
+        "mentions: co-occurrence": lambda: q.entity_cooccurrence(con, filt, groups=groups),
+        "mentions: over time": lambda: q.entity_mentions_over_time(con, filt, series=series, bucket=bucket),
+        "timeline: last article day": lambda: q.last_article_day(con),
+        "timeline: bars and marks": lambda: q.timeline(con, filt, groups=groups, until=q.last_article_day(con),
+                                                       max_events=TIMELINE_EVENTS),
+        "timeline: evidence card": lambda: (q.event(con, event_id),
+                                            q.event_reports(con, [event_id], limit=EVIDENCE_REPORTS)),
+        "matrix: as of latest": lambda: q.interop_matrix(con, filt, as_of=as_of, level=view.level),
+        "matrix: parties": lambda: q.matrix_parties(con, filt, level=view.level),
+        "matrix: events behind a cell": lambda: cell and q.cell_events(con, filt, row=cell[0], col=cell[1],
+                                                                       as_of=as_of, level=view.level),
+        "reader: article list": lambda: q.articles(con, filt, limit=READER_ROWS),
+        "reader: article count": lambda: q.article_count(con, filt),
+        "reader: article and annotations": lambda: newest and (q.article(con, newest[0]),
+                                                               q.article_annotations(con, newest[0])),
     }
 
 
@@ -62,11 +87,21 @@ def median_ms(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
+def first_search_ms(con, texts: list[str]) -> float:
+    """A text not searched before on this connection: the one scan of every article's text."""
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        q.article_count(con, q.CorpusFilter(text=text))
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def apptest_seconds(store_dir: Path) -> tuple[float, float]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["HUTONG_STORE_DIR"] = str(store_dir)
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=600)
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=900)
     start = time.perf_counter()
     at.run()
     cold = time.perf_counter() - start
@@ -78,10 +113,21 @@ def apptest_seconds(store_dir: Path) -> tuple[float, float]:
     return cold, warm
 
 
+def time_views(con, lexicon, repeat: int) -> dict[str, dict[str, float]]:
+    """{query: {view: median ms}}; the text view's matches are found by its first query (see first_search_ms)."""
+    views = dict(VIEWS, **{"one source": ViewState(sources=tuple(q.sources(con)[:1]))})
+    table: dict[str, dict[str, float]] = {}
+    for view_name, view in views.items():
+        for name, fn in page_queries(con, lexicon, view).items():
+            table.setdefault(name, {})[view_name] = median_ms(fn, repeat)
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True, help="a large store (bench/bench_memory.py --keep)")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-apptest", action="store_true", help="time the queries only")
     args = parser.parse_args()
     lexicon = load_lexicon()
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,21 +135,27 @@ def main() -> None:
         build_store(RAW_DIR, small_store, workers=1)
         small, large = q.connect(small_store), q.connect(args.store)
         articles = q.corpus_overview(large)["articles"]
-        rows = []
-        for (name, fn_small), fn_large in zip(page_queries(small, lexicon).items(), page_queries(large, lexicon).values()):
-            rows.append((name, median_ms(fn_small, args.repeat), median_ms(fn_large, args.repeat)))
-        small_page = apptest_seconds(small_store)
-        large_page = apptest_seconds(args.store)
-    print(f"machine: {describe_machine()}")
-    print(f"stores: the bundled corpus (2 articles, baseline) and {articles:,} articles; median of {args.repeat} runs")
-    print(f"| query | bundled ms | {articles:,} articles ms |")
-    print("|---|---|---|")
-    for name, a, b in rows:
-        print(f"| {name} | {a:.1f} | {b:.1f} |")
-    print(f"| **median over queries** | {statistics.median(r[1] for r in rows):.1f} | {statistics.median(r[2] for r in rows):.1f} |")
-    print(f"| **slowest query** | {max(r[1] for r in rows):.1f} | {max(r[2] for r in rows):.1f} |")
-    print(f"| whole page (AppTest), cold cache, s | {small_page[0]:.2f} | {large_page[0]:.2f} |")
-    print(f"| whole page (AppTest), warm cache, s | {small_page[1]:.2f} | {large_page[1]:.2f} |")
+        bundled = {name: median_ms(fn, args.repeat) for name, fn in page_queries(small, lexicon, ViewState()).items()}
+        searches = first_search_ms(large, ["支付宝开放", "互联互通", "闭环", "京東", "LatePost"])
+        table = time_views(large, lexicon, args.repeat)
+        pages = None if args.no_apptest else (apptest_seconds(small_store), apptest_seconds(args.store))
+    views = list(next(iter(table.values())))
+    print(f"machine: {describe_machine()}; load average {os.getloadavg()[0]:.1f}")
+    print(f"stores: the bundled corpus (2 articles) and {articles:,} articles "
+          f"({'with' if has_aggregates(args.store) else 'WITHOUT'} aggregate tables); median of {args.repeat} runs, ms")
+    print(f"| query | bundled, default view | {' | '.join(f'{articles:,}: {v}' for v in views)} |")
+    print("|---|---|" + "---|" * len(views))
+    for name, by_view in table.items():
+        print(f"| {name} | {bundled[name]:.1f} | {' | '.join(f'{by_view[v]:.1f}' for v in views)} |")
+    medians = [statistics.median(by_view[v] for by_view in table.values()) for v in views]
+    slowest = [max(by_view[v] for by_view in table.values()) for v in views]
+    print(f"| **median over queries** | {statistics.median(bundled.values()):.1f} | {' | '.join(f'{m:.1f}' for m in medians)} |")
+    print(f"| **slowest query** | {max(bundled.values()):.1f} | {' | '.join(f'{m:.1f}' for m in slowest)} |")
+    print(f"free-text search of a text not searched before (one scan of every article's text): {searches:.0f} ms")
+    if pages:
+        (small_cold, small_warm), (large_cold, large_warm) = pages
+        print(f"whole page (AppTest), default view, s: bundled cold {small_cold:.2f}, warm {small_warm:.2f}; "
+              f"{articles:,} articles cold {large_cold:.2f}, warm {large_warm:.2f}")
 
 
 if __name__ == "__main__":

@@ -189,3 +189,11 @@ def test_upload_limits_are_enforced(seed_app, monkeypatch):
     build.click().run()
     assert "over the limit of 1" in at.error[0].value
     assert "private_store" not in at.session_state
+
+
+def test_a_store_built_before_the_aggregates_draws_the_same_page(seed_app, older_store, monkeypatch):
+    at = seed_app.run()
+    monkeypatch.setenv("HUTONG_STORE_DIR", str(older_store))
+    older = AppTest.from_file(APP, default_timeout=60).run()
+    assert not older.exception and not older.error
+    assert figures(older) == figures(at)

@@ -164,9 +164,8 @@ def test_timeline_hover_escapes_evidence():
 
 
 def test_matrix_cells_show_each_domain_state(seed):
-    events = q.events(seed, q.NO_FILTER, dates=False)
-    matrix = q.interop_matrix_as_of(events, date(2025, 10, 1))
-    parties = q.matrix_parties(events)
+    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1))
+    parties = q.matrix_parties(seed, q.NO_FILTER)
     fig = charts.interop_matrix_figure(matrix, parties, names={}, lang="zh", as_of=date(2025, 10, 1))
     heat = traces(fig, "heatmap")[0]
     i, j = parties.index("京东"), parties.index("支付宝")
@@ -180,9 +179,8 @@ def test_matrix_cells_show_each_domain_state(seed):
 
 
 def test_matrix_labels_in_english(seed, names_en):
-    events = q.events(seed, q.NO_FILTER, dates=False)
-    matrix = q.interop_matrix_as_of(events, date(2025, 10, 1))
-    fig = charts.interop_matrix_figure(matrix, q.matrix_parties(events), names=names_en, lang="en")
+    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1))
+    fig = charts.interop_matrix_figure(matrix, q.matrix_parties(seed, q.NO_FILTER), names=names_en, lang="en")
     heat = traces(fig, "heatmap")[0]
     assert "Alipay" in heat["x"] and "WeChat" in heat["y"]
     assert any("payment✓" in cell for row in heat["text"] for cell in row)

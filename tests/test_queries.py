@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from hutong import queries as q
 from hutong.lexicon import load_lexicon
+from hutong.normalise import to_simplified
 from hutong.queries import CorpusFilter
 
 
@@ -260,8 +263,7 @@ def test_timeline_bar_closes_at_the_next_end_and_reopens():
 
 
 def test_matrix_as_of_the_latest_day(seed):
-    events = q.events(seed, q.NO_FILTER, dates=False)
-    matrix = q.interop_matrix_as_of(events, date(2025, 10, 1)).set_index(["row_party", "col_party", "domain"])
+    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1)).set_index(["row_party", "col_party", "domain"])
     assert matrix.loc[("京东", "支付宝", "payment"), "state"] == "open"  # a later plan does not close it
     assert matrix.loc[("支付宝", "京东", "payment"), "state"] == "open"
     assert matrix.loc[("微信", "京东", "traffic"), "state"] == "closed"
@@ -270,25 +272,25 @@ def test_matrix_as_of_the_latest_day(seed):
 @pytest.mark.parametrize(("as_of", "state"), [(date(2012, 1, 1), "closed"), (date(2024, 9, 15), "planned"),
                                               (date(2024, 10, 29), "open")])
 def test_matrix_follows_the_jd_alipay_history(seed, as_of, state):
-    events = q.events(seed, q.NO_FILTER, dates=False)
-    matrix = q.interop_matrix_as_of(events, as_of).set_index(["row_party", "col_party", "domain"])
+    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=as_of).set_index(["row_party", "col_party", "domain"])
     assert matrix.loc[("京东", "支付宝", "payment"), "state"] == state
 
 
 def test_matrix_at_group_level_and_its_parties(seed):
-    events = q.events(seed, q.NO_FILTER, dates=False)
-    matrix = q.interop_matrix_as_of(events, date(2025, 10, 1), level="group")
+    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1), level="group")
     assert set(matrix["row_party"]) <= {"京东", "阿里巴巴", "腾讯", "字节跳动"}
-    assert q.matrix_parties(events, level="group") == sorted(set(matrix["row_party"]) | set(matrix["col_party"]))
-    assert {"京东", "支付宝", "微信"} <= set(q.matrix_parties(events))
-    assert "工信部" not in q.matrix_parties(events)  # milestones are not partnerships
+    groups = q.matrix_parties(seed, q.NO_FILTER, level="group")
+    assert groups == sorted(set(matrix["row_party"]) | set(matrix["col_party"]))
+    assert {"京东", "支付宝", "微信"} <= set(q.matrix_parties(seed, q.NO_FILTER))
+    assert "工信部" not in q.matrix_parties(seed, q.NO_FILTER)  # milestones are not partnerships
 
 
 def test_cell_events_list_the_events_behind_a_cell(seed):
-    events = q.events(seed, q.NO_FILTER, dates=False)
-    matrix = q.interop_matrix_as_of(events, date(2025, 10, 1))
-    behind = q.cell_events(events, matrix, "支付宝", "京东")
+    behind = q.cell_events(seed, q.NO_FILTER, row="支付宝", col="京东", as_of=date(2025, 10, 1))
     assert behind["action"].tolist() == ["end", "planned", "start", "planned"]
+    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1))
+    cell = matrix[(matrix["row_party"] == "支付宝") & (matrix["col_party"] == "京东")]
+    assert cell["events"].sum() == len(behind)
 
 
 def test_event_reports_bring_every_report_with_its_article(seed):
@@ -305,7 +307,7 @@ def test_event_reports_bring_every_report_with_its_article(seed):
 
 def test_events_export_as_json_with_their_reports(seed):
     events = q.events(seed, q.NO_FILTER)
-    records = json.loads(q.json_bytes(q.events_with_reports(seed, events)))
+    records = json.loads(q.json_bytes(q.events_with_reports(seed, q.NO_FILTER)))
     assert len(records) == len(events)
     assert all(len(r["report_list"]) == r["reports"] for r in records)
 
@@ -404,15 +406,16 @@ def test_auto_bucket_fits_the_span_and_a_chosen_one_stays():
 
 
 def test_as_of_range_runs_from_the_first_event_to_the_last_day(seed):
-    events = q.events(seed, q.NO_FILTER)
-    assert q.as_of_range(events, q.date_bounds(seed)) == (date(2011, 1, 1), date(2025, 9, 30))
-    assert q.as_of_range(events.iloc[0:0], None) is None
+    assert q.as_of_range(seed) == (date(2011, 1, 1), date(2025, 9, 30))
+    without_events = duckdb.connect()
+    without_events.execute("CREATE TABLE events (date VARCHAR)")
+    assert q.as_of_range(without_events) is None
 
 
-def test_event_by_id(seed):
-    events = q.events(seed, q.NO_FILTER)
-    assert q.event_by_id(events, "e00001")["event_id"] == "e00001"
-    assert q.event_by_id(events, "e99999") is None and q.event_by_id(events, None) is None
+def test_one_event_comes_with_its_period(seed):
+    event = q.event(seed, "e00001")
+    assert event["event_id"] == "e00001" and event["when"] == q.period_start(event["date"])
+    assert q.event(seed, "e99999") is None and q.event(seed, None) is None
 
 
 def test_mention_series_default_to_the_most_mentioned(seed, groups, lexicon):
@@ -452,3 +455,265 @@ def test_store_is_stale_when_made_by_another_version_of_the_analysis(tmp_path, s
     report["summary"]["analysis_version"] = "older"
     (copy / "report.json").write_text(json.dumps(report), encoding="utf-8")
     assert q.store_is_stale(copy, raw)
+
+
+# ---- aggregates give the exact answers --------------------------------------------------------------------------------
+# The queries answer from the store's aggregates where they can; these ask the same questions of the raw rows, the
+# way the queries asked them before there were aggregates, under filters that take each way through the queries.
+
+FILTERS = {
+    "none": CorpusFilter(),
+    "dates": CorpusFilter(date_from=date(2025, 1, 1), date_to=date(2025, 2, 28)),
+    "one source": CorpusFilter(sources=("测试日报", "电商报 (dsb.cn)")),  # a source of each store: some articles
+    "every source": CorpusFilter(sources=("测试日报", "测试晚报", "电商报 (dsb.cn)", "華盛通 (hstong.com) reprinting 網經社")),
+    "entity": CorpusFilter(entities=("支付宝", "京东物流")),
+    "text": CorpusFilter(text="京東"),
+    "latin text": CorpusFilter(text="app"),
+    "dates and source": CorpusFilter(date_from=date(2025, 2, 1), sources=("测试晚报", "華盛通 (hstong.com) reprinting 網經社")),
+}
+
+
+@pytest.fixture(params=["seed", "tiny"])
+def con(request, seed, tiny):
+    return {"seed": seed, "tiny": tiny}[request.param]
+
+
+def raw_where(filt: CorpusFilter, *, dates: bool = True) -> tuple[str, list]:
+    """The filters over `documents d` as plain SQL on the raw tables (ILIKE on titles, texts and sentences)."""
+    local = "CAST(timezone('Asia/Shanghai', d.published_at) AS DATE)"
+    clauses, params = ["TRUE"], []
+    if dates and filt.date_from:
+        clauses.append(f"{local} >= ?")
+        params.append(filt.date_from)
+    if dates and filt.date_to:
+        clauses.append(f"{local} <= ?")
+        params.append(filt.date_to)
+    if filt.sources:
+        clauses.append("list_contains(?, d.source)")
+        params.append(list(filt.sources))
+    if filt.entities:
+        clauses.append("d.doc_id IN (SELECT doc_id FROM mentions WHERE list_contains(?, entity))")
+        params.append(list(filt.entities))
+    if filt.text:
+        matches = []
+        for needle in {filt.text, to_simplified(filt.text)}:
+            like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            matches.append("d.title ILIKE ? ESCAPE '\\' OR d.text ILIKE ? ESCAPE '\\' OR d.doc_id IN "
+                           "(SELECT doc_id FROM sentences WHERE text ILIKE ? ESCAPE '\\')")
+            params += [like] * 3
+        clauses.append("(" + " OR ".join(matches) + ")")
+    return " AND ".join(clauses), params
+
+
+def raw_term_uses(con, filt: CorpusFilter, bucket: str) -> pd.DataFrame:
+    where, params = raw_where(filt)
+    return con.execute(
+        f"""SELECT t.term, date_trunc('{bucket}', timezone('Asia/Shanghai', d.published_at)) AS bucket,
+                   sum(t.count) AS count, count(DISTINCT t.doc_id) AS docs
+            FROM terms t JOIN documents d USING (doc_id) WHERE d.published_at IS NOT NULL AND {where} GROUP BY ALL""",
+        params).df()
+
+
+def raw_rising_terms(con, filt: CorpusFilter, bucket: str, top_n: int = 8, min_count: int = 2) -> list[str]:
+    """rising_terms as it was computed before the aggregates, over every term row of the kept articles."""
+    where, params = raw_where(filt)
+    tokens = con.execute(
+        f"""SELECT date_trunc('{bucket}', timezone('Asia/Shanghai', d.published_at)) AS bucket, sum(d.tokens) AS tokens
+            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""", params).df()
+    uses = raw_term_uses(con, filt, bucket)
+    uses = uses[uses["term"].isin((totals := uses.groupby("term")["count"].sum())[totals >= min_count].index)]
+    if uses.empty:
+        return []
+    uses = uses.merge(tokens, on="bucket")
+    uses["per10k"] = uses["count"] / uses["tokens"].clip(lower=1) * 10_000
+    wide = uses.pivot_table(index="term", columns="bucket", values="per10k", fill_value=0.0)
+    wide = wide.reindex(columns=sorted(tokens["bucket"]), fill_value=0.0)
+    earlier = wide.iloc[:, :-1].mean(axis=1) if wide.shape[1] > 1 else 0.0
+    ranked = pd.DataFrame({"rise": wide.iloc[:, -1] - earlier, "overall": wide.mean(axis=1),
+                           "total": uses.groupby("term")["count"].sum()}).rename_axis("term").reset_index()
+    rising = ranked[ranked["rise"] > 1e-9].sort_values(["rise", "total", "term"], ascending=[False, False, True])
+    chosen = rising["term"].head(top_n).tolist()
+    rest = ranked[~ranked["term"].isin(chosen)].sort_values(["overall", "term"], ascending=[False, True])
+    return chosen + rest["term"].head(top_n - len(chosen)).tolist()
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_keyword_trends_agree_with_the_raw_terms(con, name):
+    raw = raw_term_uses(con, FILTERS[name], "month")
+    terms = raw.groupby("term")["count"].sum().sort_values(ascending=False).index[:25].tolist() + ["不存在的词"]
+    trends = q.keyword_trends(con, FILTERS[name], terms=terms, bucket="month")
+    used = trends[trends["count"] > 0].set_index(["term", "bucket"])[["count", "docs"]].sort_index()
+    expected = raw[raw["term"].isin(terms)].set_index(["term", "bucket"])[["count", "docs"]].sort_index()
+    pd.testing.assert_frame_equal(used, expected, check_dtype=False, check_index_type=False)
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_rising_terms_and_the_term_picker_agree_with_the_raw_terms(con, name):
+    filt = FILTERS[name]
+    assert q.rising_terms(con, filt, bucket="month") == raw_rising_terms(con, filt, "month")
+    where, params = raw_where(filt)
+    frequent = con.execute(f"""SELECT t.term, sum(t.count) AS n FROM terms t JOIN documents d USING (doc_id)
+                               WHERE {where} GROUP BY 1 ORDER BY n DESC, t.term LIMIT 40""", params).df()
+    assert q.frequent_terms(con, filt, limit=40) == frequent["term"].tolist()
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_entity_questions_agree_with_the_raw_mentions(con, groups, name):
+    filt = FILTERS[name]
+    where, params = raw_where(filt)
+    counts = con.execute(f"""SELECT entity, count(*) AS mentions, count(DISTINCT doc_id) AS articles FROM mentions
+                             WHERE doc_id IN (SELECT doc_id FROM documents d WHERE {where})
+                             GROUP BY entity ORDER BY mentions DESC, entity""", params).df()
+    answer = q.entity_counts(con, filt, groups=groups, top_n=1000)
+    assert answer[["entity", "mentions", "articles"]].values.tolist() == counts.values.tolist()
+    edges = con.execute(f"""WITH m AS (SELECT DISTINCT doc_id, sentence_index, entity FROM mentions
+                                       WHERE doc_id IN (SELECT doc_id FROM documents d WHERE {where}))
+                            SELECT x.entity AS a, y.entity AS b, count(*) AS sentences FROM m x JOIN m y
+                              ON x.doc_id = y.doc_id AND x.sentence_index = y.sentence_index AND x.entity < y.entity
+                            GROUP BY ALL ORDER BY sentences DESC, a, b""", params).df()
+    nodes, answer_edges = q.entity_cooccurrence(con, filt, groups=groups, top_n=1000)
+    assert answer_edges.values.tolist() == edges.values.tolist()
+    over_time = con.execute(
+        f"""SELECT date_trunc('month', timezone('Asia/Shanghai', d.published_at)) AS bucket, count(*) AS mentions
+            FROM mentions m JOIN documents d USING (doc_id)
+            WHERE d.published_at IS NOT NULL AND {where} AND m.entity IN ('京东', '京东物流') GROUP BY 1""", params).df()
+    answer = q.entity_mentions_over_time(con, filt, series={"京东": ["京东", "京东物流"]}, bucket="month")
+    assert dict(zip(answer["bucket"], answer["mentions"])) == {
+        **dict.fromkeys(answer["bucket"], 0), **dict(zip(over_time["bucket"], over_time["mentions"]))}
+
+
+@pytest.mark.parametrize("text", ["开放共生", "開放共生", "京東", "130%", "1_0%", "latepost", "LatePost", "APP",
+                                  "dsb.cn", "2025年", "不存在的词"])
+def test_free_text_search_agrees_with_a_case_blind_scan_of_titles_texts_and_sentences(con, text):
+    where, params = raw_where(CorpusFilter(text=text))
+    expected = con.execute(f"SELECT doc_id FROM documents d WHERE {where}", params).df()["doc_id"]
+    assert set(q.articles(con, CorpusFilter(text=text))["doc_id"]) == set(expected)
+
+
+def test_the_articles_a_filter_picks_are_found_once_per_connection(seed_store):
+    con = q.connect(seed_store)
+    try:
+        def kept() -> list[str]:
+            return con.execute("SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_')").df()["table_name"].tolist()
+
+        filt = CorpusFilter(text="京東")
+        first = q.articles(con, filt)
+        q.keyword_trends(con, filt, terms=["京东"], bucket="month")
+        assert len(kept()) == 1 and q.articles(con, filt).equals(first)
+        for n in range(q._KEPT_PICKS + 5):
+            q.article_count(con, CorpusFilter(text=f"词{n}"))
+        assert len(kept()) == q._KEPT_PICKS
+        assert q.articles(con, filt).equals(first)  # made again once dropped
+    finally:
+        con.close()
+
+
+# ---- the matrix in SQL replays the events ------------------------------------------------------------------------------
+
+
+def replayed_matrix(frame: pd.DataFrame, as_of: date, level: str) -> dict[tuple, tuple]:
+    """The matrix the way it was computed before: every event replayed in order, in Python."""
+    items = frame[(frame["kind"] != "milestone") & frame["when"].notna()].copy()
+    items = items[[w <= as_of for w in items["when"]]]
+    if level == "group":
+        items["a"], items["b"] = items["a_group"].fillna(items["a"]), items["b_group"].fillna(items["b"])
+    items = items[items["a"] != items["b"]]
+    items["order"] = items["action"].map({"start": 0, "planned": 1, "end": 2}).fillna(3)
+    cells: dict[tuple, dict] = {}
+    for e in items.sort_values(["when", "order", "event_id"]).itertuples():
+        cell = cells.setdefault((*sorted((e.a, e.b)), e.domain), {"state": "none", "since": None, "events": 0})
+        cell["events"] += 1
+        new = {"start": "open", "end": "closed", "planned": "planned"}.get(e.action)
+        if new is None or (new == "planned" and cell["state"] == "open"):
+            continue
+        if new != cell["state"]:
+            cell["since"] = e.when
+        cell["state"] = new
+    return {key: (c["state"], c["since"], c["events"]) for key, c in cells.items()}
+
+
+def random_events(seed: int, n: int = 60) -> pd.DataFrame:
+    rng = random.Random(seed)
+    parties = [("京东", "京东"), ("支付宝", "阿里巴巴"), ("淘宝", "阿里巴巴"), ("微信", "腾讯"), ("腾讯", "腾讯")]
+    days = ["2011", "2020-05", "2024-09", "2024-10-29", "2024-10-30", "2025-01", "2025-09-30"]
+    rows = []
+    for i in range(n):
+        (a, a_group), (b, b_group) = rng.sample(parties, 2)
+        rows.append((f"e{i:05d}", rng.choice(["partnership"] * 9 + ["milestone"]), a, b, a_group, b_group,
+                     rng.choice(["payment", "traffic"]), rng.choice(["start", "end", "planned"]), rng.choice(days)))
+    return synthetic_events(rows)
+
+
+@pytest.mark.parametrize("seed_number", range(12))
+@pytest.mark.parametrize("level", ["entity", "group"])
+def test_the_matrix_is_the_events_replayed_in_order(seed_number, level):
+    frame = random_events(seed_number)
+    con = duckdb.connect()
+    con.register("frame", frame.drop(columns=["when", "precision"]).assign(reports=1))
+    con.execute("CREATE TABLE events AS SELECT * FROM frame")
+    for as_of in (date(2020, 12, 31), date(2024, 10, 29), date(2025, 12, 31)):
+        matrix = q.interop_matrix(con, q.NO_FILTER, as_of=as_of, level=level)
+        answer = {(r.row_party, r.col_party, r.domain): (r.state, r.since, r.events)
+                  for r in matrix.itertuples() if r.row_party < r.col_party}
+        assert answer == replayed_matrix(frame, as_of, level), as_of
+        assert len(matrix) == 2 * len(answer)  # both orders of each pair
+
+
+# ---- what the page draws at most -----------------------------------------------------------------------------------
+
+
+def plain_rows(frame: pd.DataFrame) -> list[list]:
+    return frame.astype(object).where(frame.notna(), None).values.tolist()
+
+
+def test_the_timeline_draws_the_most_reported_rows_and_says_how_many_there_are(seed, groups):
+    until = q.last_article_day(seed)
+    everything = q.timeline(seed, q.NO_FILTER, groups=groups, until=until, max_events=10**6)
+    bars, marks = q.partnership_timeline(q.events(seed, q.NO_FILTER), until=until, groups=groups)
+    assert plain_rows(everything.marks) == plain_rows(marks)
+    assert plain_rows(everything.bars) == plain_rows(bars)
+    assert everything.rows == everything.total_rows == marks["row"].nunique()
+    one = q.timeline(seed, q.NO_FILTER, groups=groups, until=until, max_events=1)
+    assert one.rows == 1 and one.total_rows == everything.total_rows
+    assert one.total_events == len(marks)
+    (row,) = set(one.marks["row"])
+    assert plain_rows(one.marks) == plain_rows(marks[marks["row"] == row])
+    assert plain_rows(one.bars) == plain_rows(bars[bars["row"] == row])
+
+
+def test_a_row_drawn_alone_still_inherits_its_start_from_a_row_not_drawn(groups):
+    frame = synthetic_events([
+        ("e1", "partnership", "腾讯", "京东", "腾讯", "京东", "traffic", "start", "2014"),
+        ("e2", "partnership", "微信", "京东", "腾讯", "京东", "traffic", "end", "2025-09-30"),
+    ]).assign(reports=[1, 5])
+    con = duckdb.connect()
+    con.register("frame", frame.drop(columns=["when", "precision"]))
+    con.execute("CREATE TABLE events AS SELECT * FROM frame")
+    alone = q.timeline(con, q.NO_FILTER, groups=groups, until=date(2025, 10, 1), max_events=1)
+    assert (alone.rows, alone.total_rows) == (1, 2)
+    (bar,) = alone.bars.to_dict("records")
+    assert bar["row"] == ("微信", "京东", "traffic") and bar["start"] == date(2014, 1, 1)
+    assert bar["inherited_from"] == "e1" and "e1" in set(alone.events["event_id"])  # its hover finds the start
+
+
+def test_the_evidence_card_lists_the_first_reports(seed):
+    ids = q.events(seed, q.NO_FILTER)["event_id"].tolist()
+    every = q.event_reports(seed, ids)
+    assert len(every) == q.events(seed, q.NO_FILTER)["reports"].sum()
+    first = q.event_reports(seed, ids[:1], limit=1)
+    assert len(first) == 1 and first.iloc[0].to_dict() == every[every["event_id"] == ids[0]].iloc[0].to_dict()
+
+
+def test_the_reader_lists_the_newest_articles_and_counts_them_all(tiny):
+    every = q.articles(tiny, q.NO_FILTER)
+    newest = q.articles(tiny, q.NO_FILTER, limit=2)
+    pd.testing.assert_frame_equal(newest, every.head(2))
+    assert q.article_count(tiny, q.NO_FILTER) == len(every) == 4
+    assert q.article_count(tiny, CorpusFilter(text="不存在的词")) == 0
+
+
+@pytest.mark.parametrize(("bucket", "first", "last"), [
+    ("day", date(2025, 3, 1), date(2025, 3, 1)), ("week", date(2025, 3, 3), date(2025, 3, 9)),
+    ("month", date(2024, 2, 1), date(2024, 2, 29)), ("quarter", date(2025, 10, 1), date(2025, 12, 31))])
+def test_a_bucket_ends_on_its_last_day(bucket, first, last):
+    assert q.bucket_end(bucket, first) == last

@@ -284,15 +284,17 @@ def interop_matrix_figure(
     z = [[0] * n for _ in range(n)]
     text = [[""] * n for _ in range(n)]
     hover = [[""] * n for _ in range(n)]
-    for (row, col), cells in matrix.groupby(["row_party", "col_party"], sort=False):
-        if row not in index or col not in index:
-            continue
-        i, j = index[row], index[col]
-        z[i][j] = max(MATRIX_STATES.index(s) for s in cells["state"])
-        text[i][j] = "<br>".join(f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}" for d, s in zip(cells["domain"], cells["state"], strict=True))
+    by_cell: dict[tuple[int, int], list[tuple]] = {}  # plain lists: a pandas group per cell is slow at scale
+    columns = (matrix[c].tolist() for c in ("row_party", "col_party", "domain", "state", "since"))
+    for row, col, domain, state, since in zip(*columns, strict=True):
+        if row in index and col in index:
+            by_cell.setdefault((index[row], index[col]), []).append((domain, state, since))
+    for (i, j), cell in by_cell.items():
+        z[i][j] = max(MATRIX_STATES.index(s) for _, s, _ in cell)
+        text[i][j] = "<br>".join(f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}" for d, s, _ in cell)
         hover[i][j] = "<br>".join(
             f"{html.escape(domain_label(d, lang))}: {html.escape(t(s, lang))}" + (f" ({since.isoformat()})" if isinstance(since, date) else "")
-            for d, s, since in zip(cells["domain"], cells["state"], cells["since"], strict=True)
+            for d, s, since in cell
         )
     scale = [[k / 3, STATE_COLOURS[s]] for k, s in enumerate(MATRIX_STATES)]
     fig.add_trace(go.Heatmap(

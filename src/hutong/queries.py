@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -11,8 +12,8 @@ import shutil
 import tempfile
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -60,45 +61,167 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 
 
 # ---- filters as SQL ---------------------------------------------------------------------------
+# Queries read the store's aggregates (see hutong.store.AGGREGATES) wherever they answer the filter: per-day
+# ones when only the date range is set, per-article ones always. Sources, entities and free text pick articles
+# the per-day aggregates cannot see: the picked articles are found once (see _picked_articles) and the query
+# runs over their rows.
+
+_DOC_DAY = f"CAST({_LOCAL} AS DATE)"
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _picks_articles(filt: CorpusFilter) -> bool:
+    """Whether the filter keeps articles by more than their day (sources, entities, text)."""
+    return bool(filt.sources or filt.entities or filt.text.strip())
 
 
-def _doc_where(filt: CorpusFilter, *, dates: bool = True) -> tuple[str, list]:
+def _needles(text: str) -> list[str]:
+    """What free text is looked for: as typed and in simplified script, either may match."""
+    query = text.strip()
+    return sorted({query, to_simplified(query)}) if query else []
+
+
+def _doc_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = True) -> tuple[str, list]:
     """A WHERE clause over `documents d` for the article-level filters."""
     clauses: list[str] = []
     params: list = []
     if dates and filt.date_from:
-        clauses.append(f"CAST({_LOCAL} AS DATE) >= ?")
+        clauses.append(f"{_DOC_DAY} >= ?")
         params.append(filt.date_from)
     if dates and filt.date_to:
-        clauses.append(f"CAST({_LOCAL} AS DATE) <= ?")
+        clauses.append(f"{_DOC_DAY} <= ?")
         params.append(filt.date_to)
-    if filt.sources:
-        clauses.append("list_contains(?, d.source)")
-        params.append(list(filt.sources))
-    if filt.entities:
-        clauses.append("d.doc_id IN (SELECT doc_id FROM mentions WHERE list_contains(?, entity))")
-        params.append(list(filt.entities))
-    query = filt.text.strip()
-    if query:
-        matches = []
-        for needle in sorted({_like(query), _like(to_simplified(query))}):  # either script may match
-            matches.append(
-                "d.title ILIKE ? ESCAPE '\\' OR d.text ILIKE ? ESCAPE '\\'"
-                " OR d.doc_id IN (SELECT doc_id FROM sentences WHERE text ILIKE ? ESCAPE '\\')"
-            )
-            params += [needle, needle, needle]
-        clauses.append("(" + " OR ".join(matches) + ")")
+    picked = _picked_articles(con, filt)
+    if picked:
+        clauses.append(f"d.doc_id IN (SELECT doc_id FROM {picked})")
     return (" AND ".join(clauses) or "TRUE"), params
 
 
-def _bucket_sql(bucket: str) -> str:
+_KEPT_PICKS = 16
+
+
+def _picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | None:
+    """The name of a table of the articles the filter's sources, entities and free text keep (None when it
+    sets none of them). Free text is the slowest question the page asks (every article's text, about a
+    second at 100,000 articles) and each chart would ask it again: the answer is kept in the connection's
+    in-memory database (one build of one store, so it cannot go stale), for the last few filters."""
+    if not _picks_articles(filt):
+        return None
+    clauses, params = [], []
+    if filt.sources:
+        clauses.append("list_contains(?, d.source)")
+        params.append(sorted(filt.sources))
+    if filt.entities:
+        clauses.append("d.doc_id IN (SELECT doc_id FROM doc_entities WHERE list_contains(?, entity))")
+        params.append(sorted(filt.entities))
+    needles = _needles(filt.text)
+    if needles:
+        # the search table holds titles, texts and simplified sentences lower-cased: a case-blind substring match
+        matches = " OR ".join("contains(text, lower(?))" for _ in needles)
+        clauses.append(f"d.doc_id IN (SELECT doc_id FROM search WHERE {matches})")
+        params += needles
+    key = json.dumps([sorted(filt.sources), sorted(filt.entities), needles], ensure_ascii=False)
+    name = "picked_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    cursor = con.cursor()
+    try:
+        kept = cursor.execute("SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_') "
+                              "ORDER BY table_oid").fetchall()
+        if (name,) in kept:
+            return name
+        try:
+            cursor.execute(f"CREATE TABLE {name} AS SELECT doc_id FROM documents d WHERE {' AND '.join(clauses)}",
+                           params)
+        except (duckdb.CatalogException, duckdb.TransactionException):
+            pass  # another thread made it meanwhile
+        for (old,) in kept[:max(len(kept) + 1 - _KEPT_PICKS, 0)]:
+            cursor.execute(f"DROP TABLE IF EXISTS {old}")
+    finally:
+        cursor.close()
+    return name
+
+
+def _day_where(filt: CorpusFilter, *, day: str = "day") -> tuple[str, list]:
+    """A WHERE clause for the date range over a table's day column."""
+    clauses, params = [], []
+    if filt.date_from:
+        clauses.append(f"{day} >= ?")
+        params.append(filt.date_from)
+    if filt.date_to:
+        clauses.append(f"{day} <= ?")
+        params.append(filt.date_to)
+    return (" AND ".join(clauses) or "TRUE"), params
+
+
+def _selection(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[int, str] | None:
+    """How a query reads the articles the filter picks (the date range aside): (1, SQL for their doc_ids), or,
+    when it picks most of the corpus, (-1, SQL for the doc_ids it drops), which are fewer rows to read and
+    subtract from the whole; None when it picks no articles."""
+    picked = _picked_articles(con, filt)
+    if picked is None:
+        return None
+    kept, total = _rows(con, f"SELECT (SELECT count(*) FROM {picked}) AS kept, (SELECT count(*) FROM documents) AS total").iloc[0]
+    if 2 * kept <= total:
+        return 1, f"SELECT doc_id FROM {picked}"
+    return -1, f"SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM {picked})"
+
+
+def _per_article_rows(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, table: str) -> tuple[str, list]:
+    """SQL for the rows of a per-article aggregate (doc_id, day, …) in the date range, with a `sign` to weigh
+    them by: the rows of the articles the filter keeps, or every row and, negated, those of the articles it
+    drops (see _selection)."""
+    days, params = _day_where(filt)
+    selection = _selection(con, filt)
+    if selection is None:
+        return f"SELECT *, 1 AS sign FROM {table} WHERE {days}", params
+    sign, docs = selection
+    signed = f"SELECT *, {sign} AS sign FROM {table} WHERE {days} AND doc_id IN ({docs})"
+    if sign > 0:
+        return signed, params
+    return f"SELECT *, 1 AS sign FROM {table} WHERE {days} UNION ALL {signed}", [*params, *params]
+
+
+def _bucket_sql(bucket: str, day: str = _DOC_DAY) -> str:
+    """The calendar bucket (its first day, as a timestamp) of a day."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}, not {bucket!r}")
-    return f"date_trunc('{bucket}', {_LOCAL})"
+    return f"CAST(date_trunc('{bucket}', {day}) AS TIMESTAMP)"
+
+
+def _bucket_totals(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: str) -> tuple[str, list]:
+    """SQL for (bucket, tokens, articles) over the dated articles the filter keeps."""
+    where, params = _doc_where(con, filt)
+    return (
+        f"""SELECT {_bucket_sql(bucket)} AS bucket, sum(d.tokens)::BIGINT AS tokens, count(*) AS articles
+            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""",
+        params,
+    )
+
+
+def _term_uses(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, bucket: str | None, terms: list[str] | None = None,
+               dated: bool = True) -> tuple[str, list]:
+    """SQL for (term, bucket, count, docs) over the articles the filter keeps (only dated ones when `dated`;
+    bucket NULL when `bucket` is None). term_days answers the date range; a filter that picks articles needs
+    the rows of terms of single articles (see _selection)."""
+    chosen, chosen_params = ("list_contains(?, term)", [terms]) if terms is not None else ("TRUE", [])
+    days, day_params = _day_where(filt)
+    aggregate = (f"SELECT term, {_bucket_sql(bucket, 'day') if bucket else 'NULL'} AS bucket, count, docs "
+                 f"FROM term_days WHERE {days}{' AND day IS NOT NULL' if dated else ''} AND {chosen}")
+    selection = _selection(con, filt)
+    if selection is None:
+        sql, params = aggregate, [*day_params, *chosen_params]
+    else:
+        sign, docs = selection
+        in_range, range_params = _doc_where(con, replace(NO_FILTER, date_from=filt.date_from, date_to=filt.date_to))
+        # the articles first, then their rows of terms: DuckDB reads no other article's rows
+        article_terms = (
+            f"SELECT t.term, {_bucket_sql(bucket) if bucket else 'NULL'} AS bucket, {sign} * t.count AS count, "
+            f"{sign} AS docs FROM terms t JOIN (SELECT d.doc_id, d.published_at FROM documents d WHERE {in_range}"
+            f"{' AND d.published_at IS NOT NULL' if dated else ''} AND d.doc_id IN ({docs})) d USING (doc_id) "
+            f"WHERE {chosen}")
+        sql, params = article_terms, [*range_params, *chosen_params]
+        if sign < 0:
+            sql, params = f"{aggregate} UNION ALL {article_terms}", [*day_params, *chosen_params, *params]
+    return (f"SELECT term, bucket, sum(count)::BIGINT AS count, sum(docs)::BIGINT AS docs FROM ({sql}) "
+            f"GROUP BY ALL HAVING sum(docs) > 0", params)
 
 
 # ---- the corpus at a glance --------------------------------------------------------------------
@@ -150,7 +273,7 @@ def entity_names_in_store(con: duckdb.DuckDBPyConnection) -> list[str]:
     frame = _rows(
         con,
         """SELECT entity, sum(n) AS n FROM (
-               SELECT entity, count(*) AS n FROM mentions GROUP BY 1
+               SELECT entity, sum(mentions) AS n FROM doc_entities GROUP BY 1
                UNION ALL SELECT a, 1 FROM events UNION ALL SELECT b, 1 FROM events WHERE b IS NOT NULL
                UNION ALL SELECT a_group, 1 FROM events UNION ALL SELECT b_group, 1 FROM events WHERE b_group IS NOT NULL
            ) GROUP BY 1 ORDER BY 2 DESC, 1""",
@@ -178,7 +301,7 @@ def resolve_bucket(choice: str, first: date | None, last: date | None) -> str:
 
 
 def filtered_span(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[date | None, date | None]:
-    where, params = _doc_where(filt)
+    where, params = _doc_where(con, filt)
     row = _rows(con, f"SELECT CAST(min({_LOCAL}) AS DATE) AS a, CAST(max({_LOCAL}) AS DATE) AS b FROM documents d WHERE {where}", params).iloc[0]
     return _as_date(row["a"]), _as_date(row["b"])
 
@@ -199,23 +322,17 @@ def keyword_trends(
     columns = ["term", "bucket", "count", "docs", "tokens", "articles", "per10k", "share"]
     if not terms:
         return pd.DataFrame(columns=columns)
-    where, params = _doc_where(filt)
+    totals, totals_params = _bucket_totals(con, filt, bucket)
+    uses, uses_params = _term_uses(con, filt, bucket=bucket, terms=terms)
     frame = _rows(
         con,
-        f"""WITH docs AS (
-                SELECT d.doc_id, d.tokens, {_bucket_sql(bucket)} AS bucket FROM documents d
-                WHERE d.published_at IS NOT NULL AND {where}),
-              totals AS (SELECT bucket, sum(tokens) AS tokens, count(*) AS articles FROM docs GROUP BY bucket),
-              wanted AS (SELECT unnest(?) AS term),
-              uses AS (
-                SELECT t.term, docs.bucket, sum(t.count) AS count, count(DISTINCT t.doc_id) AS docs
-                FROM terms t JOIN docs USING (doc_id) WHERE list_contains(?, t.term) GROUP BY ALL)
+        f"""WITH totals AS ({totals}), uses AS ({uses}), wanted AS (SELECT unnest(?) AS term)
             SELECT wanted.term, totals.bucket, coalesce(uses.count, 0) AS count, coalesce(uses.docs, 0) AS docs,
                    totals.tokens, totals.articles
             FROM wanted CROSS JOIN totals
             LEFT JOIN uses ON uses.term = wanted.term AND uses.bucket = totals.bucket
             ORDER BY wanted.term, totals.bucket""",
-        [*params, terms, terms],
+        [*totals_params, *uses_params, terms],
     )
     if frame.empty:
         return pd.DataFrame(columns=columns)
@@ -231,31 +348,28 @@ def rising_terms(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, bucket: str, top_n: int = 8, min_count: int = 2
 ) -> list[str]:
     """The terms rising most in the filtered span: per-10k frequency in the latest bucket minus their mean
-    frequency in the earlier buckets. With one bucket (or too few rising terms) the most frequent fill in."""
-    where, params = _doc_where(filt)
-    frame = _rows(
+    frequency in the earlier buckets (a bucket without the term counts as zero). With one bucket (or too few
+    rising terms) the most frequent fill in."""
+    totals, totals_params = _bucket_totals(con, filt, bucket)
+    uses, uses_params = _term_uses(con, filt, bucket=bucket)
+    ranked = _rows(
         con,
-        f"""WITH docs AS (
-                SELECT d.doc_id, d.tokens, {_bucket_sql(bucket)} AS bucket FROM documents d
-                WHERE d.published_at IS NOT NULL AND {where}),
-              totals AS (SELECT bucket, sum(tokens) AS tokens FROM docs GROUP BY bucket),
-              uses AS (SELECT t.term, docs.bucket, sum(t.count) AS count FROM terms t JOIN docs USING (doc_id) GROUP BY ALL),
-              kept AS (SELECT term FROM uses GROUP BY term HAVING sum(count) >= ?)
-            SELECT u.term, totals.bucket, u.count, u.count / greatest(totals.tokens, 1) * 10000 AS per10k
-            FROM totals LEFT JOIN (SELECT * FROM uses JOIN kept USING (term)) u USING (bucket)""",
-        [*params, min_count],
+        f"""WITH totals AS ({totals}), uses AS MATERIALIZED ({uses}),
+              shape AS (SELECT count(*) AS buckets, max(bucket) AS latest FROM totals),
+              rates AS (
+                SELECT u.term, u.bucket, u.count, u.count / greatest(t.tokens, 1) * 10000 AS per10k
+                FROM uses u JOIN totals t USING (bucket)
+                WHERE u.term IN (SELECT term FROM uses GROUP BY term HAVING sum(count) >= ?)),
+              sums AS (
+                SELECT term, sum(count) AS total, sum(per10k) AS all_rates,
+                       coalesce(sum(per10k) FILTER (WHERE bucket = shape.latest), 0) AS latest_rate,
+                       any_value(shape.buckets) AS buckets
+                FROM rates, shape GROUP BY term)
+            SELECT term, total, all_rates / buckets AS overall,
+                   latest_rate - CASE WHEN buckets > 1 THEN (all_rates - latest_rate) / (buckets - 1) ELSE 0 END AS rise
+            FROM sums""",
+        [*totals_params, *uses_params, min_count],
     )
-    buckets = sorted(frame["bucket"].unique())  # every bucket with articles, even one without kept terms
-    frame = frame.dropna(subset=["term"])
-    if frame.empty:
-        return []
-    wide = frame.pivot_table(index="term", columns="bucket", values="per10k", fill_value=0.0)
-    wide = wide.reindex(columns=buckets, fill_value=0.0)
-    latest = wide.iloc[:, -1]
-    earlier = wide.iloc[:, :-1].mean(axis=1) if len(buckets) > 1 else 0.0
-    total = frame.groupby("term")["count"].sum()
-    ranked = pd.DataFrame({"rise": latest - earlier, "overall": wide.mean(axis=1), "total": total})
-    ranked = ranked.rename_axis("term").reset_index()
     rising = ranked[ranked["rise"] > 0].sort_values(["rise", "total", "term"], ascending=[False, False, True])
     chosen = rising["term"].head(top_n).tolist()
     if len(chosen) < top_n:
@@ -266,13 +380,9 @@ def rising_terms(
 
 def frequent_terms(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, limit: int = 300) -> list[str]:
     """Terms to offer in the term picker, the most used first."""
-    where, params = _doc_where(filt)
-    frame = _rows(
-        con,
-        f"SELECT term, sum(count) AS n FROM terms WHERE doc_id IN (SELECT doc_id FROM documents d WHERE {where}) "
-        "GROUP BY term ORDER BY n DESC, term LIMIT ?",
-        [*params, limit],
-    )
+    uses, params = _term_uses(con, filt, bucket=None, dated=False)
+    frame = _rows(con, f"SELECT term, sum(count) AS n FROM ({uses}) GROUP BY term ORDER BY n DESC, term LIMIT ?",
+                  [*params, limit])
     return frame["term"].tolist()
 
 
@@ -281,19 +391,32 @@ def term_in_context(
     limit: int = 200,
 ) -> pd.DataFrame:
     """The sentences behind one point of the trend chart: the term's sentences in that bucket's articles."""
-    where, params = _doc_where(filt)
-    bucket_clause, bucket_params = "TRUE", []
+    where, params = _doc_where(con, filt)
+    days, day_params = "TRUE", []
     if bucket_start is not None:
-        bucket_clause = f"CAST({_bucket_sql(bucket)} AS DATE) = CAST(? AS DATE)"
-        bucket_params = [str(pd.Timestamp(bucket_start).date())]
+        first = pd.Timestamp(bucket_start).date()
+        days, day_params = "s.day BETWEEN ? AND ?", [first, bucket_end(bucket, first)]
     return _rows(
         con,
         f"""SELECT s.doc_id, s.sentence_index, s.text, s.original, d.title, d.source, d.url, d.published_at
-            FROM sentences s JOIN documents d USING (doc_id)
-            WHERE {where} AND {bucket_clause} AND instr(s.text, ?) > 0
+            FROM (SELECT * FROM sentences s WHERE {days} AND instr(s.text, ?) > 0) s JOIN documents d USING (doc_id)
+            WHERE {where}
             ORDER BY d.published_at, s.doc_id, s.sentence_index LIMIT ?""",
-        [*params, *bucket_params, term, limit],
+        [*day_params, term, *params, limit],
     )
+
+
+def bucket_end(bucket: str, first: date) -> date:
+    """The last day of the calendar bucket starting on `first`."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {BUCKETS}, not {bucket!r}")
+    if bucket == "day":
+        return first
+    if bucket == "week":
+        return first + timedelta(days=6)
+    months = 1 if bucket == "month" else 3
+    year, month = divmod(first.month - 1 + months, 12)
+    return date(first.year + year, month + 1, 1) - timedelta(days=1)
 
 
 # ---- entities ------------------------------------------------------------------------------------
@@ -301,12 +424,11 @@ def term_in_context(
 
 def entity_counts(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20) -> pd.DataFrame:
     """The most mentioned entities in the filtered articles, with their group."""
-    where, params = _doc_where(filt)
+    rows, params = _per_article_rows(con, filt, "doc_entities")
     frame = _rows(
         con,
-        f"""SELECT entity, count(*) AS mentions, count(DISTINCT doc_id) AS articles FROM mentions
-            WHERE doc_id IN (SELECT doc_id FROM documents d WHERE {where})
-            GROUP BY entity ORDER BY mentions DESC, entity LIMIT ?""",
+        f"""SELECT entity, sum(sign * mentions)::BIGINT AS mentions, sum(sign)::BIGINT AS articles FROM ({rows})
+            GROUP BY entity HAVING sum(sign) > 0 ORDER BY mentions DESC, entity LIMIT ?""",
         [*params, top_n],
     )
     frame["group"] = [groups.get(e, e) for e in frame["entity"]]
@@ -322,22 +444,21 @@ def entity_mentions_over_time(
     columns = ["entity", "bucket", "mentions", "tokens", "articles", "per10k"]
     if not pairs:
         return pd.DataFrame(columns=columns)
-    where, params = _doc_where(filt)
+    totals, totals_params = _bucket_totals(con, filt, bucket)
+    rows, params = _per_article_rows(con, filt, "doc_entities")
     frame = _rows(
         con,
-        f"""WITH docs AS (
-                SELECT d.doc_id, d.tokens, {_bucket_sql(bucket)} AS bucket FROM documents d
-                WHERE d.published_at IS NOT NULL AND {where}),
-              totals AS (SELECT bucket, sum(tokens) AS tokens, count(*) AS articles FROM docs GROUP BY bucket),
+        f"""WITH totals AS ({totals}),
               wanted AS (SELECT unnest(?) AS label, unnest(?) AS member),
               labels AS (SELECT DISTINCT label FROM wanted),
-              uses AS (SELECT w.label, docs.bucket, count(*) AS mentions
-                       FROM mentions m JOIN docs USING (doc_id) JOIN wanted w ON w.member = m.entity GROUP BY ALL)
+              uses AS (SELECT w.label, {_bucket_sql(bucket, "e.day")} AS bucket, sum(e.sign * e.mentions) AS mentions
+                       FROM ({rows}) e JOIN wanted w ON w.member = e.entity
+                       WHERE e.day IS NOT NULL GROUP BY ALL)
             SELECT labels.label AS entity, totals.bucket, coalesce(uses.mentions, 0) AS mentions,
                    totals.tokens, totals.articles
             FROM labels CROSS JOIN totals LEFT JOIN uses ON uses.label = labels.label AND uses.bucket = totals.bucket
             ORDER BY totals.bucket""",
-        [*params, [p[0] for p in pairs], [p[1] for p in pairs]],
+        [*totals_params, [p[0] for p in pairs], [p[1] for p in pairs], *params],
     )
     frame = frame.astype({"mentions": "int64", "tokens": "int64", "articles": "int64"})
     frame["per10k"] = frame["mentions"] / frame["tokens"].clip(lower=1) * 10_000
@@ -351,14 +472,11 @@ def entity_cooccurrence(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(nodes, edges) of the entities named in the same sentence: nodes are the top_n most mentioned
     entities that share a sentence with another; edges count the sentences two of them share."""
-    where, params = _doc_where(filt)
+    rows, params = _per_article_rows(con, filt, "doc_pairs")
     edges = _rows(
         con,
-        f"""WITH m AS (SELECT DISTINCT doc_id, sentence_index, entity FROM mentions
-                       WHERE doc_id IN (SELECT doc_id FROM documents d WHERE {where}))
-            SELECT x.entity AS a, y.entity AS b, count(*) AS sentences
-            FROM m x JOIN m y ON x.doc_id = y.doc_id AND x.sentence_index = y.sentence_index AND x.entity < y.entity
-            GROUP BY ALL ORDER BY sentences DESC, a, b""",
+        f"""SELECT a, b, sum(sign * sentences)::BIGINT AS sentences FROM ({rows})
+            GROUP BY ALL HAVING sum(sign * sentences) > 0 ORDER BY sentences DESC, a, b""",
         params,
     )
     counts = entity_counts(con, filt, groups=groups, top_n=10_000)
@@ -399,11 +517,8 @@ def precision(value) -> str | None:
     return _PRECISION[sum(1 for p in match.groups() if p)] if match else None
 
 
-def events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = True) -> pd.DataFrame:
-    """Timeline items passing the filters, with `when` (the period start) and `precision` of their date.
-
-    Entities match either party or its group; the article filters keep an event reported in at least
-    one kept article; the date range applies to the event's own date (undated events drop out)."""
+def _event_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[str, list]:
+    """A WHERE clause over `events e` for every filter but the date range."""
     clauses, params = ["TRUE"], []
     if filt.domains:
         clauses.append("list_contains(?, e.domain)")
@@ -414,49 +529,95 @@ def events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = 
     if filt.entities:
         clauses.append("(list_contains(?, e.a) OR list_contains(?, e.b))")
         params += [list(filt.entities)] * 2
-    if filt.sources or filt.text.strip():
-        where, doc_params = _doc_where(CorpusFilter(sources=filt.sources, text=filt.text), dates=False)
-        clauses.append(
-            f"e.event_id IN (SELECT r.event_id FROM event_reports r JOIN documents d USING (doc_id) WHERE {where})"
-        )
-        params += doc_params
-    frame = _rows(con, f"SELECT e.* FROM events e WHERE {' AND '.join(clauses)} ORDER BY e.event_id", params)
-    # few distinct dates among many events: parse each once
+    picked = _picked_articles(con, CorpusFilter(sources=filt.sources, text=filt.text))
+    if picked:
+        clauses.append(f"e.event_id IN (SELECT event_id FROM event_reports WHERE doc_id IN (SELECT doc_id FROM {picked}))")
+    return " AND ".join(clauses), params
+
+
+def _event_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return _rows(con, "SELECT DISTINCT date FROM events WHERE date IS NOT NULL")["date"].tolist()
+
+
+def _dated_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool) -> tuple[str, list]:
+    """SQL for the events passing the filters, with "when", the period start of their date (parsed here
+    by period_start, once per distinct date); with `dates`, only those dated within the date range."""
+    values = _event_dates(con)
+    where, params = _event_where(con, filt)
+    if dates and (filt.date_from or filt.date_to):
+        where += ' AND p."when" BETWEEN ? AND ?'
+        params += [filt.date_from or date.min, filt.date_to or date.max]
+    sql = f"""SELECT e.*, p."when" FROM events e
+              LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS date, unnest(?::DATE[]) AS "when") p USING (date)
+              WHERE {where}"""
+    return sql, [values, [period_start(v) for v in values], *params]
+
+
+def _with_periods(frame: pd.DataFrame) -> pd.DataFrame:
+    """The events with `when` (the period start, a date) and `precision` of their date; few distinct dates
+    among many events, so each is parsed once."""
     values = frame["date"].tolist()
     distinct = set(values)
     starts = {v: period_start(v) for v in distinct}
     precisions = {v: precision(v) for v in distinct}
-    frame["when"] = [starts[v] for v in values]
-    frame["precision"] = [precisions[v] for v in values]
-    if dates and (filt.date_from or filt.date_to):
-        low, high = filt.date_from or date.min, filt.date_to or date.max
-        frame = _keep(frame, [w is not None and low <= w <= high for w in frame["when"]])
-    return frame.reset_index(drop=True)
+    return frame.assign(when=[starts[v] for v in values], precision=[precisions[v] for v in values])
 
 
-def _keep(frame: pd.DataFrame, mask: list[bool]) -> pd.DataFrame:
-    """Rows where mask is true; unlike frame[[]], an empty mask keeps the columns."""
-    return frame.loc[pd.Series(mask, index=frame.index, dtype=bool)]
+def events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = True) -> pd.DataFrame:
+    """Timeline items passing the filters, with `when` (the period start) and `precision` of their date.
+
+    Entities match either party; the article filters keep an event reported in at least one kept article;
+    the date range applies to the event's own date (undated events drop out)."""
+    sql, params = _dated_events(con, filt, dates=dates)
+    frame = _rows(con, f'SELECT * EXCLUDE ("when") FROM ({sql}) ORDER BY event_id', params)
+    return _with_periods(frame)
 
 
-def event_reports(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> pd.DataFrame:
-    """Every report of the given events, with its article's title, source, time and link, and the
-    evidence sentence in both scripts (for highlighting); each event's first report (the one the
-    timeline shows) comes first."""
+def event(con: duckdb.DuckDBPyConnection, event_id: str | None) -> dict | None:
+    """One event with `when` and `precision`, or None."""
+    frame = _rows(con, "SELECT * FROM events WHERE event_id = ?", [event_id or ""])
+    return None if frame.empty else _with_periods(frame).iloc[0].to_dict()
+
+
+def as_of_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+    """The days the matrix can be shown as of: from the first dated event to the corpus's last day."""
+    dated = [w for w in map(period_start, _event_dates(con)) if w]
+    if not dated:
+        return None
+    bounds = date_bounds(con)
+    return min(dated), max([*dated, *(bounds[1:] if bounds else ())])
+
+
+def event_reports(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], *, limit: int | None = None) -> pd.DataFrame:
+    """The reports of the given events (every one, or the first `limit`), with its article's title, source,
+    time and link, and the evidence sentence in both scripts (for highlighting); each event's first report
+    (the one the timeline shows) comes first, then the others by publication time."""
     ids = list(event_ids)
-    if not ids:
-        ids = [""]
-    return _rows(
+    # which reports, in order, from light columns; then every column of those alone (an event may have thousands)
+    chosen = _rows(
         con,
-        """SELECT r.*, d.title, d.source, d.url, d.published_at, s.text AS sentence_simplified,
-                  s.original AS sentence_original
-           FROM event_reports r JOIN documents d USING (doc_id) JOIN events e USING (event_id)
-           LEFT JOIN sentences s ON s.doc_id = r.doc_id AND s.sentence_index = r.sentence_index
-           WHERE list_contains(?, r.event_id)
-           ORDER BY r.event_id, (r.doc_id = e.first_doc_id AND r.report_index = e.first_report_index) DESC,
-                    d.published_at, r.doc_id, r.report_index""",
-        [ids],
+        """WITH r AS (SELECT event_id, doc_id, report_index FROM event_reports WHERE list_contains(?, event_id))
+           SELECT r.doc_id, r.report_index, row_number() OVER (ORDER BY r.event_id,
+                      (r.doc_id = e.first_doc_id AND r.report_index = e.first_report_index) DESC,
+                      d.published_at, r.doc_id, r.report_index) AS n
+           FROM r JOIN (SELECT event_id, first_doc_id, first_report_index FROM events
+                        WHERE list_contains(?, event_id)) e USING (event_id)
+           JOIN (SELECT doc_id, published_at FROM documents WHERE doc_id IN (SELECT doc_id FROM r)) d USING (doc_id)
+           QUALIFY n <= ?""",
+        [ids, ids, limit if limit is not None else 2**62],
     )
+    reports = _rows(
+        con,
+        """SELECT r.*, d.title, d.source, d.url, d.published_at
+           FROM (SELECT * FROM event_reports WHERE list_contains(?, event_id) AND list_contains(?, doc_id)) r
+           JOIN (SELECT doc_id, title, source, url, published_at FROM documents WHERE list_contains(?, doc_id)) d
+             USING (doc_id)""",
+        [ids, *[chosen["doc_id"].unique().tolist()] * 2],
+    )
+    reports = chosen.merge(reports, on=["doc_id", "report_index"]).sort_values("n").drop(columns="n")
+    # the evidence is the sentence as written; simplified the way the store's sentences are
+    simplified = [to_simplified(e) if isinstance(e, str) else None for e in reports["evidence"]]
+    return reports.assign(sentence_simplified=simplified, sentence_original=reports["evidence"]).reset_index(drop=True)
 
 
 def last_article_day(con: duckdb.DuckDBPyConnection, filt: CorpusFilter = NO_FILTER) -> date | None:
@@ -565,54 +726,180 @@ def _group_level_start(end_event, starts: dict[tuple, list], groups: Mapping[str
     return best
 
 
-def interop_matrix_as_of(events_frame: pd.DataFrame, as_of: date, *, level: str = "entity") -> pd.DataFrame:
+@dataclass(frozen=True)
+class Timeline:
+    """The partnership timeline as the page draws it: the rows with the most reports, as many as fit in a
+    number of events, and how many there are in all."""
+
+    bars: pd.DataFrame
+    marks: pd.DataFrame
+    events: pd.DataFrame  # every event behind the bars and marks
+    rows: int
+    total_rows: int
+    total_events: int
+
+
+# A timeline row as one string: a pair of parties (in either order) and a domain, or a milestone maker.
+_ROW_KEY = """CASE WHEN e.kind = 'milestone' THEN e.a || chr(31) || chr(31) || 'milestone'
+                   ELSE least(e.a, coalesce(e.b, '')) || chr(31) || greatest(e.a, coalesce(e.b, '')) || chr(31) || e.domain
+              END"""
+
+
+def _row_key(row: tuple) -> str:
+    first, second, domain = row
+    if second is None and domain == "milestone":
+        return f"{first}\x1f\x1fmilestone"
+    return "\x1f".join((*sorted((first, second or "")), domain))
+
+
+def timeline(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], until: date | None,
+    max_events: int = 1200, max_rows: int = 40,
+) -> Timeline:
+    """The partnership timeline of the filtered events, drawn for the rows with the most reports: as many
+    as hold max_events dated events between them (at least one row, at most max_rows). A bar that inherits
+    its start from another row (see partnership_timeline) finds it among the starts of rows whose parties
+    belong to the same groups, which come along."""
+    sql, params = _dated_events(con, filt, dates=True)
+    chosen = _rows(
+        con,
+        f"""WITH grp AS (SELECT unnest(?::VARCHAR[]) AS name, unnest(?::VARCHAR[]) AS grp),
+              keyed AS (
+                SELECT e.event_id, e.kind, e.a, e.b, e.domain, e.action, e.date, e.reports, {_ROW_KEY} AS row_key,
+                       e.domain || chr(31) || least(coalesce(ga.grp, e.a), coalesce(gb.grp, e.b)) || chr(31)
+                           || greatest(coalesce(ga.grp, e.a), coalesce(gb.grp, e.b)) AS group_key
+                FROM ({sql}) e LEFT JOIN grp ga ON ga.name = e.a LEFT JOIN grp gb ON gb.name = e.b
+                WHERE e."when" IS NOT NULL),
+              timeline_rows AS (
+                SELECT row_key, any_value(group_key) FILTER (WHERE kind <> 'milestone') AS group_key,
+                       count(*) AS events, sum(reports) AS reports
+                FROM keyed GROUP BY row_key),
+              ranked AS (
+                SELECT *, row_number() OVER most_reported AS rank, sum(events) OVER most_reported AS running
+                FROM timeline_rows WINDOW most_reported AS (ORDER BY reports DESC, events DESC, row_key)),
+              shown AS (SELECT row_key, group_key FROM ranked WHERE rank <= ? AND (rank = 1 OR running <= ?))
+            SELECT k.event_id, k.kind, k.a, k.b, k.domain, k.action, k.date, s.row_key AS shown_row,
+                   t.total_rows, t.total_events
+            FROM keyed k LEFT JOIN shown s USING (row_key),
+                 (SELECT count(*) AS total_rows, sum(events) AS total_events FROM timeline_rows) t
+            WHERE s.row_key IS NOT NULL
+               OR (k.kind <> 'milestone' AND k.action = 'start' AND k.group_key IN (SELECT group_key FROM shown))""",
+        [list(groups), list(groups.values()), *params, max_rows, max_events],
+    )
+    bars, marks = partnership_timeline(_with_periods(chosen), until=until, groups=groups)
+    shown = set(chosen["shown_row"].dropna())
+    bars = _keep(bars, [_row_key(r) in shown for r in bars["row"]]).reset_index(drop=True)
+    marks = _keep(marks, [_row_key(r) in shown for r in marks["row"]]).reset_index(drop=True)
+    # every column (the evidence is most of the table) of the events drawn alone
+    drawn = sorted({*marks["event_id"], *bars["start_event"], *bars["end_event"].dropna()})
+    frame = _with_periods(_rows(con, "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) "
+                                     "ORDER BY event_id", [drawn]))
+    totals = chosen.iloc[0] if len(chosen) else {"total_rows": 0, "total_events": 0}
+    return Timeline(bars, marks, frame, len(shown), int(totals["total_rows"]), int(totals["total_events"]))
+
+
+def _keep(frame: pd.DataFrame, mask: list[bool]) -> pd.DataFrame:
+    """Rows where mask is true; unlike frame[[]], an empty mask keeps the columns."""
+    return frame.loc[pd.Series(mask, index=frame.index, dtype=bool)]
+
+
+# ---- the interoperability matrix ----------------------------------------------------------------------
+
+
+def _matrix_items(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, as_of: date, level: str) -> tuple[str, list]:
+    """SQL for the partnership events dated on or before as_of (the date range does not apply) between two
+    parties, entities or (level "group") their groups: event_id, domain, action, "when", step (start, plan,
+    end, other: the order of one day's events) and the pair as p < q, with the event's other columns."""
+    if level not in ("entity", "group"):
+        raise ValueError(f"level must be entity or group, not {level!r}")
+    sql, params = _dated_events(con, filt, dates=False)
+    x, y = ("coalesce(e.a_group, e.a)", "coalesce(e.b_group, e.b)") if level == "group" else ("e.a", "e.b")
+    return (
+        f"""SELECT e.*, least({x}, {y}) AS p, greatest({x}, {y}) AS q,
+                   CASE e.action WHEN 'start' THEN 0 WHEN 'planned' THEN 1 WHEN 'end' THEN 2 ELSE 3 END AS step
+            FROM ({sql}) e
+            WHERE e.kind <> 'milestone' AND e."when" <= ? AND {y} IS NOT NULL AND {x} <> {y}""",
+        [*params, as_of],
+    )
+
+
+def interop_matrix(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, as_of: date, level: str = "entity"
+) -> pd.DataFrame:
     """The state of every pair of parties and domain as of a day: the latest partnership event on or
     before it decides (start → open, end → closed, planned → planned); a plan announced while the
-    connection is open leaves it open. Returns one row per pair and domain, both orders of the pair."""
-    columns = ["row_party", "col_party", "domain", "state", "since", "event_ids"]
-    items = events_frame[(events_frame["kind"] != "milestone") & events_frame["when"].notna()].copy()
-    items = _keep(items, [w <= as_of for w in items["when"]])
-    if level == "group":
-        items["a"], items["b"] = items["a_group"].fillna(items["a"]), items["b_group"].fillna(items["b"])
-    items = items[items["a"] != items["b"]]
-    if items.empty:
-        return pd.DataFrame(columns=columns)
-    items["order"] = items["action"].map(_ACTION_ORDER).fillna(3)
-    items = items.sort_values(["when", "order", "event_id"])
-    state: dict[tuple, dict] = {}
-    for e in _records(items, ["event_id", "a", "b", "domain", "action", "when"]):
-        key = (frozenset((e.a, e.b)), e.domain)
-        cell = state.setdefault(key, {"state": "none", "since": None, "event_ids": []})
-        cell["event_ids"].append(e.event_id)
-        new = {"start": "open", "end": "closed", "planned": "planned"}.get(e.action)
-        if new is None or (new == "planned" and cell["state"] == "open"):
-            continue
-        if new != cell["state"]:
-            cell["since"] = e.when
-        cell["state"] = new
-    rows = []
-    for (pair, domain), cell in state.items():
-        x, y = sorted(pair)
-        for row_party, col_party in ((x, y), (y, x)):
-            rows.append((row_party, col_party, domain, cell["state"], cell["since"], tuple(cell["event_ids"])))
-    return pd.DataFrame(rows, columns=columns).sort_values(["row_party", "col_party", "domain"]).reset_index(drop=True)
+    connection is open leaves it open; `since` is the day the state began. One row per pair and domain,
+    both orders of the pair, with the number of events behind it."""
+    items, params = _matrix_items(con, filt, as_of=as_of, level=level)
+    frame = _rows(
+        con,
+        f"""WITH items AS ({items}),
+              ordered AS (
+                SELECT p, q, domain, action, "when", row_number() OVER (
+                           PARTITION BY p, q, domain ORDER BY "when", step, event_id) AS n,
+                       last_value(CASE WHEN action IN ('start', 'end') THEN action END IGNORE NULLS) OVER (
+                           PARTITION BY p, q, domain ORDER BY "when", step, event_id
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_start_or_end
+                FROM items),
+              -- the events that set a state: every start and end, and a plan unless the connection is open
+              settings AS (
+                SELECT *, CASE action WHEN 'start' THEN 'open' WHEN 'end' THEN 'closed' ELSE 'planned' END AS state
+                FROM ordered
+                WHERE action IN ('start', 'end') OR (action = 'planned' AND last_start_or_end IS DISTINCT FROM 'start')),
+              changes AS (
+                SELECT *, state IS DISTINCT FROM lag(state) OVER (PARTITION BY p, q, domain ORDER BY n) AS begins
+                FROM settings),
+              cells AS (
+                SELECT p, q, domain, arg_max(state, n) AS state, max("when") FILTER (WHERE begins) AS since
+                FROM changes GROUP BY ALL),
+              counted AS (SELECT p, q, domain, count(*) AS events FROM items GROUP BY ALL),
+              states AS (
+                SELECT c.p, c.q, c.domain, coalesce(s.state, 'none') AS state, s.since, c.events
+                FROM counted c LEFT JOIN cells s USING (p, q, domain))
+            SELECT p AS row_party, q AS col_party, domain, state, since, events FROM states
+            UNION ALL SELECT q, p, domain, state, since, events FROM states
+            ORDER BY row_party, col_party, domain""",
+        params,
+    )
+    return frame.assign(since=[_as_date(v) for v in frame["since"]])
 
 
-def matrix_parties(events_frame: pd.DataFrame, *, level: str = "entity") -> list[str]:
+def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level: str = "entity") -> list[str]:
     """Parties of partnership events, by group then name, so a group's members sit side by side."""
-    items = events_frame[events_frame["kind"] != "milestone"]
-    pairs = []
-    for side in ("a", "b"):
-        for name, group in zip(items[side], items[f"{side}_group"]):
-            if isinstance(name, str):
-                pairs.append((group if isinstance(group, str) else name, name))
+    sql, params = _dated_events(con, filt, dates=False)
+    frame = _rows(
+        con,
+        f"""WITH e AS ({sql}), sides AS (
+                SELECT a AS name, a_group AS grp FROM e WHERE kind <> 'milestone'
+                UNION ALL SELECT b, b_group FROM e WHERE kind <> 'milestone')
+            SELECT DISTINCT coalesce(grp, name) AS grp, name FROM sides WHERE name IS NOT NULL ORDER BY grp, name""",
+        params,
+    )
     if level == "group":
-        return sorted({g for g, _ in pairs})
-    return [name for _, name in sorted(set(pairs))]
+        return sorted(set(frame["grp"]))
+    return frame["name"].tolist()
 
 
-def events_with_reports(con: duckdb.DuckDBPyConnection, events_frame: pd.DataFrame) -> list[dict]:
-    """Events as JSON-ready records, each with the list of its reports (for the JSON export)."""
+CELL_COLUMNS = ["event_id", "date", "precision", "a", "b", "domain", "action", "evidence"]
+
+
+def cell_events(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, row: str, col: str, as_of: date, level: str = "entity"
+) -> pd.DataFrame:
+    """The events behind one matrix cell as of a day, oldest first."""
+    items, params = _matrix_items(con, filt, as_of=as_of, level=level)
+    frame = _rows(
+        con,
+        f"""SELECT * EXCLUDE ("when", p, q, step) FROM ({items})
+            WHERE p = least(?, ?) AND q = greatest(?, ?) ORDER BY "when", event_id""",
+        [*params, row, col, row, col],
+    )
+    return _with_periods(frame)[CELL_COLUMNS].reset_index(drop=True)
+
+
+def events_with_reports(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> list[dict]:
+    """The filtered events as JSON-ready records, each with the list of its reports (for the JSON export)."""
+    events_frame = events(con, filt)
     reports = event_reports(con, events_frame["event_id"].tolist())
     keep = ["doc_id", "report_index", "a", "b", "domain", "action", "date", "date_resolution", "trigger",
             "evidence", "a_surface", "b_surface", "date_text", "title", "source", "url", "published_at"]
@@ -643,16 +930,27 @@ def _plain(value):
 # ---- articles -------------------------------------------------------------------------------------
 
 
-def articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> pd.DataFrame:
-    """The filtered articles for the reader's table, newest first; published_at in China time."""
-    where, params = _doc_where(filt)
+def articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, limit: int | None = None) -> pd.DataFrame:
+    """The filtered articles for the reader's table, newest first (every one, or the newest `limit`), with
+    their number of event reports; published_at in China time."""
+    where, params = _doc_where(con, filt)
     return _rows(
         con,
-        f"""SELECT d.doc_id, d.title, d.source, {_LOCAL} AS published_at, d.script, d.chars, d.url,
-                   (SELECT count(*) FROM event_reports r WHERE r.doc_id = d.doc_id) AS event_reports
-            FROM documents d WHERE {where} ORDER BY d.published_at DESC NULLS LAST, d.doc_id""",
-        params,
+        f"""WITH a AS (
+                SELECT d.doc_id, d.title, d.source, {_LOCAL} AS published_at, d.script, d.chars, d.url,
+                       row_number() OVER (ORDER BY d.published_at DESC NULLS LAST, d.doc_id) AS n
+                FROM documents d WHERE {where} QUALIFY n <= ?),
+              counted AS (SELECT doc_id, count(*) AS event_reports FROM event_reports
+                          WHERE doc_id IN (SELECT doc_id FROM a) GROUP BY doc_id)
+            SELECT a.* EXCLUDE (n), coalesce(c.event_reports, 0) AS event_reports
+            FROM a LEFT JOIN counted c USING (doc_id) ORDER BY a.n""",
+        [*params, limit if limit is not None else 2**62],
     )
+
+
+def article_count(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> int:
+    where, params = _doc_where(con, filt)
+    return int(_rows(con, f"SELECT count(*) AS n FROM documents d WHERE {where}", params)["n"].iloc[0])
 
 
 def article(con: duckdb.DuckDBPyConnection, doc_id: str) -> dict | None:
@@ -684,7 +982,7 @@ def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
     if not store.store_exists(store_dir):
         return True
     try:
-        summary = store.read_report(store_dir)["summary"]
+        summary = store.read_summary(store_dir)
         built = datetime.fromisoformat(summary["built_at"])
     except (KeyError, ValueError, store.StoreError):
         return True
@@ -704,7 +1002,7 @@ def has_store(store_dir: Path | str) -> bool:
 
 
 def built_at(store_dir: Path) -> str:
-    return store.read_report(store_dir)["summary"]["built_at"]
+    return store.read_summary(store_dir)["built_at"]
 
 
 UPLOAD_FORMATS = ("txt", "md", "html", "jsonl", "csv")
@@ -788,30 +1086,6 @@ def discard_private_store(store_dir: Path | str | None) -> None:
 
 
 # ---- exports and small look-ups over frames ----------------------------------------------------------
-
-
-CELL_COLUMNS = ["event_id", "date", "precision", "a", "b", "domain", "action", "evidence"]
-
-
-def cell_events(events_frame: pd.DataFrame, matrix: pd.DataFrame, row: str, col: str) -> pd.DataFrame:
-    """The events behind one matrix cell, oldest first."""
-    cells = matrix[(matrix["row_party"] == row) & (matrix["col_party"] == col)]
-    ids = {e for ids in cells["event_ids"] for e in ids}
-    chosen = events_frame[events_frame["event_id"].isin(ids)].sort_values(["when", "event_id"])
-    return chosen[CELL_COLUMNS].reset_index(drop=True)
-
-
-def event_by_id(events_frame: pd.DataFrame, event_id: str | None) -> dict | None:
-    rows = events_frame[events_frame["event_id"] == event_id]
-    return None if rows.empty else rows.iloc[0].to_dict()
-
-
-def as_of_range(events_frame: pd.DataFrame, bounds: tuple[date, date] | None) -> tuple[date, date] | None:
-    """The days the matrix can be shown as of: from the first dated event to the corpus's last day."""
-    dated = [w for w in events_frame["when"] if w]
-    if not dated:
-        return None
-    return min(dated), max([*dated, *(bounds[1:] if bounds else ())])
 
 
 def mention_series(

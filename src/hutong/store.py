@@ -245,7 +245,9 @@ class StoreWriter:
         self._close_writers()
         _write_inputs(self.tmp_dir, stamps or {})
         _add_tfidf(self.tmp_dir)
+        _add_sentence_days(self.tmp_dir)
         _merge_timeline(self.tmp_dir)
+        write_aggregates(self.tmp_dir)
         (self.tmp_dir / "userdict.txt").write_text(lexicon.jieba_user_dictionary(), encoding="utf-8")
         summary = {
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -334,7 +336,8 @@ class _CountingWriter(pq.ParquetWriter):
 
 def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path, items_path: Path, assigned_path: Path) -> None:
     """events: the items numbered by when they were first reported, with their evidence and counts;
-    event_reports: every report with the event_id of its item (a restatement takes its head's)."""
+    event_reports: every report with the event_id of its item (a restatement takes its head's), in event
+    order, so that one event's reports are read without scanning all of them."""
     reports, documents = (_sql_path(store_dir / f"{name}.parquet") for name in ("event_reports", "documents"))
     items, assigned = _sql_path(items_path), _sql_path(assigned_path)
     con.execute(
@@ -354,7 +357,7 @@ def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path, items_p
     assigned_reports = store_dir / "event_reports.assigned.parquet"
     con.execute(
         f"""COPY (SELECT r.*, e.event_id FROM read_parquet('{reports}') r
-                  JOIN report_events e USING (doc_id, report_index) ORDER BY r.doc_id, r.report_index)
+                  JOIN report_events e USING (doc_id, report_index) ORDER BY e.event_id, r.doc_id, r.report_index)
             TO '{_sql_path(assigned_reports)}' (FORMAT parquet)"""
     )
     con.execute(
@@ -384,6 +387,9 @@ def _ingest_note(doc: dict) -> str:
     return "ingested"
 
 
+# The day an article is dated, in China time (publication times are stored in UTC); NULL when undated.
+_DAY = "CAST(timezone('Asia/Shanghai', d.published_at) AS DATE)"
+
 # DuckDB would take 80% of the machine's memory by default; a build keeps it bounded and spills to disk.
 BUILD_DUCKDB_MEMORY = "512MB"
 
@@ -393,6 +399,7 @@ def _build_connection(store_dir: Path) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{BUILD_DUCKDB_MEMORY}'")
     con.execute(f"SET temp_directory = '{_sql_path(store_dir / '.spill')}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -418,8 +425,73 @@ def _add_tfidf(store_dir: Path) -> None:
     os.replace(scored, terms)
 
 
+def _add_sentence_days(store_dir: Path) -> None:
+    """Rewrite sentences with their article's day, in day order, so that the sentences of one bucket of the
+    trend chart are read without scanning every sentence."""
+    sentences, documents = store_dir / "sentences.parquet", store_dir / "documents.parquet"
+    dated = store_dir / "sentences.dated.parquet"
+    con = _build_connection(store_dir)
+    con.execute(
+        f"""COPY (SELECT {", ".join(f's.{c}' for c in SCHEMAS["sentences"].names)}, {_DAY} AS day
+                  FROM read_parquet('{_sql_path(sentences)}') s
+                  LEFT JOIN (SELECT doc_id, published_at FROM read_parquet('{_sql_path(documents)}')) d USING (doc_id)
+                  ORDER BY day, s.doc_id, s.sentence_index)
+            TO '{_sql_path(dated)}' (FORMAT parquet)"""
+    )
+    con.close()
+    os.replace(dated, sentences)
+
+
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+# ---- aggregates -----------------------------------------------------------------------------------
+# Small tables derived from the streamed ones, so that the page reads thousands of rows where it would scan
+# millions (terms, mentions, every article's text). Each is one query over the whole store, rerun when a build
+# finishes, so an incremental build keeps them right. A store built before they existed computes them when it
+# is opened (see connect); write_aggregates adds them to it for good.
+
+AGGREGATES: dict[str, str] = {
+    # per term and publication day: occurrences and the articles using it
+    "term_days": f"""
+        SELECT t.term, {_DAY} AS day, sum(t.count)::BIGINT AS count, count(*)::BIGINT AS docs
+        FROM terms t JOIN documents d USING (doc_id) GROUP BY ALL ORDER BY t.term, day""",
+    # per article and entity: its mentions, with the article's day
+    "doc_entities": f"""
+        SELECT m.entity, m.doc_id, {_DAY} AS day, count(*)::BIGINT AS mentions
+        FROM mentions m JOIN documents d USING (doc_id) GROUP BY ALL ORDER BY m.entity, day, m.doc_id""",
+    # per article and pair of entities named in one sentence: the sentences they share
+    "doc_pairs": f"""
+        WITH m AS (SELECT DISTINCT doc_id, sentence_index, entity FROM mentions)
+        SELECT x.doc_id, {_DAY} AS day, x.entity AS a, y.entity AS b, count(*)::BIGINT AS sentences
+        FROM m x JOIN m y ON x.doc_id = y.doc_id AND x.sentence_index = y.sentence_index AND x.entity < y.entity
+        JOIN documents d ON d.doc_id = x.doc_id GROUP BY ALL ORDER BY day, x.doc_id, a, b""",
+    # what free-text search looks in, lower-cased: each article's title, its text as written and the sentences
+    # that simplified script changed (so a simplified query finds a traditional article)
+    "search": """
+        SELECT d.doc_id, lower(concat_ws(chr(10), d.title, d.text, s.changed)) AS text
+        FROM documents d LEFT JOIN (
+            SELECT doc_id, string_agg(text, chr(10)) AS changed
+            FROM sentences WHERE text <> original GROUP BY doc_id) s USING (doc_id)""",
+}
+# Small row groups let DuckDB scan the search text on every core.
+_ROW_GROUP_ROWS = {"search": 8_192}
+
+
+def write_aggregates(store_dir: Path) -> None:
+    """(Re)compute every aggregate table of a store from its streamed tables; one file replaced at a time."""
+    store_dir = Path(store_dir)
+    con = _build_connection(store_dir)
+    for name in ("documents", "terms", "mentions", "sentences"):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(table_path(store_dir, name))}')")
+    for name, sql in AGGREGATES.items():
+        written = store_dir / f"{name}.writing.parquet"
+        rows = _ROW_GROUP_ROWS.get(name, 122_880)
+        con.execute(f"COPY ({sql}) TO '{_sql_path(written)}' (FORMAT parquet, ROW_GROUP_SIZE {rows})")
+        os.replace(written, table_path(store_dir, name))
+    con.close()
+    shutil.rmtree(store_dir / ".spill", ignore_errors=True)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -506,6 +578,19 @@ def read_table(store_dir: Path, name: str, *, columns: list[str] | None = None) 
     return pd.read_parquet(path, columns=columns)
 
 
+def read_summary(store_dir: Path) -> dict:
+    """When, from what and by which version of the analysis the store was built: report.json's summary,
+    read from the head of the file (it comes first), not from the entries of every input that follow."""
+    path = Path(store_dir) / "report.json"
+    try:
+        with path.open(encoding="utf-8") as handle:
+            head = handle.read(65_536)
+        summary, _ = json.JSONDecoder().raw_decode(head, head.index("{", head.index('"summary":')))
+        return summary
+    except (OSError, ValueError):  # no file, or a summary longer than the head: read all of it
+        return read_report(store_dir)["summary"]
+
+
 def read_report(store_dir: Path) -> dict:
     path = Path(store_dir) / "report.json"
     if not path.exists():
@@ -514,13 +599,31 @@ def read_report(store_dir: Path) -> dict:
 
 
 def connect(store_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per table of the store."""
+    """An in-memory DuckDB connection with one view per table of the store and per aggregate. A store built
+    before the aggregates gets them computed into memory as it is opened (the search text, as large as the
+    texts, as a view computing it)."""
     if not store_exists(store_dir):
         raise StoreError(f"no complete store in {store_dir}: build it with `python -m hutong build`")
     con = duckdb.connect()
     for name in TABLES:
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(table_path(store_dir, name))}')")
+    if "day" not in pq.read_schema(table_path(store_dir, "sentences")).names:  # a store made before they had it
+        con.execute(f"""CREATE OR REPLACE VIEW sentences AS
+                        SELECT s.*, {_DAY} AS day FROM read_parquet('{_sql_path(table_path(store_dir, "sentences"))}') s
+                        LEFT JOIN (SELECT doc_id, published_at FROM documents) d USING (doc_id)""")
+    for name, sql in AGGREGATES.items():
+        path = table_path(store_dir, name)
+        if path.exists():
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(path)}')")
+        elif name == "search":  # as large as the texts: computed by each search instead
+            con.execute(f"CREATE VIEW {name} AS {sql}")
+        else:
+            con.execute(f"CREATE TABLE {name} AS {sql}")
     return con
+
+
+def has_aggregates(store_dir: Path) -> bool:
+    return all(table_path(store_dir, name).exists() for name in AGGREGATES)
 
 
 @contextmanager

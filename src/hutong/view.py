@@ -281,6 +281,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "click_entity": ("点击实体即可按其筛选整页。", "Click an entity to filter the page to it."),
     "timeline": ("合作时间线", "Partnership timeline"),
     "click_event": ("点击事件查看证据。", "Click an event to see its evidence."),
+    "timeline_bounded": ("只画出报道最多的 {rows} 行（共 {total} 行、{events} 个事件）；按实体或领域筛选可看到其他行。",
+                         "Drawing the {rows} rows with the most reports (of {total} rows, {events} events); "
+                         "filter by entity or domain to see the others."),
+    "reports_bounded": ("列出前 {shown} 篇报道（共 {total} 篇）。", "Listing the first {shown} of {total} reports."),
+    "reader_bounded": ("列出最新的 {shown} 篇（共 {total} 篇）；缩小筛选范围可看到更早的文章。",
+                       "Listing the newest {shown} of {total} articles; narrow the filters to reach older ones."),
     "evidence": ("证据", "Evidence"),
     "other_reports": ("同一事件的其他报道", "Other reports of the same event"),
     "close": ("关闭", "Close"),

@@ -1,0 +1,101 @@
+"""Tests for hutong.store: the aggregates a build writes, the layouts the page's queries rely on, and stores
+built before either existed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from hutong import store
+from hutong.pipeline import build_store
+
+
+def table(con, sql: str) -> pd.DataFrame:
+    return con.execute(sql).df()
+
+
+def test_a_build_writes_every_aggregate(seed_store):
+    assert store.has_aggregates(seed_store)
+
+
+@pytest.mark.parametrize("name", list(store.AGGREGATES))
+def test_each_aggregate_holds_what_its_query_computes(seed_store, name):
+    with store.connected(seed_store) as con:
+        written = table(con, f"SELECT * FROM {name} ORDER BY ALL")
+        computed = table(con, f"SELECT * FROM ({store.AGGREGATES[name]}) ORDER BY ALL")
+    assert len(written) > 0
+    pd.testing.assert_frame_equal(written, computed)
+
+
+def test_aggregates_add_up_to_the_rows_they_summarise(seed_store):
+    with store.connected(seed_store) as con:
+        assert table(con, "SELECT sum(count) AS n FROM term_days")["n"][0] == table(con, "SELECT sum(count) AS n FROM terms")["n"][0]
+        assert table(con, "SELECT sum(mentions) AS n FROM doc_entities")["n"][0] == table(con, "SELECT count(*) AS n FROM mentions")["n"][0]
+        days = table(con, """SELECT DISTINCT e.doc_id, e.day, CAST(timezone('Asia/Shanghai', d.published_at) AS DATE) AS local
+                              FROM doc_entities e JOIN documents d USING (doc_id)""")
+    assert (days["day"] == days["local"]).all()  # the day in China time: 2025-03-10 17:47 +08 is 2025-03-10
+
+
+def test_search_holds_titles_texts_and_simplified_sentences_in_lower_case(seed_store):
+    with store.connected(seed_store) as con:
+        search = table(con, "SELECT s.text, d.script FROM search s JOIN documents d USING (doc_id)").set_index("script")["text"]
+    assert "開放共生" in search["traditional"] and "开放共生" in search["traditional"]
+    assert all(text == text.lower() for text in search)
+
+
+def test_sentences_carry_their_article_day_in_day_order(seed_store):
+    with store.connected(seed_store) as con:
+        sentences = table(con, """SELECT s.day, CAST(timezone('Asia/Shanghai', d.published_at) AS DATE) AS local
+                                  FROM sentences s JOIN documents d USING (doc_id)""")
+        in_file = table(con, "SELECT day FROM sentences")["day"]
+    assert (sentences["day"] == sentences["local"]).all()
+    assert in_file.is_monotonic_increasing
+
+
+def test_event_reports_are_stored_in_event_order(seed_store):
+    assert store.read_table(seed_store, "event_reports")["event_id"].is_monotonic_increasing
+
+
+def test_an_older_store_computes_its_aggregates_when_opened(seed_store, older_store):
+    assert not store.has_aggregates(older_store)
+    with store.connected(seed_store) as con, store.connected(older_store) as old:
+        for name in [*store.AGGREGATES, "sentences"]:
+            pd.testing.assert_frame_equal(table(old, f"SELECT * FROM {name} ORDER BY ALL"),
+                                          table(con, f"SELECT * FROM {name} ORDER BY ALL"), check_like=True)
+
+
+def test_aggregates_are_added_to_an_older_store_in_place(seed_store, older_store, tmp_path):
+    copy = tmp_path / "store"
+    shutil.copytree(older_store, copy)
+    store.write_aggregates(copy)
+    assert store.has_aggregates(copy) and not (copy / ".spill").exists()
+    for name in store.AGGREGATES:
+        pd.testing.assert_frame_equal(store.read_table(copy, name).sort_values(list(store.read_table(copy, name).columns)).reset_index(drop=True),
+                                      store.read_table(seed_store, name).sort_values(list(store.read_table(seed_store, name).columns)).reset_index(drop=True))
+
+
+def test_an_incremental_build_recomputes_the_aggregates(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.md").write_text("---\ntitle: 一\npublished_at: 2025-01-06T09:00:00+08:00\n---\n淘宝正式接入微信支付。\n",
+                              encoding="utf-8")
+    build_store(raw, tmp_path / "store", workers=1)
+    (raw / "b.md").write_text("---\ntitle: 二\npublished_at: 2025-02-10T09:00:00+08:00\n---\n京东物流正式接入菜鸟驿站。\n",
+                              encoding="utf-8")
+    summary = build_store(raw, tmp_path / "store", workers=1)
+    assert summary.reused == 1
+    entities = store.read_table(tmp_path / "store", "doc_entities")
+    assert {"淘宝", "京东物流", "菜鸟"} <= set(entities["entity"])
+    assert entities["doc_id"].nunique() == 2
+
+
+def test_the_summary_is_read_from_the_head_of_the_report(seed_store, tmp_path):
+    assert store.read_summary(seed_store) == store.read_report(seed_store)["summary"]
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    summary = {"built_at": "2025-01-01T00:00:00+00:00", "note": "长" * 100_000}  # longer than the head read
+    (huge / "report.json").write_text(json.dumps({"summary": summary, "inputs": []}), encoding="utf-8")
+    assert store.read_summary(huge) == summary
