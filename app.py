@@ -42,6 +42,12 @@ def connection(store_dir: str, built_at: str):
 
 
 @st.cache_resource
+def stale_uploads_removed() -> int:
+    """Once per server: upload folders left by an earlier server that was killed."""
+    return q.remove_stale_uploads()
+
+
+@st.cache_resource
 def build_lock() -> threading.Lock:
     return threading.Lock()
 
@@ -243,6 +249,7 @@ def upload_panel(lang: str) -> None:
     limits = q.UploadLimits.from_env()
     if not limits.enabled:
         return
+    stale_uploads_removed()
     with st.sidebar.expander(v.t("upload", lang)):
         st.caption(v.t("upload_help", lang) + " "
                    + v.t("upload_limits", lang).format(files=limits.max_files, mb=round(limits.max_bytes / 2**20)))
@@ -257,7 +264,10 @@ def upload_panel(lang: str) -> None:
             except q.UploadRejected as problem:
                 st.error(v.escape_markdown(str(problem)))
                 return
-            q.discard_private_store(st.session_state.get("private_store"))
+            previous = st.session_state.get("_private_corpus")
+            if previous is not None:
+                previous.discard()
+            st.session_state._private_corpus = q.PrivateCorpus(store_dir)  # removed with the session
             st.session_state.private_store = str(store_dir)
             st.session_state._use_upload = True
             st.rerun()

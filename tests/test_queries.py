@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -395,6 +396,37 @@ def test_private_store_is_built_in_a_temporary_folder_and_discarded(monkeypatch)
     assert (calls[0][0] / "upload-001.txt").exists()
     q.discard_private_store(store_dir)
     assert not store_dir.parent.exists()
+
+
+def _private_store_of(text: str) -> Path:
+    def make_store(input_dir: Path, out_dir: Path, **options):
+        out_dir.mkdir()
+
+    return q.build_private_store([("a.txt", text.encode())], limits=q.UploadLimits(), build=make_store)
+
+
+def test_a_private_corpus_is_removed_when_its_session_state_is_dropped():
+    store_dir = _private_store_of("京东商城正式开通支付宝支付。")
+    session_state = {"_private_corpus": q.PrivateCorpus(store_dir)}
+    assert store_dir.is_dir()
+    session_state.clear()
+    gc.collect()
+    assert not store_dir.parent.exists()
+
+
+def test_a_private_corpus_is_removed_when_replaced():
+    first = q.PrivateCorpus(_private_store_of("淘宝天猫宣布全面接入微信支付。"))
+    first.discard()
+    assert not Path(first.store_dir).parent.exists()
+
+
+def test_upload_folders_of_a_killed_server_are_removed_after_a_day():
+    old, fresh = _private_store_of("美团宣布接入云闪付。"), _private_store_of("抖音电商与支付宝展开合作。")
+    two_days_ago = time.time() - 2 * 86_400
+    os.utime(old.parent, (two_days_ago, two_days_ago))
+    assert q.remove_stale_uploads() >= 1
+    assert not old.parent.exists() and fresh.parent.exists()
+    q.discard_private_store(fresh)
 
 
 # ---- small look-ups the page uses ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -1083,6 +1084,35 @@ def discard_private_store(store_dir: Path | str | None) -> None:
     root = Path(store_dir).parent
     if root.name.startswith("hutong-upload-") and Path(tempfile.gettempdir()) in root.parents:
         shutil.rmtree(root, ignore_errors=True)
+
+
+class PrivateCorpus:
+    """A session's uploaded corpus on disk. Kept in the session's state, it is removed when that state is
+    dropped (Streamlit drops a session some time after its browser tab closes), when the server stops, or
+    when the session uploads another corpus (`discard`)."""
+
+    def __init__(self, store_dir: Path | str) -> None:
+        self.store_dir = str(store_dir)
+        self._finalizer = weakref.finalize(self, discard_private_store, self.store_dir)
+
+    def discard(self) -> None:
+        self._finalizer()
+
+
+def remove_stale_uploads(*, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
+    """Remove upload folders untouched for longer than `older_than`: those of a server that was killed
+    before its sessions ended. Returns how many were removed."""
+    cutoff = (now or datetime.now(UTC)).timestamp() - older_than.total_seconds()
+    removed = 0
+    for root in Path(tempfile.gettempdir()).glob("hutong-upload-*"):
+        try:
+            stale = root.is_dir() and not root.is_symlink() and root.stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(root, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 # ---- exports and small look-ups over frames ----------------------------------------------------------
