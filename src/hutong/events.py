@@ -39,6 +39,8 @@ class EventTriggers:
     action_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     domain_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     gate_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    milestone_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    both_parties_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_role: dict[str, list[str]] = {}
@@ -49,13 +51,16 @@ class EventTriggers:
         object.__setattr__(self, "domain_pattern", _alternation(self.domains))
         # a sentence without any of these words cannot state an event
         object.__setattr__(self, "gate_pattern", _alternation([*self.actions, *self.words("milestone")]))
+        object.__setattr__(self, "milestone_pattern", _alternation(self.words("milestone")))
+        object.__setattr__(self, "both_parties_pattern", _alternation(self.words("both_parties")))
 
     def words(self, role: str) -> list[str]:
         return self._by_role.get(role, [])
 
 
 def _alternation(words) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+    """One pattern for any of the words, longest first; no words gives a pattern that never matches."""
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or r"(?!)")
 
 
 def load_triggers(folder: Path = EVENTS_DATA_DIR) -> EventTriggers:
@@ -129,7 +134,7 @@ class _Discourse:
     latest_dated: dict[tuple, EventReport] = field(default_factory=dict)
 
     def add(self, report: EventReport) -> None:
-        report = replace(report, order=len(self.reports))
+        """Add the article's next report; it was made with its position among them (`order`)."""
         self.reports.append(report)
         groups = frozenset((report.a_group, report.b_group))
         if report.domain != "other":
@@ -200,16 +205,25 @@ def _sentence_reports(
     discourse: _Discourse,
 ) -> list[EventReport]:
     reports: list[EventReport] = []
+    first_order = len(discourse.reports)  # each report is made with its position among the article's
     sentence_parties = _parties(mentions, lexicon)
     pending_pairs: list[tuple[Party, Party]] = []
     section_domain = planned_sentence = masked = None  # worked out at the sentence's first trigger, if any
+    # The words a clause needs for a trigger, a milestone or 双方 are looked for in the whole sentence
+    # first: a sentence without them (a third of those with two names) only links the pair it names.
+    text = sentence.text
+    may_trigger = triggers.action_pattern.search(text) is not None
+    may_be_milestone = triggers.milestone_pattern.search(text) is not None and _names_a_regulator(mentions, lexicon)
+    may_refer_back = triggers.both_parties_pattern.search(text) is not None
     for clause in _clauses(sentence):
         parties = [p for p in sentence_parties if clause.start <= p.start < clause.end]
-        parties += _anaphoric_parties(clause, triggers, discourse)
-        parties.sort(key=lambda p: p.start)
-        trigger = _find_trigger(clause, triggers)
-        if _is_milestone(clause, mentions, lexicon, triggers):
-            reports.append(_milestone(sentence, clause, mentions, lexicon, triggers, times, discourse))
+        if may_refer_back:
+            parties += _anaphoric_parties(clause, triggers, discourse)
+            parties.sort(key=lambda p: p.start)
+        trigger = _find_trigger(clause, triggers) if may_trigger else None
+        if may_be_milestone and _is_milestone(clause, mentions, lexicon, triggers):
+            reports.append(_milestone(sentence, clause, mentions, lexicon, triggers, times, discourse,
+                                      order=first_order + len(reports)))
             continue
         if trigger is None:
             joined = _joined_pairs(parties, sentence)
@@ -219,7 +233,7 @@ def _sentence_reports(
             continue
         word, action, position = trigger
         if word in triggers.words("launch") and _one_group_before(parties, position, sentence_parties):
-            reports.append(_launch(sentence, clause, parties, word, times, discourse))
+            reports.append(_launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports)))
             continue
         pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs)
         if masked is None:
@@ -240,7 +254,7 @@ def _sentence_reports(
                     directed=directed, domain=domain, action=final_action, date=date,
                     date_resolution=how, trigger=word, sentence_index=sentence.index,
                     start=sentence.start, end=sentence.end, a_surface=a.surface, b_surface=b.surface,
-                    date_text=date_text,
+                    date_text=date_text, order=first_order + len(reports),
                 ))
             discourse.last_pair = (a, b)
     return reports
@@ -469,6 +483,10 @@ def _event_date(
 # ---- milestones ----------------------------------------------------------------------------------
 
 
+def _names_a_regulator(mentions: list[Mention], lexicon: Lexicon) -> bool:
+    return any(lexicon.entities[m.entity].type == "regulator" for m in mentions)
+
+
 def _is_milestone(clause: _Clause, mentions: list[Mention], lexicon: Lexicon, triggers: EventTriggers) -> bool:
     if not any(w in clause.text for w in triggers.words("milestone")):
         return False
@@ -483,6 +501,8 @@ def _milestone(
     triggers: EventTriggers,
     times: list[TimeExpression],
     discourse: _Discourse,
+    *,
+    order: int,
 ) -> EventReport:
     actor = next(m for m in mentions if lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end)
     word = next(w for w in triggers.words("milestone") if w in clause.text)
@@ -494,7 +514,7 @@ def _milestone(
         kind="milestone", a=actor.entity, b=None, a_group=group, b_group=None, directed=False,
         domain=domain, action="start", date=date, date_resolution=how, trigger=word,
         sentence_index=sentence.index, start=sentence.start, end=sentence.end,
-        a_surface=actor.surface, b_surface=None, date_text=t.text if t else None,
+        a_surface=actor.surface, b_surface=None, date_text=t.text if t else None, order=order,
     )
 
 
@@ -514,6 +534,8 @@ def _launch(
     word: str,
     times: list[TimeExpression],
     discourse: _Discourse,
+    *,
+    order: int,
 ) -> EventReport:
     actor = next(p for p in parties if p.start < clause.start + clause.text.find(word))
     launched = next((p for p in parties if p.name != actor.name), None)
@@ -526,6 +548,7 @@ def _launch(
         date=t.value if t else None, date_resolution=f"{where}: {t.text} → {t.value}" if t else "undated",
         trigger=word, sentence_index=sentence.index, start=sentence.start, end=sentence.end,
         a_surface=actor.surface, b_surface=launched.surface if launched else None, date_text=t.text if t else None,
+        order=order,
     )
 
 

@@ -61,7 +61,8 @@ class DocumentAnalysis:
     document: dict
     sentences: list[dict] = field(default_factory=list)
     mentions: list[dict] = field(default_factory=list)
-    terms: list[dict] = field(default_factory=list)
+    # term → count in this article: the largest table by far, so it is kept as counts, not row dicts
+    term_counts: dict[str, int] = field(default_factory=dict)
     times: list[dict] = field(default_factory=list)
     event_reports: list[dict] = field(default_factory=list)
 
@@ -109,7 +110,7 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
             for s in normalised.sentences
         ],
         mentions=[{"doc_id": doc_id, **vars(m)} for m in mentions],
-        terms=[{"doc_id": doc_id, "term": t, "count": c} for t, c in terms.counts.items()],
+        term_counts=dict(terms.counts),
         times=[{"doc_id": doc_id, **vars(t)} for t in times],
         event_reports=[{"doc_id": doc_id, **r.as_row(original)} for r in reports],
     )

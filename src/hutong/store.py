@@ -142,7 +142,8 @@ class StoreWriter:
         self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.building-{os.getpid()}"
         self.report: list[dict] = []
         self.seen_hashes: dict[str, str] = {}
-        self._buffers: dict[str, list[dict]] = {name: [] for name in STREAMED_TABLES}
+        self._buffers: dict[str, list[dict]] = {name: [] for name in STREAMED_TABLES if name != "terms"}
+        self._term_columns: dict[str, list] = {"doc_id": [], "term": [], "count": []}
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.ingested = self.duplicates = self.rejected = self.reused = 0
 
@@ -178,11 +179,16 @@ class StoreWriter:
         self.seen_hashes[result.content_hash] = doc["input_id"]
         self.ingested += 1
         self._report(doc["path"], doc["row"], "ingested", _ingest_note(doc), doc_id=result.doc_id)
-        for name in STREAMED_TABLES:
-            rows = [doc] if name == "documents" else getattr(result, name)
-            self._buffers[name].extend(rows)
-            if len(self._buffers[name]) >= _ROWS_PER_FLUSH:
+        for name, rows in self._buffers.items():
+            rows.extend([doc] if name == "documents" else getattr(result, name))
+            if len(rows) >= _ROWS_PER_FLUSH:
                 self._flush(name)
+        columns = self._term_columns
+        columns["doc_id"].extend([result.doc_id] * len(result.term_counts))
+        columns["term"].extend(result.term_counts)
+        columns["count"].extend(result.term_counts.values())
+        if len(columns["term"]) >= _ROWS_PER_FLUSH:
+            self._flush("terms")
 
     def _add_unchanged(self, path: str) -> None:
         """Take an unchanged file's report entries and articles from the previous store."""
@@ -225,9 +231,14 @@ class StoreWriter:
         self.report.append({"path": path, "row": row, "status": status, "reason": reason, "doc_id": doc_id})
 
     def _flush(self, name: str) -> None:
-        rows = self._buffers[name]
         if name not in self._writers:
             self._writers[name] = pq.ParquetWriter(self.tmp_dir / f"{name}.parquet", SCHEMAS[name])
+        if name == "terms":
+            if self._term_columns["term"]:
+                self._writers[name].write_table(pa.Table.from_pydict(self._term_columns, schema=SCHEMAS[name]))
+            self._term_columns = {column: [] for column in self._term_columns}
+            return
+        rows = self._buffers[name]
         if rows:
             self._writers[name].write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]))
         self._buffers[name] = []
