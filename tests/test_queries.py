@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from hutong import queries as q
+from hutong import store
 from hutong.lexicon import load_lexicon
 from hutong.normalise import to_simplified
 from hutong.queries import CorpusFilter
@@ -682,7 +683,7 @@ def test_the_matrix_is_the_events_replayed_in_order(seed_number, level):
     frame = random_events(seed_number)
     con = duckdb.connect()
     con.register("frame", frame.drop(columns=["when", "precision"]).assign(reports=1))
-    con.execute("CREATE TABLE events AS SELECT * FROM frame")
+    store.hold_events(con, "frame")
     for as_of in (date(2020, 12, 31), date(2024, 10, 29), date(2025, 12, 31)):
         matrix = q.interop_matrix(con, q.NO_FILTER, as_of=as_of, level=level)
         answer = {(r.row_party, r.col_party, r.domain): (r.state, r.since, r.events)
@@ -720,7 +721,7 @@ def test_a_row_drawn_alone_still_inherits_its_start_from_a_row_not_drawn(groups)
     ]).assign(reports=[1, 5])
     con = duckdb.connect()
     con.register("frame", frame.drop(columns=["when", "precision"]))
-    con.execute("CREATE TABLE events AS SELECT * FROM frame")
+    store.hold_events(con, "frame")
     alone = q.timeline(con, q.NO_FILTER, groups=groups, until=date(2025, 10, 1), max_events=1)
     assert (alone.rows, alone.total_rows) == (1, 2)
     (bar,) = alone.bars.to_dict("records")

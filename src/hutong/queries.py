@@ -125,7 +125,7 @@ def _picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str 
     cursor = con.cursor()
     try:
         kept = cursor.execute("SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_') "
-                              "ORDER BY table_oid").fetchall()
+                              "AND NOT ends_with(table_name, '_events') ORDER BY table_oid").fetchall()
         if (name,) in kept:
             return name
         try:
@@ -135,6 +135,7 @@ def _picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str 
             pass  # another thread made it meanwhile
         for (old,) in kept[:max(len(kept) + 1 - _KEPT_PICKS, 0)]:
             cursor.execute(f"DROP TABLE IF EXISTS {old}")
+            cursor.execute(f"DROP TABLE IF EXISTS {old}_events")
     finally:
         cursor.close()
     return name
@@ -213,11 +214,12 @@ def _term_uses(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, bucket: st
         sign, docs = selection
         in_range, range_params = _doc_where(con, replace(NO_FILTER, date_from=filt.date_from, date_to=filt.date_to))
         # the articles first, then their rows of terms: DuckDB reads no other article's rows
+        # (each article's bucket is worked out once, not once per term: the time-zone conversion is costly)
         article_terms = (
-            f"SELECT t.term, {_bucket_sql(bucket) if bucket else 'NULL'} AS bucket, {sign} * t.count AS count, "
-            f"{sign} AS docs FROM terms t JOIN (SELECT d.doc_id, d.published_at FROM documents d WHERE {in_range}"
-            f"{' AND d.published_at IS NOT NULL' if dated else ''} AND d.doc_id IN ({docs})) d USING (doc_id) "
-            f"WHERE {chosen}")
+            f"SELECT t.term, d.bucket, {sign} * t.count AS count, {sign} AS docs FROM terms t "
+            f"JOIN (SELECT d.doc_id, {_bucket_sql(bucket) if bucket else 'NULL'} AS bucket FROM documents d "
+            f"WHERE {in_range}{' AND d.published_at IS NOT NULL' if dated else ''} AND d.doc_id IN ({docs})) d "
+            f"USING (doc_id) WHERE {chosen}")
         sql, params = article_terms, [*range_params, *chosen_params]
         if sign < 0:
             sql, params = f"{aggregate} UNION ALL {article_terms}", [*day_params, *chosen_params, *params]
@@ -518,8 +520,8 @@ def precision(value) -> str | None:
     return _PRECISION[sum(1 for p in match.groups() if p)] if match else None
 
 
-def _event_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[str, list]:
-    """A WHERE clause over `events e` for every filter but the date range."""
+def _event_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, keyed: bool = False) -> tuple[str, list]:
+    """A WHERE clause over `events e` (or `events_keyed e`, with `keyed`) for every filter but the date range."""
     clauses, params = ["TRUE"], []
     if filt.domains:
         clauses.append("list_contains(?, e.domain)")
@@ -530,25 +532,50 @@ def _event_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[st
     if filt.entities:
         clauses.append("(list_contains(?, e.a) OR list_contains(?, e.b))")
         params += [list(filt.entities)] * 2
-    picked = _picked_articles(con, CorpusFilter(sources=filt.sources, text=filt.text))
+    picked = _picked_events(con, filt)
     if picked:
-        clauses.append(f"e.event_id IN (SELECT event_id FROM event_reports WHERE doc_id IN (SELECT doc_id FROM {picked}))")
+        key = "event_number" if keyed else "event_id"
+        clauses.append(f"e.{key} IN (SELECT {key} FROM {picked})")
     return " AND ".join(clauses), params
+
+
+def _picked_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | None:
+    """The name of a table of the events reported in the articles the filter's sources and free text keep
+    (None when it sets neither); kept beside that filter's articles (see _picked_articles), so the timeline,
+    the matrix and the exports of one view read the reports once."""
+    articles = _picked_articles(con, CorpusFilter(sources=filt.sources, text=filt.text))
+    if articles is None:
+        return None
+    name = f"{articles}_events"
+    cursor = con.cursor()
+    try:
+        if not cursor.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall():
+            try:
+                cursor.execute(f"""CREATE TABLE {name} AS SELECT event_id, event_number FROM events_keyed
+                                   WHERE event_id IN (SELECT event_id FROM event_reports
+                                                      WHERE doc_id IN (SELECT doc_id FROM {articles}))""")
+            except (duckdb.CatalogException, duckdb.TransactionException):
+                pass  # another thread made it meanwhile
+    finally:
+        cursor.close()
+    return name
 
 
 def _event_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
     return _rows(con, "SELECT DISTINCT date FROM events WHERE date IS NOT NULL")["date"].tolist()
 
 
-def _dated_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool) -> tuple[str, list]:
+def _dated_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool, keyed: bool = False
+                  ) -> tuple[str, list]:
     """SQL for the events passing the filters, with "when", the period start of their date (parsed here
-    by period_start, once per distinct date); with `dates`, only those dated within the date range."""
+    by period_start, once per distinct date); with `dates`, only those dated within the date range; with
+    `keyed`, with their integer keys (store.EVENT_KEYS)."""
     values = _event_dates(con)
-    where, params = _event_where(con, filt)
+    where, params = _event_where(con, filt, keyed=keyed)
     if dates and (filt.date_from or filt.date_to):
         where += ' AND p."when" BETWEEN ? AND ?'
         params += [filt.date_from or date.min, filt.date_to or date.max]
-    sql = f"""SELECT e.*, p."when" FROM events e
+    sql = f"""SELECT e.*, p."when" FROM {'events_keyed' if keyed else 'events'} e
               LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS date, unnest(?::DATE[]) AS "when") p USING (date)
               WHERE {where}"""
     return sql, [values, [period_start(v) for v in values], *params]
@@ -629,14 +656,15 @@ _ACTION_ORDER = {"start": 0, "planned": 1, "end": 2}
 
 
 def partnership_timeline(
-    events_frame: pd.DataFrame, *, until: date | None, groups: Mapping[str, str]
+    events_frame: pd.DataFrame, *, until: date | None, groups: Mapping[str, str], rows: set[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(bars, marks) of the timeline: one row per pair of parties and domain, one per milestone maker.
 
     A bar runs from a start to the next end of its row, or to `until` (the last article day) while
     still open. An end with no start in its row takes the latest earlier start of the same pair at
     group level (微信 – 京东 ends the traffic partnership 腾讯 – 京东 started); failing that it is marked
-    as an end without a known start. Every dated event is also a mark, so each can be clicked.
+    as an end without a known start. Every dated event is also a mark, so each can be clicked. With `rows`
+    (row keys, see _row_key), only those rows are drawn; the other events can still lend their starts.
     """
     bar_columns = ["row", "domain", "start", "end", "open", "start_event", "end_event", "inherited_from"]
     mark_columns = ["row", "domain", "when", "mark", "event_id"]
@@ -648,10 +676,12 @@ def partnership_timeline(
     records = _records(dated, ["event_id", "kind", "a", "b", "domain", "action", "when"])
     bars, marks = [], []
     starts = _starts_by_groups(records, groups)
-    rows: dict[tuple, list] = {}
+    by_row: dict[tuple, list] = {}
     for key, e in zip(_row_keys(records), records):
-        rows.setdefault(key, []).append(e)
-    for row, items in rows.items():
+        by_row.setdefault(key, []).append(e)
+    for row, items in by_row.items():
+        if rows is not None and _row_key(row) not in rows:
+            continue
         if items[0].kind == "milestone":
             marks += [(row, e.domain, e.when, "milestone", e.event_id) for e in items]
             continue
@@ -740,12 +770,8 @@ class Timeline:
     total_events: int
 
 
-# A timeline row as one string: a pair of parties (in either order) and a domain, or a milestone maker.
-_ROW_KEY = """CASE WHEN e.kind = 'milestone' THEN e.a || chr(31) || chr(31) || 'milestone'
-                   ELSE least(e.a, coalesce(e.b, '')) || chr(31) || greatest(e.a, coalesce(e.b, '')) || chr(31) || e.domain
-              END"""
-
-
+# A timeline row as one string: a pair of parties (in either order) and a domain, or a milestone maker; in
+# SQL it is numbered (store.hold_events).
 def _row_key(row: tuple) -> str:
     first, second, domain = row
     if second is None and domain == "milestone":
@@ -760,41 +786,44 @@ def timeline(
     """The partnership timeline of the filtered events, drawn for the rows with the most reports: as many
     as hold max_events dated events between them (at least one row, at most max_rows). A bar that inherits
     its start from another row (see partnership_timeline) finds it among the starts of rows whose parties
-    belong to the same groups, which come along."""
-    sql, params = _dated_events(con, filt, dates=True)
+    belong to the same groups (as the store names them), which come along for the rows with an end."""
+    sql, params = _dated_events(con, filt, dates=True, keyed=True)
+    # rows ranked from integer keys alone (store.hold_events); names only for the events that come along
     chosen = _rows(
         con,
-        f"""WITH grp AS (SELECT unnest(?::VARCHAR[]) AS name, unnest(?::VARCHAR[]) AS grp),
-              keyed AS (
-                SELECT e.event_id, e.kind, e.a, e.b, e.domain, e.action, e.date, e.reports, {_ROW_KEY} AS row_key,
-                       e.domain || chr(31) || least(coalesce(ga.grp, e.a), coalesce(gb.grp, e.b)) || chr(31)
-                           || greatest(coalesce(ga.grp, e.a), coalesce(gb.grp, e.b)) AS group_key
-                FROM ({sql}) e LEFT JOIN grp ga ON ga.name = e.a LEFT JOIN grp gb ON gb.name = e.b
-                WHERE e."when" IS NOT NULL),
+        f"""WITH keys AS MATERIALIZED (
+                SELECT e.event_number, e.timeline_row, e.timeline_group, e.reports, e.action = 'end' AS ends,
+                       e.kind <> 'milestone' AND e.action = 'start' AS starts
+                FROM ({sql}) e WHERE e."when" IS NOT NULL),
               timeline_rows AS (
-                SELECT row_key, any_value(group_key) FILTER (WHERE kind <> 'milestone') AS group_key,
-                       count(*) AS events, sum(reports) AS reports
-                FROM keyed GROUP BY row_key),
+                SELECT timeline_row, count(*) AS events, sum(reports) AS reports,
+                       any_value(timeline_group) AS timeline_group, bool_or(ends) AS has_end
+                FROM keys GROUP BY timeline_row),
               ranked AS (
                 SELECT *, row_number() OVER most_reported AS rank, sum(events) OVER most_reported AS running
-                FROM timeline_rows WINDOW most_reported AS (ORDER BY reports DESC, events DESC, row_key)),
-              shown AS (SELECT row_key, group_key FROM ranked WHERE rank <= ? AND (rank = 1 OR running <= ?))
-            SELECT k.event_id, k.kind, k.a, k.b, k.domain, k.action, k.date, s.row_key AS shown_row,
+                FROM timeline_rows WINDOW most_reported AS (ORDER BY reports DESC, events DESC, timeline_row)),
+              shown AS (SELECT timeline_row, timeline_group, has_end FROM ranked
+                        WHERE rank <= ? AND (rank = 1 OR running <= ?)),
+              wanted AS (
+                SELECT event_number, timeline_row IN (SELECT timeline_row FROM shown) AS in_shown_row FROM keys
+                WHERE timeline_row IN (SELECT timeline_row FROM shown)
+                   OR (starts AND timeline_group IN (SELECT timeline_group FROM shown WHERE has_end)))
+            SELECT e.event_id, e.event_number, e.kind, e.a, e.b, e.domain, e.action, e.date, w.in_shown_row,
                    t.total_rows, t.total_events
-            FROM keyed k LEFT JOIN shown s USING (row_key),
-                 (SELECT count(*) AS total_rows, sum(events) AS total_events FROM timeline_rows) t
-            WHERE s.row_key IS NOT NULL
-               OR (k.kind <> 'milestone' AND k.action = 'start' AND k.group_key IN (SELECT group_key FROM shown))""",
-        [list(groups), list(groups.values()), *params, max_rows, max_events],
+            FROM events_keyed e JOIN wanted w USING (event_number),
+                 (SELECT count(*) AS total_rows, sum(events) AS total_events FROM timeline_rows) t""",
+        [*params, max_rows, max_events],
     )
-    bars, marks = partnership_timeline(_with_periods(chosen), until=until, groups=groups)
-    shown = set(chosen["shown_row"].dropna())
-    bars = _keep(bars, [_row_key(r) in shown for r in bars["row"]]).reset_index(drop=True)
-    marks = _keep(marks, [_row_key(r) in shown for r in marks["row"]]).reset_index(drop=True)
+    shown_events = chosen[chosen["in_shown_row"]]
+    shown = {_row_key((a, None if kind == "milestone" else b, "milestone" if kind == "milestone" else domain))
+             for kind, a, b, domain in zip(shown_events["kind"], shown_events["a"], shown_events["b"],
+                                           shown_events["domain"])}
+    bars, marks = partnership_timeline(_with_periods(chosen), until=until, groups=groups, rows=shown)
     # every column (the evidence is most of the table) of the events drawn alone
-    drawn = sorted({*marks["event_id"], *bars["start_event"], *bars["end_event"].dropna()})
-    frame = _with_periods(_rows(con, "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) "
-                                     "ORDER BY event_id", [drawn]))
+    drawn = {*marks["event_id"], *bars["start_event"], *bars["end_event"].dropna()}
+    numbers = sorted(int(n) for i, n in zip(chosen["event_id"], chosen["event_number"]) if i in drawn)
+    frame = _with_periods(_rows(con, f"SELECT * EXCLUDE ({', '.join(store.EVENT_KEYS)}) FROM events_keyed "
+                                     "WHERE event_number IN (SELECT unnest(?::BIGINT[])) ORDER BY event_id", [numbers]))
     totals = chosen.iloc[0] if len(chosen) else {"total_rows": 0, "total_events": 0}
     return Timeline(bars, marks, frame, len(shown), int(totals["total_rows"]), int(totals["total_events"]))
 
@@ -810,13 +839,15 @@ def _keep(frame: pd.DataFrame, mask: list[bool]) -> pd.DataFrame:
 def _matrix_items(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, as_of: date, level: str) -> tuple[str, list]:
     """SQL for the partnership events dated on or before as_of (the date range does not apply) between two
     parties, entities or (level "group") their groups: event_id, domain, action, "when", step (start, plan,
-    end, other: the order of one day's events) and the pair as p < q, with the event's other columns."""
+    end, other: the order of one day's events) and the pair as p < q, with the event's other columns and keys;
+    `cell`, the number of the pair and domain (the timeline's row or group, see store.hold_events)."""
     if level not in ("entity", "group"):
         raise ValueError(f"level must be entity or group, not {level!r}")
-    sql, params = _dated_events(con, filt, dates=False)
+    sql, params = _dated_events(con, filt, dates=False, keyed=True)
     x, y = ("coalesce(e.a_group, e.a)", "coalesce(e.b_group, e.b)") if level == "group" else ("e.a", "e.b")
+    cell = "e.timeline_group" if level == "group" else "e.timeline_row"
     return (
-        f"""SELECT e.*, least({x}, {y}) AS p, greatest({x}, {y}) AS q,
+        f"""SELECT e.*, least({x}, {y}) AS p, greatest({x}, {y}) AS q, {cell} AS cell,
                    CASE e.action WHEN 'start' THEN 0 WHEN 'planned' THEN 1 WHEN 'end' THEN 2 ELSE 3 END AS step
             FROM ({sql}) e
             WHERE e.kind <> 'milestone' AND e."when" <= ? AND {y} IS NOT NULL AND {x} <> {y}""",
@@ -836,10 +867,9 @@ def interop_matrix(
         con,
         f"""WITH items AS ({items}),
               ordered AS (
-                SELECT p, q, domain, action, "when", row_number() OVER (
-                           PARTITION BY p, q, domain ORDER BY "when", step, event_id) AS n,
+                SELECT cell, action, "when", chronology AS n,
                        last_value(CASE WHEN action IN ('start', 'end') THEN action END IGNORE NULLS) OVER (
-                           PARTITION BY p, q, domain ORDER BY "when", step, event_id
+                           PARTITION BY cell ORDER BY chronology
                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_start_or_end
                 FROM items),
               -- the events that set a state: every start and end, and a plan unless the connection is open
@@ -848,15 +878,16 @@ def interop_matrix(
                 FROM ordered
                 WHERE action IN ('start', 'end') OR (action = 'planned' AND last_start_or_end IS DISTINCT FROM 'start')),
               changes AS (
-                SELECT *, state IS DISTINCT FROM lag(state) OVER (PARTITION BY p, q, domain ORDER BY n) AS begins
+                SELECT *, state IS DISTINCT FROM lag(state) OVER (PARTITION BY cell ORDER BY n) AS begins
                 FROM settings),
               cells AS (
-                SELECT p, q, domain, arg_max(state, n) AS state, max("when") FILTER (WHERE begins) AS since
+                SELECT cell, arg_max(state, n) AS state, max("when") FILTER (WHERE begins) AS since
                 FROM changes GROUP BY ALL),
-              counted AS (SELECT p, q, domain, count(*) AS events FROM items GROUP BY ALL),
+              counted AS (SELECT cell, any_value(p) AS p, any_value(q) AS q, any_value(domain) AS domain,
+                                 count(*) AS events FROM items GROUP BY ALL),
               states AS (
                 SELECT c.p, c.q, c.domain, coalesce(s.state, 'none') AS state, s.since, c.events
-                FROM counted c LEFT JOIN cells s USING (p, q, domain))
+                FROM counted c LEFT JOIN cells s USING (cell))
             SELECT p AS row_party, q AS col_party, domain, state, since, events FROM states
             UNION ALL SELECT q, p, domain, state, since, events FROM states
             ORDER BY row_party, col_party, domain""",
@@ -891,7 +922,7 @@ def cell_events(
     items, params = _matrix_items(con, filt, as_of=as_of, level=level)
     frame = _rows(
         con,
-        f"""SELECT * EXCLUDE ("when", p, q, step) FROM ({items})
+        f"""SELECT * EXCLUDE ("when", p, q, step, cell) FROM ({items})
             WHERE p = least(?, ?) AND q = greatest(?, ?) ORDER BY "when", event_id""",
         [*params, row, col, row, col],
     )

@@ -609,6 +609,49 @@ def read_report(store_dir: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+_EVENT_ROW_COLUMNS = """
+    CASE WHEN kind = 'milestone' THEN a ELSE least(a, coalesce(b, '')) END AS row_first,
+    CASE WHEN kind = 'milestone' THEN '' ELSE greatest(a, coalesce(b, '')) END AS row_second,
+    CASE WHEN kind = 'milestone' THEN 'milestone' ELSE domain END AS row_domain,
+    CASE WHEN kind = 'milestone' THEN NULL ELSE least(coalesce(a_group, a), coalesce(b_group, b)) END AS group_first,
+    CASE WHEN kind = 'milestone' THEN NULL ELSE greatest(coalesce(a_group, a), coalesce(b_group, b)) END AS group_second"""
+
+
+EVENT_KEYS = ("event_number", "timeline_row", "timeline_group", "chronology")
+# The first day of a date written at year, month or day precision ("2011", "2024-10", "2024-10-29"), as
+# queries.period_start gives it; NULL for anything else.
+_PERIOD_START = """CASE WHEN regexp_full_match(date, '\\d{4}(-\\d{2}(-\\d{2})?)?')
+                        THEN try_cast(date || CASE length(date) WHEN 4 THEN '-01-01' WHEN 7 THEN '-01' ELSE '' END AS DATE)
+                   END"""
+
+
+def hold_events(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Hold the events (source: the store's table, e.g. read_parquet(...)) in the connection's memory as
+    `events_keyed`, with keys the page's queries compare as integers rather than strings at every run, and
+    `events`, the same without them. The keys (EVENT_KEYS): `event_number`, in event_id order;
+    `timeline_row`, the event's timeline row (a pair of parties in either order and a domain, or a milestone
+    maker), numbered in the order of those names; `timeline_group`, the domain and the pair's groups (none
+    for a milestone), whose starts a row's ends may inherit; `chronology`, the order of events by the first day
+    of their date, then starts before plans before ends, then event_id (what the matrix orders a cell by)."""
+    con.execute(f"""
+        CREATE TABLE events_keyed AS
+        WITH e AS (SELECT *, {_EVENT_ROW_COLUMNS} FROM {source}),
+             timeline_rows AS (SELECT *, row_number() OVER (ORDER BY row_first, row_second, row_domain) AS timeline_row
+                               FROM (SELECT DISTINCT row_first, row_second, row_domain FROM e)),
+             timeline_groups AS (SELECT *, row_number() OVER (ORDER BY domain, group_first, group_second) AS timeline_group
+                                 FROM (SELECT DISTINCT domain, group_first, group_second FROM e
+                                       WHERE group_first IS NOT NULL))
+        SELECT e.* EXCLUDE (row_first, row_second, row_domain, group_first, group_second),
+               row_number() OVER (ORDER BY e.event_id) AS event_number,
+               row_number() OVER (ORDER BY {_PERIOD_START}, CASE e.action WHEN 'start' THEN 0 WHEN 'planned' THEN 1
+                                           WHEN 'end' THEN 2 ELSE 3 END, e.event_id) AS chronology,
+               timeline_rows.timeline_row, timeline_groups.timeline_group
+        FROM e JOIN timeline_rows USING (row_first, row_second, row_domain)
+             LEFT JOIN timeline_groups USING (domain, group_first, group_second)
+        ORDER BY event_id""")
+    con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE ({', '.join(EVENT_KEYS)}) FROM events_keyed")
+
+
 def connect(store_dir: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per table of the store and per aggregate. A store built
     before the aggregates gets them computed into memory as it is opened (the search text, as large as the
@@ -617,7 +660,13 @@ def connect(store_dir: Path) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"no complete store in {store_dir}: build it with `python -m hutong build`")
     con = duckdb.connect()
     for name in TABLES:
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(table_path(store_dir, name))}')")
+        # events (under two per article) is read whole by the timeline and the matrix at every page run: it is
+        # held in memory, with the timeline's keys; the other tables are read from disk where needed
+        path = _sql_path(table_path(store_dir, name))
+        if name == "events":
+            hold_events(con, f"read_parquet('{path}')")
+        else:
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
     if "day" not in pq.read_schema(table_path(store_dir, "sentences")).names:  # a store made before they had it
         con.execute(f"""CREATE OR REPLACE VIEW sentences AS
                         SELECT s.*, {_DAY} AS day FROM read_parquet('{_sql_path(table_path(store_dir, "sentences"))}') s
