@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -60,26 +61,33 @@ def timed_build(corpus: Path, out: Path, workers: int) -> Timing:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2000, help="articles in the synthetic corpus")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement; the best is kept")
+    parser.add_argument("--n", type=int, default=1000, help="articles in the synthetic corpus")
+    parser.add_argument("--repeat", type=int, default=6, help="rounds of the three measurements")
     args = parser.parse_args()
     jieba.setLogLevel(60)
     _worker_resources((str(LEXICON_PATH), "jieba"))  # load the resources once, outside the timings
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_corpus(Path(tmp) / "corpus", args.n)
-        # interleaved, so that a slower or faster spell of the machine touches all three alike; best of each
-        runs = [(segmentation_ceiling(corpus), timed_build(corpus, Path(tmp) / "one", 1),
-                 timed_build(corpus, Path(tmp) / "two", 2)) for _ in range(args.repeat)]
-        ceiling, one, two = (Timing(min(t.wall for t in column), min(t.cpu for t in column))
-                             for column in zip(*runs, strict=True))
+        # Rounds of the three, one after the other: this machine's speed drifts by ±15% over minutes, so each
+        # ratio is taken within a round (seconds apart) and the median round is reported, with the spread.
+        rounds = [(segmentation_ceiling(corpus), timed_build(corpus, Path(tmp) / "one", 1),
+                   timed_build(corpus, Path(tmp) / "two", 2)) for _ in range(args.repeat)]
+    ratios = sorted(one.wall / ceiling.wall for ceiling, one, _ in rounds)
+    cpu_ratios = sorted(one.cpu / ceiling.cpu for ceiling, one, _ in rounds)
+    speedups = sorted(one.wall / two.wall for _, one, two in rounds)
+    ceiling, one, two = (Timing(statistics.median(t.wall for t in column), statistics.median(t.cpu for t in column))
+                         for column in zip(*rounds, strict=True))
     print(f"machine: {describe_machine()}")
-    print(f"corpus: {args.n} synthetic articles (bench/corpus.py)")
+    print(f"corpus: {args.n} synthetic articles (bench/corpus.py), {args.repeat} rounds; medians, "
+          "ratios within a round (lowest–highest in brackets)")
     print("| measurement | wall seconds | CPU seconds | ratio |")
     print("|---|---|---|---|")
     print(f"| bare jieba.lcut over the same files (baseline) | {ceiling.wall:.2f} | {ceiling.cpu:.2f} | 1.00 |")
-    print(f"| build, 1 worker | {one.wall:.2f} | {one.cpu:.2f} | {one.wall / ceiling.wall:.2f} × baseline "
-          f"(CPU: {one.cpu / ceiling.cpu:.2f} ×) |")
-    print(f"| build, 2 workers | {two.wall:.2f} | {two.cpu:.2f} | speedup {one.wall / two.wall:.2f} × over 1 worker |")
+    print(f"| build, 1 worker | {one.wall:.2f} | {one.cpu:.2f} | {statistics.median(ratios):.2f} × baseline "
+          f"({ratios[0]:.2f}–{ratios[-1]:.2f}; CPU {statistics.median(cpu_ratios):.2f} ×) |")
+    print(f"| build, 2 workers | {two.wall:.2f} | {two.cpu:.2f} | speedup {statistics.median(speedups):.2f} × "
+          f"over 1 worker ({speedups[0]:.2f}–{speedups[-1]:.2f}) |")
+
 
 if __name__ == "__main__":
     main()

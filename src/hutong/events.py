@@ -110,6 +110,7 @@ class EventReport:
     merged_into: int | None = field(default=None, compare=False)
 
     def as_row(self, original_text: str) -> dict:
+        """The report as a row of the store's event_reports table (REPORT_COLUMNS), but for doc_id."""
         return {
             "report_index": self.order, "kind": self.kind, "a": self.a, "b": self.b,
             "a_group": self.a_group, "b_group": self.b_group, "directed": self.directed,
@@ -119,6 +120,11 @@ class EventReport:
             "evidence": original_text[self.start:self.end], "a_surface": self.a_surface,
             "b_surface": self.b_surface, "date_text": self.date_text, "merged_into": self.merged_into,
         }
+
+
+REPORT_COLUMNS = ("report_index", "kind", "a", "b", "a_group", "b_group", "directed", "domain", "action", "date",
+                  "date_resolution", "trigger", "sentence_index", "start", "end", "evidence", "a_surface",
+                  "b_surface", "date_text", "merged_into")
 
 
 @dataclass

@@ -142,8 +142,10 @@ class StoreWriter:
         self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.building-{os.getpid()}"
         self.report: list[dict] = []
         self.seen_hashes: dict[str, str] = {}
-        self._buffers: dict[str, list[dict]] = {name: [] for name in STREAMED_TABLES if name != "terms"}
-        self._term_columns: dict[str, list] = {"doc_id": [], "term": [], "count": []}
+        # rows waiting to be written, as columns: documents one dict a row, the other tables column by column
+        self._documents: list[dict] = []
+        self._columns: dict[str, dict[str, list]] = {name: _empty_columns(name) for name in STREAMED_TABLES
+                                                     if name != "documents"}
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.ingested = self.duplicates = self.rejected = self.reused = 0
 
@@ -179,16 +181,19 @@ class StoreWriter:
         self.seen_hashes[result.content_hash] = doc["input_id"]
         self.ingested += 1
         self._report(doc["path"], doc["row"], "ingested", _ingest_note(doc), doc_id=result.doc_id)
-        for name, rows in self._buffers.items():
-            rows.extend([doc] if name == "documents" else getattr(result, name))
-            if len(rows) >= _ROWS_PER_FLUSH:
+        self._documents.append(doc)
+        if len(self._documents) >= _ROWS_PER_FLUSH:
+            self._flush("documents")
+        for name, buffer in self._columns.items():
+            added = result.columns.get(name, {})
+            rows = len(next(iter(added.values()), ()))
+            if not rows:
+                continue
+            buffer["doc_id"].extend([result.doc_id] * rows)
+            for column, values in added.items():
+                buffer[column].extend(values)
+            if len(buffer["doc_id"]) >= _ROWS_PER_FLUSH:
                 self._flush(name)
-        columns = self._term_columns
-        columns["doc_id"].extend([result.doc_id] * len(result.term_counts))
-        columns["term"].extend(result.term_counts)
-        columns["count"].extend(result.term_counts.values())
-        if len(columns["term"]) >= _ROWS_PER_FLUSH:
-            self._flush("terms")
 
     def _add_unchanged(self, path: str) -> None:
         """Take an unchanged file's report entries and articles from the previous store."""
@@ -233,15 +238,15 @@ class StoreWriter:
     def _flush(self, name: str) -> None:
         if name not in self._writers:
             self._writers[name] = pq.ParquetWriter(self.tmp_dir / f"{name}.parquet", SCHEMAS[name])
-        if name == "terms":
-            if self._term_columns["term"]:
-                self._writers[name].write_table(pa.Table.from_pydict(self._term_columns, schema=SCHEMAS[name]))
-            self._term_columns = {column: [] for column in self._term_columns}
+        if name == "documents":
+            if self._documents:
+                self._writers[name].write_table(pa.Table.from_pylist(self._documents, schema=SCHEMAS[name]))
+            self._documents = []
             return
-        rows = self._buffers[name]
-        if rows:
-            self._writers[name].write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]))
-        self._buffers[name] = []
+        columns = self._columns[name]
+        if columns["doc_id"]:
+            self._writers[name].write_table(pa.Table.from_pydict(columns, schema=SCHEMAS[name]))
+        self._columns[name] = _empty_columns(name)
 
     def _close_writers(self) -> None:
         for writer in self._writers.values():
@@ -390,6 +395,10 @@ def _write_inputs(store_dir: Path, stamps: dict[str, FileStamp]) -> None:
     rows = [{"path": p, "size": s.size, "mtime_ns": s.mtime_ns, "manifest_hash": s.manifest_hash}
             for p, s in sorted(stamps.items())]
     pq.write_table(pa.Table.from_pylist(rows, schema=INPUTS_SCHEMA), store_dir / "inputs.parquet")
+
+
+def _empty_columns(name: str) -> dict[str, list]:
+    return {column: [] for column in SCHEMAS[name].names}
 
 
 def _ingest_note(doc: dict) -> str:
