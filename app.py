@@ -161,6 +161,9 @@ def main() -> None:
     colours = charts.group_colours(list(groups.values()))
 
     store_dir, built = choose_corpus(lang)
+    if problem := q.store_problem(store_dir):
+        st.error(problem)
+        st.stop()
     ctx = (str(store_dir), built)
     bounds = ask(*ctx, "date_bounds")
     as_of_range = ask(*ctx, "as_of_range")

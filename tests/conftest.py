@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,10 +13,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
-from hutong import store
 from hutong.paths import RAW_DIR
 from hutong.pipeline import build_store
 
@@ -136,15 +133,3 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     yield context.new_page()
     context.close()
-
-
-@pytest.fixture(scope="session")
-def older_store(seed_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seed store as a build from before the aggregates: no aggregate files, sentences without their day."""
-    out = tmp_path_factory.mktemp("older") / "store"
-    shutil.copytree(seed_store, out)
-    for name in store.AGGREGATES:
-        store.table_path(out, name).unlink()
-    sentences = pq.read_table(store.table_path(out, "sentences"))
-    pq.write_table(sentences.drop_columns(["day"]), store.table_path(out, "sentences"))
-    return out

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hutong import queries as q
+from hutong import store
 from hutong.store import read_table
 from hutong.view import ViewState
 
@@ -191,9 +192,14 @@ def test_upload_limits_are_enforced(seed_app, monkeypatch):
     assert "private_store" not in at.session_state
 
 
-def test_a_store_built_before_the_aggregates_draws_the_same_page(seed_app, older_store, monkeypatch):
-    at = seed_app.run()
-    monkeypatch.setenv("HUTONG_STORE_DIR", str(older_store))
-    older = AppTest.from_file(APP, default_timeout=60).run()
-    assert not older.exception and not older.error
-    assert figures(older) == figures(at)
+def test_a_store_of_an_earlier_layout_from_another_corpus_is_named_not_overwritten(seed_store, tmp_path, monkeypatch):
+    older = tmp_path / "older"
+    older.mkdir()
+    store.read_table(seed_store, "documents").to_parquet(older / "documents.parquet")  # one file per table
+    summary = {**store.read_summary(seed_store), "input_dir": str(tmp_path / "their-corpus")}
+    (older / "report.json").write_text(json.dumps({"summary": summary, "inputs": []}), encoding="utf-8")
+    monkeypatch.setenv("HUTONG_STORE_DIR", str(older))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert str(older) in at.error[0].value and "earlier version of Hutong" in at.error[0].value
+    assert sorted(p.name for p in older.iterdir()) == ["documents.parquet", "report.json"]

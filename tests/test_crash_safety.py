@@ -53,7 +53,8 @@ def build_command(corpus: Path, out: Path, *options: str) -> list[str]:
 
 
 def snapshot(store_dir: Path) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in sorted(store_dir.iterdir())}
+    """Every file of the store (its segments' too), by its path inside the store."""
+    return {p.relative_to(store_dir).as_posix(): p.read_bytes() for p in sorted(store_dir.rglob("*")) if p.is_file()}
 
 
 def unreadable(store_dir: Path) -> str | None:

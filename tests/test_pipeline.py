@@ -100,22 +100,22 @@ def test_a_failed_build_leaves_the_previous_store(tmp_path, seed_build, monkeypa
     out, _ = seed_build
     target = tmp_path / "processed"
     build_store(RAW_DIR, target, workers=1)
-    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    before = _files(target)
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "_add_tfidf", broken)
+    monkeypatch.setattr(store, "_merge_timeline", broken)
     with pytest.raises(RuntimeError):
         build_store(RAW_DIR, target, workers=1, full=True)
-    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert _files(target) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".processed.building")]
 
 
 def test_a_killed_build_leaves_the_previous_store_and_the_next_build_succeeds(tmp_path):
     target = tmp_path / "processed"
     build_store(RAW_DIR, target, workers=1)
-    before = {p.name: p.read_bytes() for p in target.iterdir() if p.name != "report.json"}
+    before = {name: data for name, data in _files(target).items() if name != "report.json"}
     cmd = [sys.executable, "-m", "hutong", "build", "--input", str(RAW_DIR), "--out", str(target), "--workers", "1", "--full"]
     for delay in (0.3, 1.0, 1.6):
         process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -125,7 +125,7 @@ def test_a_killed_build_leaves_the_previous_store_and_the_next_build_succeeds(tm
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
         assert store.store_exists(target)
-        after = {p.name: p.read_bytes() for p in target.iterdir() if p.name != "report.json"}
+        after = {name: data for name, data in _files(target).items() if name != "report.json"}
         assert after.keys() == before.keys()
         assert json.loads((target / "report.json").read_text(encoding="utf-8"))["summary"]["ingested"] == 2
     assert subprocess.run(cmd, capture_output=True).returncode == 0
@@ -145,6 +145,11 @@ def test_store_tables_read_through_duckdb(seed_build):
     assert Path(out, "userdict.txt").read_text(encoding="utf-8").count("菜鸟驿站") == 1
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of a store, by its path inside the store."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def _write(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
@@ -152,10 +157,10 @@ def _write(folder: Path, name: str, text: str) -> None:
 def test_a_rebuild_with_unchanged_inputs_writes_nothing(tmp_path):
     out = tmp_path / "store"
     build_store(RAW_DIR, out, workers=1)
-    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     summary = build_store(RAW_DIR, out, workers=1)
     assert summary.up_to_date and summary.ingested == 2
-    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 
 def test_an_incremental_build_reuses_unchanged_articles_and_matches_a_full_build(tmp_path):
@@ -175,6 +180,69 @@ def test_an_incremental_build_reuses_unchanged_articles_and_matches_a_full_build
         incremental = store.read_table(out, name).sort_values(list(store.read_table(out, name).columns[:2]))
         fresh = store.read_table(tmp_path / "full", name).sort_values(list(incremental.columns[:2]))
         pd.testing.assert_frame_equal(incremental.reset_index(drop=True), fresh.reset_index(drop=True), check_like=True)
+
+
+def _sorted_table(folder: Path, name: str) -> pd.DataFrame:
+    frame = store.read_table(folder, name)
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def _assert_same_as_a_full_build(corpus: Path, out: Path, full: Path) -> None:
+    build_store(corpus, full, workers=1, full=True)
+    for name in store.TABLES:
+        pd.testing.assert_frame_equal(_sorted_table(out, name), _sorted_table(full, name), check_like=True, obj=name)
+
+
+def test_incremental_builds_keep_segments_and_match_a_full_build_table_for_table(tmp_path):
+    corpus, out = tmp_path / "in", tmp_path / "store"
+    corpus.mkdir()
+    _write(corpus, "a.txt", "---\ndate: 2024-10-30\n---\n10月29日,京东商城正式开通支付宝支付。")
+    _write(corpus, "b.txt", "---\ndate: 2025-09-28\n---\n9月30日,微信发现-购物一级入口将于当日正式关闭,京东受影响。")
+    build_store(corpus, out, workers=1)
+    first = store.segment_dirs(out)[0]
+    inode = (first / "documents.parquet").stat().st_ino
+    # c reports a's event a day earlier: it becomes that event's first report, and the events are numbered again
+    _write(corpus, "c.txt", "---\ndate: 2024-10-29\n---\n京东今日正式开通支付宝支付。")
+    _write(corpus, "d.txt", "---\ndate: 2024-09-20\n---\n去年9月,淘宝官方微博正式宣布,淘宝已支持微信支付方式。")
+    assert build_store(corpus, out, workers=1).reused == 2
+    segments = store.segment_dirs(out)
+    assert len(segments) == 2 and (segments[0] / "documents.parquet").stat().st_ino == inode  # linked, not copied
+    documents = store.read_table(out, "documents").set_index("path")["doc_id"]
+    jd_alipay = store.read_table(out, "events").query("a == '京东' and b == '支付宝'")
+    assert jd_alipay[["first_doc_id", "reports", "articles"]].values.tolist() == [[documents["c.txt"], 2, 2]]
+    _assert_same_as_a_full_build(corpus, out, tmp_path / "full-1")
+    (corpus / "b.txt").unlink()  # the first segment loses an article: it is written again without it
+    _write(corpus, "d.txt", "---\ndate: 2024-09-20\n---\n去年9月,淘宝正式宣布支持微信支付方式。")  # edited
+    assert build_store(corpus, out, workers=1).reused == 2
+    assert set(store.read_table(out, "documents")["path"]) == {"a.txt", "c.txt", "d.txt"}
+    assert first.name not in {s.name for s in store.segment_dirs(out)}  # written again under a new name
+    _assert_same_as_a_full_build(corpus, out, tmp_path / "full-2")
+
+
+def test_segments_beyond_the_limit_are_merged(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "MAX_SEGMENTS", 2)
+    corpus, out = tmp_path / "in", tmp_path / "store"
+    corpus.mkdir()
+    _write(corpus, "a.txt", "---\ndate: 2024-10-30\n---\n10月29日,京东商城正式开通支付宝支付。")
+    build_store(corpus, out, workers=1)
+    for i, text in enumerate(["淘宝已支持微信支付方式。", "京东物流正式接入菜鸟驿站。", "抖音与淘宝宣布合作。"]):
+        _write(corpus, f"new-{i}.txt", f"---\ndate: 2025-0{i + 1}-10\n---\n{text}")
+        build_store(corpus, out, workers=1)
+        assert len(store.segment_dirs(out)) <= 2
+    assert len(store.read_table(out, "documents")) == 4
+    _assert_same_as_a_full_build(corpus, out, tmp_path / "full")
+
+
+def test_a_new_file_that_cannot_be_read_is_reported_by_the_next_build(tmp_path):
+    corpus, out = tmp_path / "in", tmp_path / "store"
+    corpus.mkdir()
+    _write(corpus, "a.txt", "京东商城正式开通支付宝支付。")
+    build_store(corpus, out, workers=1)
+    _write(corpus, ".淘宝.txt", "淘宝已支持微信支付方式。")
+    assert not build_store(corpus, out, workers=1).up_to_date
+    assert {"path": ".淘宝.txt", "status": "rejected", "reason": "hidden file"}.items() <= \
+        next(e for e in store.read_report(out)["inputs"] if e["path"] == ".淘宝.txt").items()
+    assert build_store(corpus, out, workers=1).up_to_date
 
 
 def test_an_edited_file_is_read_again(tmp_path):

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from hutong import store
+from hutong.paths import RAW_DIR
 from hutong.pipeline import build_store
 
 
@@ -17,8 +19,10 @@ def table(con, sql: str) -> pd.DataFrame:
     return con.execute(sql).df()
 
 
-def test_a_build_writes_every_aggregate(seed_store):
-    assert store.has_aggregates(seed_store)
+def test_a_build_writes_one_segment_holding_every_table(seed_store):
+    segments = store.segment_dirs(seed_store)
+    assert len(segments) == 1 and store.store_exists(seed_store)
+    assert {p.stem for p in segments[0].iterdir()} == set(store.SEGMENT_FILES)
 
 
 @pytest.mark.parametrize("name", list(store.AGGREGATES))
@@ -55,26 +59,37 @@ def test_sentences_carry_their_article_day_in_day_order(seed_store):
     assert in_file.is_monotonic_increasing
 
 
-def test_event_reports_are_stored_in_event_order(seed_store):
-    assert store.read_table(seed_store, "event_reports")["event_id"].is_monotonic_increasing
+def test_each_report_s_event_is_stored_in_event_order(seed_store):
+    assert store.read_table(seed_store, "report_events")["event_id"].is_monotonic_increasing
+    reports = store.read_table(seed_store, "event_reports")
+    assert reports["event_id"].is_monotonic_increasing and reports["event_id"].notna().all()
 
 
-def test_an_older_store_computes_its_aggregates_when_opened(seed_store, older_store):
-    assert not store.has_aggregates(older_store)
-    with store.connected(seed_store) as con, store.connected(older_store) as old:
-        for name in [*store.AGGREGATES, "sentences"]:
-            pd.testing.assert_frame_equal(table(old, f"SELECT * FROM {name} ORDER BY ALL"),
-                                          table(con, f"SELECT * FROM {name} ORDER BY ALL"), check_like=True)
+def test_a_store_of_the_earlier_layout_is_named_and_built_again(seed_store, tmp_path):
+    older = tmp_path / "older"
+    older.mkdir()
+    for name in ("documents", "events"):  # one file per table, as Hutong wrote them before segments
+        store.read_table(seed_store, name).to_parquet(older / f"{name}.parquet")
+    shutil.copy(seed_store / "report.json", older / "report.json")
+    with pytest.raises(store.StoreError, match="earlier version of Hutong"):
+        store.connect(older)
+    assert store.load_previous(older, analysis_version=store.read_summary(seed_store)["analysis_version"]) is None
+    summary = build_store(RAW_DIR, older, workers=1)
+    assert summary.ingested == 2 and summary.reused == 0 and store.store_exists(older)
 
 
-def test_aggregates_are_added_to_an_older_store_in_place(seed_store, older_store, tmp_path):
-    copy = tmp_path / "store"
-    shutil.copytree(older_store, copy)
-    store.write_aggregates(copy)
-    assert store.has_aggregates(copy) and not (copy / ".spill").exists()
-    for name in store.AGGREGATES:
-        pd.testing.assert_frame_equal(store.read_table(copy, name).sort_values(list(store.read_table(copy, name).columns)).reset_index(drop=True),
-                                      store.read_table(seed_store, name).sort_values(list(store.read_table(seed_store, name).columns)).reset_index(drop=True))
+def test_term_weights_are_tf_idf_over_the_whole_corpus(seed_store):
+    with store.connected(seed_store) as con:
+        weights = table(con, "SELECT * FROM term_weights")
+        terms = table(con, "SELECT t.doc_id, t.term, t.count, d.tokens FROM terms t JOIN documents d USING (doc_id)")
+    df = terms.groupby("term")["doc_id"].nunique()
+    expected = terms["count"] / terms["tokens"] * (np.log(3 / (1 + terms["term"].map(df))) + 1)
+    merged = terms.assign(expected=expected).merge(weights[["doc_id", "term", "tfidf"]], on=["doc_id", "term"])
+    assert len(merged) == len(terms) > 100
+    assert np.allclose(merged["tfidf"], merged["expected"])
+    in_both = merged["term"].map(df) == 2  # ln(3 / 3) + 1: weighted by its share of the article alone
+    assert in_both.any() and np.allclose(merged[in_both]["tfidf"], merged[in_both]["count"] / merged[in_both]["tokens"])
+    assert (merged[~in_both]["tfidf"] > merged[~in_both]["count"] / merged[~in_both]["tokens"]).all()
 
 
 def test_an_incremental_build_recomputes_the_aggregates(tmp_path):

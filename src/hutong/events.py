@@ -683,8 +683,9 @@ def merge_timeline_group(reports: Iterable[HeadReport]) -> tuple[list[dict], lis
     """
     items: list[dict] = []
     assigned = []
+    index = _ItemDates()
     for r in reports:
-        position = next((i for i, item in enumerate(items) if _dates_compatible(r.date, item["date"])), None)
+        position = index.first_compatible(r.date, len(items))
         if position is None:
             position = len(items)
             items.append({
@@ -692,7 +693,43 @@ def merge_timeline_group(reports: Iterable[HeadReport]) -> tuple[list[dict], lis
                 "domain": r.domain, "action": r.action, "date": r.date, "date_resolution": r.date_resolution,
                 "first_doc_id": r.doc_id, "first_report_index": r.report_index,
             })
+            index.add(position, r.date)
         elif items[position]["date"] is None and r.date:
             items[position]["date"], items[position]["date_resolution"] = r.date, r.date_resolution
+            index.date_found(position, r.date)
         assigned.append((r.doc_id, r.report_index, position))
     return items, assigned
+
+
+class _ItemDates:
+    """Where a group's items are by date, so that the first item compatible with a date (_dates_compatible)
+    is found in a few lookups rather than by trying every item: a group can hold thousands."""
+
+    def __init__(self) -> None:
+        self.undated: list[int] = []  # positions of the items with no date, in order
+        self.dated: dict[str, int] = {}  # a date → the first item with exactly that date
+        self.extending: dict[str, int] = {}  # a prefix → the first item whose date starts with it
+
+    def first_compatible(self, date: str | None, items: int) -> int | None:
+        if date is None:
+            return 0 if items else None  # no date: compatible with any
+        found = [self.dated.get(date[:n]) for n in range(1, len(date) + 1)]
+        found += [self.extending.get(date), self.undated[0] if self.undated else None]
+        return min((p for p in found if p is not None), default=None)
+
+    def add(self, position: int, date: str | None) -> None:
+        if date is None:
+            self.undated.append(position)
+            return
+        _keep_first(self.dated, date, position)
+        for n in range(1, len(date) + 1):
+            _keep_first(self.extending, date[:n], position)
+
+    def date_found(self, position: int, date: str) -> None:
+        self.undated.remove(position)
+        self.add(position, date)
+
+
+def _keep_first(first: dict[str, int], key: str, position: int) -> None:
+    if key not in first or position < first[key]:
+        first[key] = position

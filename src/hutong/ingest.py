@@ -81,6 +81,10 @@ class FileToRead:
     manifest_row: Mapping[str, str] | None = None
 
     @property
+    def relative_name(self) -> str:
+        return _relative_name(self.path, self.root)
+
+    @property
     def one_article(self) -> bool:
         """txt, md and html files hold one article each; jsonl and csv may hold thousands."""
         return _FORMATS.get(self.path.suffix.lower()) in ("txt", "md", "html")

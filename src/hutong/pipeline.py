@@ -19,7 +19,7 @@ import jieba
 
 from hutong import events as events_mod
 from hutong import store
-from hutong.ingest import FileToRead, plan_corpus, read_corpus, read_planned
+from hutong.ingest import FileToRead, plan_corpus, read_planned
 from hutong.keywords import count_terms, load_stopwords
 from hutong.lexicon import Lexicon, load_lexicon, make_tokenizer
 from hutong.models import InputProblem, RawArticle, UnchangedFile
@@ -247,23 +247,34 @@ def build_store(
     version = analysis_version(lexicon_path, segmenter=segmenter)
     previous = None if full else store.load_previous(out_dir, analysis_version=version)
     stamps: dict[str, store.FileStamp] = {}
+    changed: set[str] = set()  # files new, changed or unreadable since the previous build
 
     def is_unchanged(rel: str, path: Path, manifest_row: Mapping[str, str] | None) -> bool:
         try:
             stamps[rel] = file_stamp(path, manifest_row)
         except OSError:
+            changed.add(rel)
             return False
-        return previous is not None and previous.reusable(rel, stamps[rel])
+        if previous is None:
+            return False
+        if previous.stamps.get(rel) != stamps[rel]:
+            changed.add(rel)
+        return previous.reusable(rel, stamps[rel])
 
+    plan: Iterable[FileToRead | InputProblem | UnchangedFile] = plan_corpus(
+        input_dir, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
     if previous is not None:
-        changed = _changed_files(input_dir, previous, max_file_bytes=max_file_bytes)
-        if changed == 0:
+        plan = list(plan)  # one walk of the folder tells what changed, and is then the plan (light entries)
+        gone = previous.stamps.keys() - stamps.keys()
+        # a file the previous build did not report, that is rejected unread (hidden, a broken link), is new too
+        unreported = sum(1 for e in plan if (name := _not_stamped(e, stamps)) and name not in previous.entries)
+        changes = len(changed) + len(gone) + unreported
+        if changes == 0:
             return _summary_of(out_dir, up_to_date=True)
-        if changed <= _IN_PROCESS_UP_TO:
+        if changes <= _IN_PROCESS_UP_TO:
             workers = 1  # starting a pool of workers costs more than a few articles
     # Load once here: this fails early on a bad lexicon or segmenter, and forked workers inherit it.
     _worker_resources(settings)
-    plan = plan_corpus(input_dir, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
     job = _Job(settings, max_chars, max_file_bytes)
     items = ((item, job) for item in _work_items(plan, job))
     with _long_lived_objects_frozen(), store.StoreWriter(
@@ -280,21 +291,14 @@ def build_store(
 _IN_PROCESS_UP_TO = 50
 
 
-def _changed_files(input_dir: Path, previous: store.PreviousStore, *, max_file_bytes: int) -> int:
-    """How many input files are new, changed or gone since the previous build (0: nothing to do)."""
-    seen: dict[str, store.FileStamp | None] = {}
-
-    def record(rel: str, path: Path, manifest_row: Mapping[str, str] | None) -> bool:
-        try:
-            seen[rel] = file_stamp(path, manifest_row)
-        except OSError:  # gone or unreadable since it was listed: changed; the build says why
-            seen[rel] = None
-        return True  # read nothing in this pass
-
-    for _ in read_corpus(input_dir, max_file_bytes=max_file_bytes, is_unchanged=record):
-        pass
-    gone = previous.stamps.keys() - seen.keys()
-    return len(gone) + sum(1 for rel, stamp in seen.items() if previous.stamps.get(rel) != stamp)
+def _not_stamped(entry: FileToRead | InputProblem | UnchangedFile, stamps: Mapping[str, store.FileStamp]) -> str | None:
+    """The name of a planned file that was never asked whether it changed, because it is rejected whatever
+    it holds (hidden, a broken link); None for the others."""
+    if isinstance(entry, InputProblem):
+        return entry.path
+    if isinstance(entry, FileToRead) and entry.relative_name not in stamps:
+        return entry.relative_name
+    return None
 
 
 def _summary_of(out_dir: Path, *, up_to_date: bool = False) -> BuildSummary:

@@ -552,7 +552,7 @@ def _picked_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | 
         if not cursor.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall():
             try:
                 cursor.execute(f"""CREATE TABLE {name} AS SELECT event_id, event_number FROM events_keyed
-                                   WHERE event_id IN (SELECT event_id FROM event_reports
+                                   WHERE event_id IN (SELECT event_id FROM report_events
                                                       WHERE doc_id IN (SELECT doc_id FROM {articles}))""")
             except (duckdb.CatalogException, duckdb.TransactionException):
                 pass  # another thread made it meanwhile
@@ -624,7 +624,7 @@ def event_reports(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], *, l
     # which reports, in order, from light columns; then every column of those alone (an event may have thousands)
     chosen = _rows(
         con,
-        """WITH r AS (SELECT event_id, doc_id, report_index FROM event_reports WHERE list_contains(?, event_id))
+        """WITH r AS (SELECT event_id, doc_id, report_index FROM report_events WHERE list_contains(?, event_id))
            SELECT r.doc_id, r.report_index, row_number() OVER (ORDER BY r.event_id,
                       (r.doc_id = e.first_doc_id AND r.report_index = e.first_report_index) DESC,
                       d.published_at, r.doc_id, r.report_index) AS n
@@ -972,7 +972,7 @@ def articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, limit: int |
                 SELECT d.doc_id, d.title, d.source, {_LOCAL} AS published_at, d.script, d.chars, d.url,
                        row_number() OVER (ORDER BY d.published_at DESC NULLS LAST, d.doc_id) AS n
                 FROM documents d WHERE {where} QUALIFY n <= ?),
-              counted AS (SELECT doc_id, count(*) AS event_reports FROM event_reports
+              counted AS (SELECT doc_id, count(*) AS event_reports FROM report_events
                           WHERE doc_id IN (SELECT doc_id FROM a) GROUP BY doc_id)
             SELECT a.* EXCLUDE (n), coalesce(c.event_reports, 0) AS event_reports
             FROM a LEFT JOIN counted c USING (doc_id) ORDER BY a.n""",
@@ -1011,8 +1011,6 @@ def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
     a file under raw_dir changed. A store built from another folder is left alone."""
     from hutong.pipeline import analysis_version  # the page's queries need none of the pipeline otherwise
 
-    if not store.store_exists(store_dir):
-        return True
     try:
         summary = store.read_summary(store_dir)
         built = datetime.fromisoformat(summary["built_at"])
@@ -1020,6 +1018,8 @@ def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
         return True
     if Path(summary.get("input_dir", raw_dir)).resolve() != Path(raw_dir).resolve():
         return False  # built from another corpus (HUTONG_STORE_DIR): never rebuilt from this one
+    if not store.store_exists(store_dir):
+        return True
     if summary.get("analysis_version") != analysis_version():
         return True
     if built.tzinfo is None:
@@ -1031,6 +1031,11 @@ def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
 
 def has_store(store_dir: Path | str) -> bool:
     return store.store_exists(Path(store_dir))
+
+
+def store_problem(store_dir: Path | str) -> str | None:
+    """Why the page cannot open a store (named, with what to do), or None when it can."""
+    return None if has_store(store_dir) else str(store.missing_store_error(Path(store_dir)))
 
 
 def built_at(store_dir: Path) -> str:

@@ -63,8 +63,23 @@ SCHEMAS: dict[str, pa.Schema] = {
 INPUTS_SCHEMA = pa.schema([
     ("path", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("manifest_hash", pa.string()),
 ])
-# Tables written per article as the build streams; the others are derived when it finishes.
+REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.string()), ("report_index", pa.int64())])
+
+# The store's layout. Articles live in segments (segments/<number>/), each a set of whole articles with one file
+# per table: the tables written per article as the build streams, and the per-article aggregates derived from
+# them (SEGMENT_AGGREGATES). A full build writes one segment; an incremental build adds a segment for the new
+# articles and carries the previous ones over as hard links, rewriting only a segment that lost articles, so
+# that adding ten articles to a large store writes little more than those ten. The corpus-wide tables
+# (CORPUS_TABLES: the merged timeline, each report's event, the input stamps) are small and rewritten by every
+# build. term_days sums over articles: each segment holds its own sums, and a reader sums them again (a term
+# and day may have a row in several segments), as every query of it does.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
+SEGMENT_AGGREGATES = ("term_days", "doc_entities", "doc_pairs", "search")
+SEGMENT_FILES = (*STREAMED_TABLES, *SEGMENT_AGGREGATES)
+CORPUS_TABLES = ("events", "report_events", "inputs")
+SEGMENTS_DIR = "segments"
+# More segments than this and the small ones are merged into one (all of them, once they outweigh the largest).
+MAX_SEGMENTS = 8
 _ROWS_PER_FLUSH = 20_000
 
 
@@ -83,12 +98,14 @@ class FileStamp:
 
 @dataclass
 class PreviousStore:
-    """The store an incremental build starts from: its files' stamps, report entries and content hashes."""
+    """The store an incremental build starts from: its files' stamps, report entries and content hashes, and
+    which articles each of its segments holds."""
 
     store_dir: Path
     stamps: dict[str, FileStamp]
     entries: dict[str, list[dict]]
     content_hashes: dict[str, str]  # doc_id → content hash
+    segments: dict[str, list[str]]  # segment name → its articles' doc_ids
 
     def reusable(self, path: str, stamp: FileStamp) -> bool:
         """Unchanged, and not a duplicate (whose original may be gone, so it is read again)."""
@@ -101,29 +118,36 @@ class PreviousStore:
 
 
 def load_previous(store_dir: Path, *, analysis_version: str) -> PreviousStore | None:
-    """The existing store, when an incremental build can use it (same analysis version, all tables)."""
+    """The existing store, when an incremental build can use it (same analysis version, every table)."""
     store_dir = Path(store_dir)
-    if not store_exists(store_dir) or not (store_dir / "inputs.parquet").exists():
+    if not store_exists(store_dir):
         return None
     report = read_report(store_dir)
     if report["summary"].get("analysis_version") != analysis_version:
         return None
-    inputs = pq.read_table(store_dir / "inputs.parquet").to_pylist()
+    inputs = pq.read_table(table_files(store_dir, "inputs")[0]).to_pylist()
     entries: dict[str, list[dict]] = {}
     for entry in report["inputs"]:
         entries.setdefault(entry["path"], []).append(entry)
-    documents = pq.read_table(table_path(store_dir, "documents"), columns=["doc_id", "content_hash"])
+    segments, content_hashes = {}, {}
+    for segment in segment_dirs(store_dir):
+        documents = pq.read_table(segment / "documents.parquet", columns=["doc_id", "content_hash"])
+        doc_ids = documents["doc_id"].to_pylist()
+        segments[segment.name] = doc_ids
+        content_hashes.update(zip(doc_ids, documents["content_hash"].to_pylist()))
     return PreviousStore(
         store_dir=store_dir,
         stamps={r["path"]: FileStamp(r["size"], r["mtime_ns"], r["manifest_hash"]) for r in inputs},
         entries=entries,
-        content_hashes=dict(zip(documents["doc_id"].to_pylist(), documents["content_hash"].to_pylist())),
+        content_hashes=content_hashes,
+        segments=segments,
     )
 
 
 class StoreWriter:
     """Writes a new store beside out_dir and swaps it in only when complete, so a failed or
-    interrupted build leaves the previous store as it was."""
+    interrupted build leaves the previous store as it was. New articles go to a new segment; an
+    incremental build carries the previous store's segments over (see SEGMENT_FILES)."""
 
     def __init__(
         self,
@@ -138,8 +162,11 @@ class StoreWriter:
         self.analysis_version = analysis_version
         self.previous = previous
         self.reused_doc_ids: list[str] = []
+        self.new_doc_ids: list[str] = []
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.building-{os.getpid()}"
+        self._segment_names = _segment_numbers(previous.segments if previous else {})
+        self.segment_dir = self.tmp_dir / SEGMENTS_DIR / next(self._segment_names)
         self.report: list[dict] = []
         self.seen_hashes: dict[str, str] = {}
         # rows waiting to be written, as columns: documents one dict a row, the other tables column by column
@@ -147,12 +174,13 @@ class StoreWriter:
         self._columns: dict[str, dict[str, list]] = {name: _empty_columns(name) for name in STREAMED_TABLES
                                                      if name != "documents"}
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._linked: list[Path] = []  # segments carried over from the previous store as they were
         self.ingested = self.duplicates = self.rejected = self.reused = 0
 
     def __enter__(self) -> StoreWriter:
         remove_abandoned_builds(self.out_dir)
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        self.tmp_dir.mkdir(parents=True)
+        self.segment_dir.mkdir(parents=True)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -180,6 +208,7 @@ class StoreWriter:
             return
         self.seen_hashes[result.content_hash] = doc["input_id"]
         self.ingested += 1
+        self.new_doc_ids.append(result.doc_id)
         self._report(doc["path"], doc["row"], "ingested", _ingest_note(doc), doc_id=result.doc_id)
         self._documents.append(doc)
         if len(self._documents) >= _ROWS_PER_FLUSH:
@@ -217,27 +246,12 @@ class StoreWriter:
             self.reused_doc_ids.append(doc_id)
             self._report(path, entry["row"], "ingested", entry["reason"], doc_id=doc_id)
 
-    def _copy_reused_rows(self) -> None:
-        """Append the unchanged articles' rows from the previous store, table by table, batch by batch."""
-        if not self.reused_doc_ids:
-            return
-        assert self.previous is not None
-        wanted = pa.array(self.reused_doc_ids)
-        for name in STREAMED_TABLES:
-            if name not in self._writers:
-                self._writers[name] = pq.ParquetWriter(self.tmp_dir / f"{name}.parquet", SCHEMAS[name])
-            source = pq.ParquetFile(table_path(self.previous.store_dir, name))
-            for batch in source.iter_batches(batch_size=50_000, columns=SCHEMAS[name].names):
-                kept = batch.filter(pc.is_in(batch.column("doc_id"), value_set=wanted))
-                if kept.num_rows:
-                    self._writers[name].write_table(pa.Table.from_batches([kept]).cast(SCHEMAS[name]))
-
     def _report(self, path: str, row: int | None, status: str, reason: str, *, doc_id: str | None = None) -> None:
         self.report.append({"path": path, "row": row, "status": status, "reason": reason, "doc_id": doc_id})
 
     def _flush(self, name: str) -> None:
         if name not in self._writers:
-            self._writers[name] = pq.ParquetWriter(self.tmp_dir / f"{name}.parquet", SCHEMAS[name])
+            self._writers[name] = pq.ParquetWriter(self.segment_dir / f"{name}.parquet", SCHEMAS[name])
         if name == "documents":
             if self._documents:
                 self._writers[name].write_table(pa.Table.from_pylist(self._documents, schema=SCHEMAS[name]))
@@ -253,17 +267,55 @@ class StoreWriter:
             writer.close()
         self._writers.clear()
 
+    def _carry_previous_segments(self) -> list[Path]:
+        """The previous store's segments in the new store: hard-linked where every article of one is reused,
+        rewritten without the others where some are, left out where none is."""
+        if self.previous is None:
+            return []
+        reused = set(self.reused_doc_ids)
+        carried = []
+        for name, doc_ids in self.previous.segments.items():
+            source = self.previous.store_dir / SEGMENTS_DIR / name
+            kept = [d for d in doc_ids if d in reused]
+            if len(kept) == len(doc_ids):
+                carried.append(self.tmp_dir / SEGMENTS_DIR / name)
+                if _link_segment(source, carried[-1]):
+                    self._linked.append(carried[-1])
+            elif kept:
+                carried.append(_write_segment([source], self.tmp_dir / SEGMENTS_DIR / next(self._segment_names),
+                                              keep=pa.array(kept), work_dir=self.tmp_dir))
+        return carried
+
+    def _compacted(self, segments: list[Path]) -> list[Path]:
+        """At most MAX_SEGMENTS segments: beyond that, the small ones become one (all of them, when together
+        they hold as many articles as the largest)."""
+        if len(segments) <= MAX_SEGMENTS:
+            return segments
+        sizes = {s: pq.read_metadata(s / "documents.parquet").num_rows for s in segments}
+        largest = max(segments, key=sizes.get)
+        merged = [s for s in segments if s != largest]
+        if sum(sizes[s] for s in merged) >= sizes[largest]:
+            merged = segments
+        into = _write_segment(merged, self.tmp_dir / SEGMENTS_DIR / next(self._segment_names),
+                              work_dir=self.tmp_dir)
+        for segment in merged:
+            shutil.rmtree(segment)
+        return [s for s in segments if s not in merged] + [into]
+
     def finish(self, *, lexicon: Lexicon, stamps: dict[str, FileStamp] | None = None) -> None:
-        """Derive the corpus-wide tables, write the report, then swap the new store in."""
+        """Complete the segments, derive the corpus-wide tables, write the report, then swap the new store in."""
         for name in STREAMED_TABLES:
             self._flush(name)
-        self._copy_reused_rows()
         self._close_writers()
+        segments = self._carry_previous_segments()
+        if self.new_doc_ids or not segments:  # a store always has a segment, if an empty one
+            _derive_segment_aggregates(self.segment_dir, work_dir=self.tmp_dir)
+            segments.append(self.segment_dir)
+        else:
+            shutil.rmtree(self.segment_dir)
+        segments = self._compacted(segments)
         _write_inputs(self.tmp_dir, stamps or {})
-        _add_tfidf(self.tmp_dir)
-        _add_sentence_days(self.tmp_dir)
-        _merge_timeline(self.tmp_dir)
-        write_aggregates(self.tmp_dir)
+        _merge_timeline(self.tmp_dir, previous=self.previous, changed_doc_ids=self._changed_doc_ids())
         (self.tmp_dir / "userdict.txt").write_text(lexicon.jieba_user_dictionary(), encoding="utf-8")
         summary = {
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -275,12 +327,53 @@ class StoreWriter:
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "reused": self.reused,
+            "segments": len(segments),
         }
         report = {"summary": summary, "inputs": self.report}
         (self.tmp_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         shutil.rmtree(self.tmp_dir / ".spill", ignore_errors=True)
-        _fsync_tree(self.tmp_dir)
+        _fsync_tree(self.tmp_dir, written_before=frozenset(self._linked))
         _swap_into_place(self.tmp_dir, self.out_dir)
+
+    def _changed_doc_ids(self) -> list[str] | None:
+        """The articles added or dropped since the previous store (None: no previous store, everything is new)."""
+        if self.previous is None:
+            return None
+        reused = set(self.reused_doc_ids)
+        dropped = [d for doc_ids in self.previous.segments.values() for d in doc_ids if d not in reused]
+        return [*self.new_doc_ids, *dropped]
+
+
+def _segment_numbers(previous: dict[str, list[str]]) -> Iterator[str]:
+    """Names for new segments, after the previous store's: 000001, 000002, …"""
+    number = max((int(name) for name in previous), default=0)
+    while True:
+        number += 1
+        yield f"{number:06d}"
+
+
+def _link_segment(source: Path, target: Path) -> bool:
+    """The previous store's segment in the new store as hard links (the same files, nothing copied), or copies
+    where the file system has no hard links; whether it is all links."""
+    target.mkdir(parents=True)
+    return all([_link_or_copy(path, target / path.name) for path in source.iterdir()])
+
+
+def _write_segment(sources: list[Path], target: Path, *, keep: pa.Array | None = None, work_dir: Path) -> Path:
+    """A segment made of the streamed rows of other segments (only the articles in `keep`, when given), with
+    its aggregates derived again."""
+    target.mkdir(parents=True)
+    for name in STREAMED_TABLES:
+        with pq.ParquetWriter(target / f"{name}.parquet", SCHEMAS[name]) as writer:
+            for source in sources:
+                rows = pq.ParquetFile(source / f"{name}.parquet")
+                for batch in rows.iter_batches(batch_size=50_000, columns=SCHEMAS[name].names):
+                    if keep is not None:
+                        batch = batch.filter(pc.is_in(batch.column("doc_id"), value_set=keep))
+                    if batch.num_rows:
+                        writer.write_table(pa.Table.from_batches([batch]).cast(SCHEMAS[name]))
+    _derive_segment_aggregates(target, work_dir=work_dir)
+    return target
 
 
 _ITEM_SCHEMA = pa.schema([
@@ -291,21 +384,42 @@ _ITEM_SCHEMA = pa.schema([
 _ASSIGNED_SCHEMA = pa.schema([("doc_id", pa.string()), ("report_index", pa.int64()), ("item", pa.int64())])
 
 
-def _merge_timeline(store_dir: Path) -> None:
-    """The corpus-wide timeline (events.parquet) and each report's event_id, streamed group by group
-    through DuckDB so that memory stays bounded however many reports there are."""
+# The corpus-wide merge's group of a report or an event (see events.timeline_group_key), as one string.
+_GROUP_ID = ("concat_ws(chr(1), kind, action, coalesce(domain, chr(2)), least(a, coalesce(b, '')), "
+             "greatest(a, coalesce(b, ''))) AS group_id")
+
+
+def _merge_timeline(store_dir: Path, *, previous: PreviousStore | None = None,
+                    changed_doc_ids: list[str] | None = None) -> None:
+    """The corpus-wide timeline (events) and each report's event (report_events), streamed group by group
+    through DuckDB so that memory stays bounded however many reports there are.
+
+    Reports can only state the same event within a group (events.timeline_group_key), so with a previous
+    store and the articles added or dropped since (`changed_doc_ids`), only the groups those articles report
+    in are merged again; the other groups' events and assignments are taken over as they were. Either way
+    every event is numbered again, by when it was first reported, as a full build numbers it."""
     from hutong.events import HeadReport, merge_timeline_group, timeline_group_key
 
-    reports, documents = (_sql_path(store_dir / f"{name}.parquet") for name in ("event_reports", "documents"))
-    items_path, assigned_path = store_dir / "timeline_items.parquet", store_dir / "timeline_assigned.parquet"
     con = _build_connection(store_dir)
+    _segment_views(con, store_dir, ("event_reports", "documents"))
+    incremental = previous is not None and changed_doc_ids is not None
+    if incremental:
+        old_reports = _sql_files(table_files(previous.store_dir, "event_reports"))
+        con.execute("CREATE TEMP TABLE changed AS SELECT unnest(?::VARCHAR[]) AS doc_id", [changed_doc_ids])
+        con.execute(f"""CREATE TEMP TABLE touched AS
+                        SELECT DISTINCT {_GROUP_ID} FROM (
+                            SELECT * FROM read_parquet({old_reports}) UNION ALL BY NAME SELECT * FROM event_reports)
+                        WHERE merged_into IS NULL AND doc_id IN (SELECT doc_id FROM changed)""")
+        only_touched = "AND r.group_id IN (SELECT group_id FROM touched)"
+    else:
+        only_touched = ""
+    items_path, assigned_path = store_dir / "timeline_items.parquet", store_dir / "timeline_assigned.parquet"
     cursor = con.execute(
         f"""SELECT r.doc_id, r.report_index, r.kind, r.a, r.b, r.a_group, r.b_group, r.domain, r.action,
                    r.date, r.date_resolution
-            FROM read_parquet('{reports}') r JOIN read_parquet('{documents}') d USING (doc_id)
-            WHERE r.merged_into IS NULL
-            ORDER BY r.kind, r.action, r.domain, least(r.a, coalesce(r.b, '')), greatest(r.a, coalesce(r.b, '')),
-                     d.published_at NULLS LAST, r.doc_id, r.report_index"""
+            FROM (SELECT *, {_GROUP_ID} FROM event_reports) r JOIN documents d USING (doc_id)
+            WHERE r.merged_into IS NULL {only_touched}
+            ORDER BY r.group_id, d.published_at NULLS LAST, r.doc_id, r.report_index"""
     )
     with _CountingWriter(items_path, _ITEM_SCHEMA) as items_out, _CountingWriter(assigned_path, _ASSIGNED_SCHEMA) as assigned_out:
         items, assigned = [], []
@@ -320,7 +434,21 @@ def _merge_timeline(store_dir: Path) -> None:
                 items, assigned = [], []
         items_out.write_batch_rows(items, _ITEM_SCHEMA)
         assigned_out.write_batch_rows(assigned, _ASSIGNED_SCHEMA)
-    _write_event_tables(con, store_dir, items_path, assigned_path)
+        merged = items_out.count
+    con.execute(f"CREATE TEMP TABLE items AS SELECT * FROM read_parquet('{_sql_path(items_path)}')")
+    con.execute(f"CREATE TEMP TABLE assigned AS SELECT * FROM read_parquet('{_sql_path(assigned_path)}')")
+    if incremental:  # the events of the groups not merged again, numbered after the merged ones
+        old_events = _sql_files(table_files(previous.store_dir, "events"))
+        old_report_events = _sql_files(table_files(previous.store_dir, "report_events"))
+        con.execute(f"""CREATE TEMP TABLE kept AS
+                        SELECT {merged} + row_number() OVER (ORDER BY event_id) - 1 AS item, *
+                        FROM (SELECT *, {_GROUP_ID} FROM read_parquet({old_events}))
+                        WHERE group_id NOT IN (SELECT group_id FROM touched)""")
+        con.execute(f"INSERT INTO items SELECT {', '.join(_ITEM_SCHEMA.names)} FROM kept")
+        con.execute(f"""INSERT INTO assigned
+                        SELECT e.doc_id, e.report_index, k.item FROM read_parquet({old_report_events}) e
+                        JOIN kept k USING (event_id)""")
+    _write_event_tables(con, store_dir)
     con.close()
     items_path.unlink()
     assigned_path.unlink()
@@ -350,45 +478,36 @@ class _CountingWriter(pq.ParquetWriter):
         self.count += len(rows)
 
 
-def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path, items_path: Path, assigned_path: Path) -> None:
-    """events: the items numbered by when they were first reported, with their evidence and counts;
-    event_reports: every report with the event_id of its item (a restatement takes its head's), in event
-    order, so that one event's reports are read without scanning all of them."""
-    reports, documents = (_sql_path(store_dir / f"{name}.parquet") for name in ("event_reports", "documents"))
-    items, assigned = _sql_path(items_path), _sql_path(assigned_path)
+def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path) -> None:
+    """events: the items (temp table `items`) numbered by when they were first reported, with their evidence
+    and counts; report_events: every report's event_id (a restatement takes its head's, from `assigned`), in
+    event order, so that one event's reports are found without scanning all of them."""
     con.execute(
-        f"""CREATE TEMP TABLE numbered AS
-            SELECT i.item, printf('e%05d', row_number() OVER (
-                       ORDER BY d.published_at NULLS LAST, i.first_doc_id, i.first_report_index)) AS event_id
-            FROM read_parquet('{items}') i JOIN read_parquet('{documents}') d ON d.doc_id = i.first_doc_id"""
+        """CREATE TEMP TABLE numbered AS
+           SELECT i.item, printf('e%05d', row_number() OVER (
+                      ORDER BY d.published_at NULLS LAST, i.first_doc_id, i.first_report_index)) AS event_id
+           FROM items i JOIN documents d ON d.doc_id = i.first_doc_id"""
     )
     con.execute(
-        f"""CREATE TEMP TABLE report_events AS
-            SELECT r.doc_id, r.report_index, n.event_id
-            FROM read_parquet('{reports}') r
-            JOIN read_parquet('{assigned}') a
-              ON a.doc_id = r.doc_id AND a.report_index = coalesce(r.merged_into, r.report_index)
-            JOIN numbered n USING (item)"""
+        f"""COPY (SELECT n.event_id, r.doc_id, r.report_index
+                  FROM (SELECT doc_id, report_index, merged_into FROM event_reports) r
+                  JOIN assigned a ON a.doc_id = r.doc_id AND a.report_index = coalesce(r.merged_into, r.report_index)
+                  JOIN numbered n USING (item)
+                  ORDER BY n.event_id, r.doc_id, r.report_index)
+            TO '{_sql_path(table_files(store_dir, "report_events")[0])}' (FORMAT parquet)"""
     )
-    assigned_reports = store_dir / "event_reports.assigned.parquet"
-    con.execute(
-        f"""COPY (SELECT r.*, e.event_id FROM read_parquet('{reports}') r
-                  JOIN report_events e USING (doc_id, report_index) ORDER BY e.event_id, r.doc_id, r.report_index)
-            TO '{_sql_path(assigned_reports)}' (FORMAT parquet)"""
-    )
+    report_events = _sql_files(table_files(store_dir, "report_events"))
     con.execute(
         f"""COPY (SELECT n.event_id, i.kind, i.a, i.b, i.a_group, i.b_group, i.domain, i.action, i.date,
                          i.date_resolution, i.first_doc_id, i.first_report_index, r.evidence,
                          c.reports, c.articles
-                  FROM read_parquet('{items}') i JOIN numbered n USING (item)
+                  FROM items i JOIN numbered n USING (item)
                   JOIN (SELECT event_id, count(*) AS reports, count(DISTINCT doc_id) AS articles
-                        FROM report_events GROUP BY event_id) c USING (event_id)
-                  LEFT JOIN read_parquet('{reports}') r
-                    ON r.doc_id = i.first_doc_id AND r.report_index = i.first_report_index
+                        FROM read_parquet({report_events}) GROUP BY event_id) c USING (event_id)
+                  LEFT JOIN event_reports r ON r.doc_id = i.first_doc_id AND r.report_index = i.first_report_index
                   ORDER BY n.event_id)
-            TO '{_sql_path(store_dir / "events.parquet")}' (FORMAT parquet)"""
+            TO '{_sql_path(table_files(store_dir, "events")[0])}' (FORMAT parquet)"""
     )
-    os.replace(assigned_reports, store_dir / "event_reports.parquet")
 
 
 def _write_inputs(store_dir: Path, stamps: dict[str, FileStamp]) -> None:
@@ -423,54 +542,26 @@ def _build_connection(store_dir: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _add_tfidf(store_dir: Path) -> None:
-    """Rewrite terms with a corpus-wide TF-IDF column: (count / article tokens) × ln((1 + N) / (1 + df)) + 1."""
-    terms = store_dir / "terms.parquet"
-    scored = store_dir / "terms.scored.parquet"
-    con = _build_connection(store_dir)
-    con.execute(
-        f"""
-        COPY (
-          WITH t AS (SELECT * FROM read_parquet('{_sql_path(terms)}')),
-               d AS (SELECT doc_id, tokens FROM read_parquet('{_sql_path(store_dir / "documents.parquet")}')),
-               n AS (SELECT count(*) AS docs FROM d),
-               df AS (SELECT term, count(*) AS df FROM t GROUP BY term)
-          SELECT t.doc_id, t.term, t.count,
-                 t.count / greatest(d.tokens, 1)::DOUBLE * (ln((1 + n.docs) / (1 + df.df)::DOUBLE) + 1) AS tfidf
-          FROM t JOIN df USING (term) JOIN d USING (doc_id), n
-        ) TO '{_sql_path(scored)}' (FORMAT parquet)
-        """
-    )
-    con.close()
-    os.replace(scored, terms)
-
-
-def _add_sentence_days(store_dir: Path) -> None:
-    """Rewrite sentences with their article's day, in day order, so that the sentences of one bucket of the
-    trend chart are read without scanning every sentence."""
-    sentences, documents = store_dir / "sentences.parquet", store_dir / "documents.parquet"
-    dated = store_dir / "sentences.dated.parquet"
-    con = _build_connection(store_dir)
-    con.execute(
-        f"""COPY (SELECT {", ".join(f's.{c}' for c in SCHEMAS["sentences"].names)}, {_DAY} AS day
-                  FROM read_parquet('{_sql_path(sentences)}') s
-                  LEFT JOIN (SELECT doc_id, published_at FROM read_parquet('{_sql_path(documents)}')) d USING (doc_id)
-                  ORDER BY day, s.doc_id, s.sentence_index)
-            TO '{_sql_path(dated)}' (FORMAT parquet)"""
-    )
-    con.close()
-    os.replace(dated, sentences)
-
-
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+def _sql_files(paths: list[Path]) -> str:
+    """A list of files as DuckDB's read_parquet takes it."""
+    return "[" + ", ".join(f"'{_sql_path(p)}'" for p in paths) + "]"
+
+
+def _segment_views(con: duckdb.DuckDBPyConnection, store_dir: Path, names: tuple[str, ...]) -> None:
+    """Views over every segment of a store (or of the store being built) for the given tables."""
+    for name in names:
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_files(table_files(store_dir, name))})")
+
+
 # ---- aggregates -----------------------------------------------------------------------------------
-# Small tables derived from the streamed ones, so that the page reads thousands of rows where it would scan
-# millions (terms, mentions, every article's text). Each is one query over the whole store, rerun when a build
-# finishes, so an incremental build keeps them right. A store built before they existed computes them when it
-# is opened (see connect); write_aggregates adds them to it for good.
+# Tables derived from the streamed ones, so that the page reads thousands of rows where it would scan millions
+# (terms, mentions, every article's text). Each is one query; each segment holds its own articles' rows of them,
+# derived when the segment is written. The others have a row per article; term_days has a row per term and day
+# in each segment, which readers sum (see SEGMENT_FILES).
 
 AGGREGATES: dict[str, str] = {
     # per term and publication day: occurrences and the articles using it
@@ -499,23 +590,46 @@ AGGREGATES: dict[str, str] = {
 _ROW_GROUP_ROWS = {"search": 8_192}
 
 
-def write_aggregates(store_dir: Path) -> None:
-    """(Re)compute every aggregate table of a store from its streamed tables; one file replaced at a time."""
-    store_dir = Path(store_dir)
-    con = _build_connection(store_dir)
+def _derive_segment_aggregates(segment: Path, *, work_dir: Path) -> None:
+    """A segment's aggregates, and its sentences rewritten with their article's day, in day order (so that the
+    sentences of one bucket of the trend chart are read without scanning every sentence). DuckDB spills
+    under work_dir."""
+    con = _build_connection(work_dir)
     for name in ("documents", "terms", "mentions", "sentences"):
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(table_path(store_dir, name))}')")
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(segment / f'{name}.parquet')}')")
+    dated = segment / "sentences.dated.parquet"
+    con.execute(
+        f"""COPY (SELECT {", ".join(f's.{c}' for c in SCHEMAS["sentences"].names)}, {_DAY} AS day
+                  FROM sentences s LEFT JOIN (SELECT doc_id, published_at FROM documents) d USING (doc_id)
+                  ORDER BY day, s.doc_id, s.sentence_index)
+            TO '{_sql_path(dated)}' (FORMAT parquet)"""
+    )
     for name, sql in AGGREGATES.items():
-        written = store_dir / f"{name}.writing.parquet"
         rows = _ROW_GROUP_ROWS.get(name, 122_880)
-        con.execute(f"COPY ({sql}) TO '{_sql_path(written)}' (FORMAT parquet, ROW_GROUP_SIZE {rows})")
-        os.replace(written, table_path(store_dir, name))
+        con.execute(f"COPY ({sql}) TO '{_sql_path(segment / f'{name}.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {rows})")
     con.close()
-    shutil.rmtree(store_dir / ".spill", ignore_errors=True)
+    os.replace(dated, segment / "sentences.parquet")
 
 
-def _fsync_tree(folder: Path) -> None:
+def _link_or_copy(source: Path, target: Path) -> bool:
+    """Whether the file became a hard link (True) or, where the file system has none, a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+        return False
+    return True
+
+
+def _fsync_tree(folder: Path, *, written_before: frozenset[Path] = frozenset()) -> None:
+    """Flush every file under folder to disk, but those of the folders in written_before (hard links to files a
+    previous build flushed), and the folders themselves."""
     for path in folder.iterdir():
+        if path.is_dir():
+            _fsync_tree(path, written_before=written_before)
+            continue
+        if folder in written_before:
+            continue
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
     fd = os.open(folder, os.O_RDONLY)
@@ -580,22 +694,59 @@ def _exchange(a: Path, b: Path) -> bool:
 
 # ---- reading ---------------------------------------------------------------------------------
 
-TABLES = (*STREAMED_TABLES, "events")
+# What a reader of the store sees, each a view of connect() and readable with read_table.
+TABLES = (*STREAMED_TABLES, *SEGMENT_AGGREGATES, "events", "report_events")
 
 
-def table_path(store_dir: Path, name: str) -> Path:
-    return Path(store_dir) / f"{name}.parquet"
+def segment_dirs(store_dir: Path) -> list[Path]:
+    folder = Path(store_dir) / SEGMENTS_DIR
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def table_files(store_dir: Path, name: str) -> list[Path]:
+    """The Parquet files holding a table: one per segment for the articles' tables, one for the corpus's."""
+    if name in SEGMENT_FILES:
+        return [segment / f"{name}.parquet" for segment in segment_dirs(store_dir)]
+    return [Path(store_dir) / f"{name}.parquet"]
 
 
 def store_exists(store_dir: Path) -> bool:
-    return all(table_path(store_dir, name).exists() for name in TABLES) and (Path(store_dir) / "report.json").exists()
+    store_dir = Path(store_dir)
+    segments = segment_dirs(store_dir)
+    return (
+        (store_dir / "report.json").exists()
+        and all((store_dir / f"{name}.parquet").exists() for name in CORPUS_TABLES)
+        and bool(segments)
+        and all((segment / f"{name}.parquet").exists() for segment in segments for name in SEGMENT_FILES)
+    )
+
+
+def missing_store_error(store_dir: Path) -> StoreError:
+    store_dir = Path(store_dir)
+    if (store_dir / "documents.parquet").exists():
+        return StoreError(f"{store_dir} was built by an earlier version of Hutong (one file per table, no segments): "
+                          "build it again with `python -m hutong build`")
+    return StoreError(f"no complete store in {store_dir}: build the store with `python -m hutong build`")
 
 
 def read_table(store_dir: Path, name: str, *, columns: list[str] | None = None) -> pd.DataFrame:
-    path = table_path(store_dir, name)
-    if not path.exists():
-        raise StoreError(f"{path} is missing: build the store with `python -m hutong build`")
-    return pd.read_parquet(path, columns=columns)
+    """One table of the store as a frame; event_reports with each report's event_id, in event order."""
+    if name not in TABLES:
+        raise StoreError(f"the store has no table {name!r}; it has {', '.join(TABLES)}")
+    if not store_exists(store_dir):
+        raise missing_store_error(store_dir)
+    if name != "event_reports":
+        return _read_files(table_files(store_dir, name), columns=columns).to_pandas()
+    reports = _read_files(table_files(store_dir, name))
+    ordered = reports.join(pq.read_table(table_files(store_dir, "report_events")[0]), keys=["doc_id", "report_index"],
+                           join_type="inner").sort_by([("event_id", "ascending"), ("doc_id", "ascending"),
+                                                       ("report_index", "ascending")])
+    return ordered.select(columns or [*SCHEMAS[name].names, "event_id"]).to_pandas()
+
+
+def _read_files(files: list[Path], *, columns: list[str] | None = None) -> pa.Table:
+    # DuckDB marks a column it wrote with no NULLs as not null; segments differ in that alone
+    return pa.concat_tables([pq.read_table(f, columns=columns) for f in files], promote_options="permissive")
 
 
 def read_summary(store_dir: Path) -> dict:
@@ -662,37 +813,30 @@ def hold_events(con: duckdb.DuckDBPyConnection, source: str) -> None:
 
 
 def connect(store_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per table of the store and per aggregate. A store built
-    before the aggregates gets them computed into memory as it is opened (the search text, as large as the
-    texts, as a view computing it)."""
+    """An in-memory DuckDB connection with a view of every table of the store (TABLES), over all its segments,
+    and term_weights, each article's terms with their TF-IDF over the whole corpus."""
     if not store_exists(store_dir):
-        raise StoreError(f"no complete store in {store_dir}: build it with `python -m hutong build`")
+        raise missing_store_error(store_dir)
     con = duckdb.connect()
+    files = {name: _sql_files(table_files(store_dir, name)) for name in TABLES}
     for name in TABLES:
         # events (under two per article) is read whole by the timeline and the matrix at every page run: it is
         # held in memory, with the timeline's keys; the other tables are read from disk where needed
-        path = _sql_path(table_path(store_dir, name))
         if name == "events":
-            hold_events(con, f"read_parquet('{path}')")
+            hold_events(con, f"read_parquet({files[name]})")
+        elif name == "event_reports":  # the segments' reports with their event, which the corpus-wide merge gives
+            con.execute(f"""CREATE VIEW event_reports AS SELECT r.*, e.event_id FROM read_parquet({files[name]}) r
+                            JOIN read_parquet({files["report_events"]}) e USING (doc_id, report_index)""")
         else:
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
-    if "day" not in pq.read_schema(table_path(store_dir, "sentences")).names:  # a store made before they had it
-        con.execute(f"""CREATE OR REPLACE VIEW sentences AS
-                        SELECT s.*, {_DAY} AS day FROM read_parquet('{_sql_path(table_path(store_dir, "sentences"))}') s
-                        LEFT JOIN (SELECT doc_id, published_at FROM documents) d USING (doc_id)""")
-    for name, sql in AGGREGATES.items():
-        path = table_path(store_dir, name)
-        if path.exists():
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(path)}')")
-        elif name == "search":  # as large as the texts: computed by each search instead
-            con.execute(f"CREATE VIEW {name} AS {sql}")
-        else:
-            con.execute(f"CREATE TABLE {name} AS {sql}")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files[name]})")
+    # (count / article tokens) × ln((1 + N) / (1 + df)) + 1; a term's df is its articles summed over days
+    con.execute("""CREATE VIEW term_weights AS
+                   SELECT t.doc_id, t.term, t.count,
+                          t.count / greatest(d.tokens, 1)::DOUBLE * (ln((1 + n.docs) / (1 + df.df)::DOUBLE) + 1) AS tfidf
+                   FROM terms t JOIN (SELECT term, sum(docs) AS df FROM term_days GROUP BY term) df USING (term)
+                   JOIN (SELECT doc_id, tokens FROM documents) d USING (doc_id),
+                   (SELECT count(*) AS docs FROM documents) n""")
     return con
-
-
-def has_aggregates(store_dir: Path) -> bool:
-    return all(table_path(store_dir, name).exists() for name in AGGREGATES)
 
 
 @contextmanager
