@@ -1,5 +1,8 @@
-"""Incremental builds: a rebuild with nothing changed, and adding 10 articles to a large store,
-each against the full build of the same corpus in the same run."""
+"""Incremental builds: a rebuild with nothing changed, adding 10 articles to a large store, then editing 10
+and removing 10 of its first articles, each against the full build of the same corpus in the same run.
+
+Every build starts without the analysis resources loaded (the segmenter's dictionary, the lexicon), as a
+`python -m hutong build` does."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_article, platform_names, seed_sentences, write_corpus  # noqa: E402
 from machine import describe_machine  # noqa: E402
 
-from hutong.pipeline import build_store  # noqa: E402
+from hutong import pipeline, store  # noqa: E402
 
 
 def add_articles(corpus: Path, n: int) -> None:
@@ -30,9 +33,14 @@ def add_articles(corpus: Path, n: int) -> None:
 
 
 def timed(fn) -> tuple[float, object]:
+    pipeline._worker_resources.cache_clear()  # loaded again by each build, as each run of the command does
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+
+
+def first_articles(corpus: Path, n: int) -> list[Path]:
+    return sorted(p for p in corpus.rglob("*.md") if p.parent.name != "added")[:n]
 
 
 def main() -> None:
@@ -44,19 +52,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_corpus(Path(tmp) / "corpus", args.n)
         out = Path(tmp) / "store"
-        full, _ = timed(lambda: build_store(corpus, out, workers=args.workers))
-        unchanged, summary = timed(lambda: build_store(corpus, out, workers=args.workers))
+        build = lambda: pipeline.build_store(corpus, out, workers=args.workers)  # noqa: E731
+        full, _ = timed(build)
+        unchanged, summary = timed(build)
         assert summary.up_to_date
         add_articles(corpus, 10)
-        added, summary = timed(lambda: build_store(corpus, out, workers=args.workers))
+        added, summary = timed(build)
         assert summary.reused == args.n and summary.ingested == args.n + 10, summary
+        segments_after_add = len(store.segment_dirs(out))
+        for path in first_articles(corpus, 10):
+            path.write_text(path.read_text(encoding="utf-8") + "\n\n京东物流正式接入菜鸟驿站。\n", encoding="utf-8")
+        edited, summary = timed(build)
+        assert summary.reused == args.n and summary.ingested == args.n + 10, summary
+        for path in first_articles(corpus, 10):
+            path.unlink()
+        removed, summary = timed(build)
+        assert summary.ingested == args.n, summary
     print(f"machine: {describe_machine()}")
     print(f"corpus: {args.n} synthetic articles, workers: {args.workers or 'all cores'}")
     print("| measurement | seconds | share of the full build |")
     print("|---|---|---|")
     print(f"| full build (baseline) | {full:.1f} | 100% |")
     print(f"| rebuild, nothing changed | {unchanged:.2f} | {unchanged / full:.1%} |")
-    print(f"| rebuild after adding 10 articles | {added:.2f} | {added / full:.1%} |")
+    print(f"| rebuild after adding 10 articles ({segments_after_add} segments) | {added:.2f} | {added / full:.1%} |")
+    print(f"| rebuild after editing 10 of the first segment's articles | {edited:.2f} | {edited / full:.1%} |")
+    print(f"| rebuild after removing those 10 | {removed:.2f} | {removed / full:.1%} |")
 
 
 if __name__ == "__main__":
