@@ -20,7 +20,7 @@ from hutong import queries as q  # noqa: E402
 from hutong.lexicon import load_lexicon  # noqa: E402
 from hutong.paths import RAW_DIR, REPO_ROOT  # noqa: E402
 from hutong.pipeline import build_store  # noqa: E402
-from hutong.store import has_aggregates  # noqa: E402
+from hutong.store import segment_dirs  # noqa: E402
 from hutong.view import ViewState  # noqa: E402
 
 # app.py's bounds on what one run draws
@@ -142,7 +142,7 @@ def main() -> None:
     views = list(next(iter(table.values())))
     print(f"machine: {describe_machine()}; load average {os.getloadavg()[0]:.1f}")
     print(f"stores: the bundled corpus (2 articles) and {articles:,} articles "
-          f"({'with' if has_aggregates(args.store) else 'WITHOUT'} aggregate tables); median of {args.repeat} runs, ms")
+          f"({len(segment_dirs(args.store))} segment(s)); median of {args.repeat} runs, ms")
     print(f"| query | bundled, default view | {' | '.join(f'{articles:,}: {v}' for v in views)} |")
     print("|---|---|" + "---|" * len(views))
     for name, by_view in table.items():
