@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from hutong import store
@@ -114,3 +115,12 @@ def test_the_summary_is_read_from_the_head_of_the_report(seed_store, tmp_path):
     summary = {"built_at": "2025-01-01T00:00:00+00:00", "note": "长" * 100_000}  # longer than the head read
     (huge / "report.json").write_text(json.dumps({"summary": summary, "inputs": []}), encoding="utf-8")
     assert store.read_summary(huge) == summary
+
+
+def test_a_segment_s_tables_are_written_in_whole_row_groups(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 40)  # the seeds' terms fill several groups of 40
+    build_store(RAW_DIR, tmp_path / "store", workers=1)
+    for name in ("terms", "mentions"):
+        metadata = pq.read_metadata(store.table_files(tmp_path / "store", name)[0])
+        sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        assert len(sizes) > 1 and set(sizes[:-1]) == {40} and 0 < sizes[-1] <= 40, (name, sizes)

@@ -102,13 +102,17 @@ class _TableWriter:
         self.waiting.append(table)
         self.waiting_rows += table.num_rows
         if self.waiting_rows >= self.rows_per_group:
-            self._write_waiting()
+            self._write_waiting(whole_groups_only=True)
 
-    def _write_waiting(self) -> None:
-        if self.waiting_rows:
-            table = pa.concat_tables(self.waiting).cast(self.schema)
-            self.writer.write_table(table, row_group_size=self.rows_per_group)
-        self.waiting, self.waiting_rows = [], 0
+    def _write_waiting(self, *, whole_groups_only: bool = False) -> None:
+        """Write the waiting rows (only whole row groups, keeping the rest waiting, when so asked)."""
+        if not self.waiting_rows:
+            return
+        table = pa.concat_tables(self.waiting).cast(self.schema)
+        written = table.num_rows - table.num_rows % self.rows_per_group if whole_groups_only else table.num_rows
+        self.writer.write_table(table.slice(0, written), row_group_size=self.rows_per_group)
+        rest = table.slice(written)
+        self.waiting, self.waiting_rows = ([rest] if rest.num_rows else []), rest.num_rows
 
     def close(self) -> None:
         self._write_waiting()
