@@ -219,13 +219,18 @@ def test_incremental_builds_keep_segments_and_match_a_full_build_table_for_table
     _assert_same_as_a_full_build(corpus, out, tmp_path / "full-2")
 
 
-def test_segments_beyond_the_limit_are_merged(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("rows_per_group", "rows_per_batch"), [(store.ROW_GROUP_ROWS, store._ROWS_PER_FLUSH), (3, 2)])
+def test_segments_beyond_the_limit_are_merged(tmp_path, monkeypatch, rows_per_group, rows_per_batch):
     monkeypatch.setattr(store, "MAX_SEGMENTS", 2)
+    # (3, 2): a row group holds rows read in several batches, from several segments
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", rows_per_group)
+    monkeypatch.setattr(store, "_ROWS_PER_FLUSH", rows_per_batch)
     corpus, out = tmp_path / "in", tmp_path / "store"
     corpus.mkdir()
-    _write(corpus, "a.txt", "---\ndate: 2024-10-30\n---\n10月29日,京东商城正式开通支付宝支付。")
+    _write(corpus, "a.txt", "---\ndate: 2024-10-30\n---\n10月29日,京东商城正式开通支付宝支付。用户可在结算页选择。")
     build_store(corpus, out, workers=1)
-    for i, text in enumerate(["淘宝已支持微信支付方式。", "京东物流正式接入菜鸟驿站。", "抖音与淘宝宣布合作。"]):
+    for i, text in enumerate(["淘宝已支持微信支付方式。这是双方首次合作。", "京东物流正式接入菜鸟驿站。包裹可到站自提。",
+                              "抖音与淘宝宣布合作。详情尚未公布。"]):
         _write(corpus, f"new-{i}.txt", f"---\ndate: 2025-0{i + 1}-10\n---\n{text}")
         build_store(corpus, out, workers=1)
         assert len(store.segment_dirs(out)) <= 2

@@ -99,7 +99,7 @@ class _TableWriter:
         self.waiting_rows = 0
 
     def write(self, table: pa.Table) -> None:
-        self.waiting.append(table)
+        self.waiting.append(table.cast(self.schema))  # e.g. rows DuckDB wrote, which mark a column not null
         self.waiting_rows += table.num_rows
         if self.waiting_rows >= self.rows_per_group:
             self._write_waiting(whole_groups_only=True)
@@ -108,7 +108,7 @@ class _TableWriter:
         """Write the waiting rows (only whole row groups, keeping the rest waiting, when so asked)."""
         if not self.waiting_rows:
             return
-        table = pa.concat_tables(self.waiting).cast(self.schema)
+        table = pa.concat_tables(self.waiting)
         written = table.num_rows - table.num_rows % self.rows_per_group if whole_groups_only else table.num_rows
         self.writer.write_table(table.slice(0, written), row_group_size=self.rows_per_group)
         rest = table.slice(written)
