@@ -219,6 +219,19 @@ def test_incremental_builds_keep_segments_and_match_a_full_build_table_for_table
     _assert_same_as_a_full_build(corpus, out, tmp_path / "full-2")
 
 
+def test_a_store_always_has_one_segment_and_never_an_empty_one_beside_others(tmp_path):
+    corpus, out = tmp_path / "in", tmp_path / "store"
+    corpus.mkdir()
+    build_store(corpus, out, workers=1)  # no articles: one empty segment, so that every table can be read
+    assert len(store.segment_dirs(out)) == 1 and store.read_table(out, "documents").empty
+    _write(corpus, "a.txt", "10月29日,京东商城正式开通支付宝支付。")
+    build_store(corpus, out, workers=1)
+    assert len(store.segment_dirs(out)) == 1 and len(store.read_table(out, "documents")) == 1
+    (corpus / "a.txt").unlink()
+    build_store(corpus, out, workers=1)
+    assert len(store.segment_dirs(out)) == 1 and store.read_table(out, "events").empty
+
+
 @pytest.mark.parametrize(("rows_per_group", "rows_per_batch"), [(store.ROW_GROUP_ROWS, store._ROWS_PER_FLUSH), (3, 2)])
 def test_segments_beyond_the_limit_are_merged(tmp_path, monkeypatch, rows_per_group, rows_per_batch):
     monkeypatch.setattr(store, "MAX_SEGMENTS", 2)

@@ -311,7 +311,7 @@ class StoreWriter:
 
     def _carry_previous_segments(self) -> list[Path]:
         """The previous store's segments in the new store: hard-linked where every article of one is reused,
-        rewritten without the others where some are, left out where none is."""
+        rewritten without the others where some are, left out where none is (or it has none)."""
         if self.previous is None:
             return []
         reused = set(self.reused_doc_ids)
@@ -319,11 +319,13 @@ class StoreWriter:
         for name, doc_ids in self.previous.segments.items():
             source = self.previous.store_dir / SEGMENTS_DIR / name
             kept = [d for d in doc_ids if d in reused]
+            if not kept:
+                continue
             if len(kept) == len(doc_ids):
                 carried.append(self.tmp_dir / SEGMENTS_DIR / name)
                 if _link_segment(source, carried[-1]):
                     self._linked.append(carried[-1])
-            elif kept:
+            else:
                 carried.append(_write_segment([source], self.tmp_dir / SEGMENTS_DIR / next(self._segment_names),
                                               keep=pa.array(kept), work_dir=self.tmp_dir))
         return carried
