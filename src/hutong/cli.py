@@ -12,10 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 from hutong import evaluate as ev
-from hutong.ingest import parse_published_at, read_corpus, read_file
+from hutong.ingest import parse_published_at, read_file
 from hutong.lexicon import SEGMENTERS
-from hutong.models import InputProblem, RawArticle, TimeExpression
-from hutong.normalise import to_simplified
+from hutong.models import InputProblem, RawArticle
 from hutong.pipeline import analyse_article, build_store, load_resources
 
 
@@ -147,40 +146,26 @@ def _readable(result: dict) -> str:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    gold_events: list[dict] = []
-    gold_times: list[dict] = []
-    for path in args.gold:
-        for line in ev.read_gold(path):
-            (gold_times if "value" in line else gold_events).append(line)
-    docs = {r.input_id: r for r in read_corpus(args.docs) if isinstance(r, RawArticle)}
-    resources = load_resources()
-    event_score, timex_score = ev.EventScore(), ev.TimexScore()
-    for name in sorted({g["doc"] for g in gold_events + gold_times}):
-        if name not in docs:
-            raise FileNotFoundError(f"gold names {name}, which is not an article in {args.docs}")
-        analysis = analyse_article(docs[name], resources)
-        predicted = [
-            ev.PredictedEvent(r["a"], r["b"], r["domain"], r["action"], r["date"], r["evidence"])
-            for r in analysis.event_reports
-            if r["merged_into"] is None and r["kind"] == "partnership"
-        ]
-        ev.score_events(predicted, [g for g in gold_events if g["doc"] == name], event_score)
-        times = [TimeExpression(**{k: v for k, v in t.items() if k != "doc_id"}) for t in analysis.times]
-        ev.score_time_expressions(times, [g for g in gold_times if g["doc"] == name],
-                                  simplified_text=to_simplified(docs[name].text), score=timex_score)
-    _print_scores(event_score, timex_score, has_events=bool(gold_events), has_times=bool(gold_times))
+    result = ev.evaluate_folder(args.gold, args.docs)
+    _print_scores(result)
     return 0
 
 
-def _print_scores(events: ev.EventScore, times: ev.TimexScore, *, has_events: bool, has_times: bool) -> None:
-    if has_events:
+def _print_scores(result: ev.Evaluation) -> None:
+    events, times = result.events, result.times
+    if result.has_events:
         print(f"events: precision {events.precision:.3f}  recall {events.recall:.3f}  F1 {events.f1:.3f}"
               f"  ({events.true_positives} of {events.required} required found, {events.predicted} counted predictions)")
-        for gold in events.missed:
-            print(f"  missed: {gold['a']} – {gold['b']} {gold['domain']}/{gold['action']} {gold['date']}: {gold['evidence']}")
-        for p in events.false:
-            print(f"  false:  {p.a} – {p.b} {p.domain}/{p.action} {p.date}: {p.evidence}")
-    if has_times:
+        for name, score in result.by_article.items():
+            if not score.missed and not score.false:
+                continue
+            print(f"  {name}: {score.true_positives} of {score.required} found, {len(score.false)} extra")
+            for gold in score.missed:
+                print(f"    missed: {'/'.join(gold['a'])} – {'/'.join(gold['b'])} {gold['domain']}/{gold['action']}"
+                      f" {gold['date']}: {gold['evidence']}")
+            for p in score.false:
+                print(f"    extra:  {p.a} – {p.b} {p.domain}/{p.action} {p.date}: {p.evidence}")
+    if result.has_times:
         print(f"time expressions: accuracy {times.accuracy:.3f}  ({times.passed} of {times.total})")
         for line in times.failures:
-            print(f"  failed: {line['text']} expected {line['value']}, got {', '.join(line['got'])}")
+            print(f"  failed: {line['doc']}: {line['text']} expected {line['value']}, got {', '.join(line['got'])}")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hutong.models import TimeExpression
+from hutong.ingest import parse_published_at, read_corpus
+from hutong.models import RawArticle, TimeExpression
+from hutong.normalise import to_simplified
+from hutong.pipeline import analyse_article, load_resources
+
+# Files beside a gold file that give its articles' publication times (columns id or doc or file, published_at)
+PUBLICATION_FILES = ("sources*.csv", "MANIFEST.csv")
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,7 @@ class PredictedEvent:
     action: str
     date: str | None
     evidence: str = ""
+    doc: str = ""
 
     def key(self) -> tuple:
         return frozenset((self.a, self.b)), self.domain, self.action, self.date
@@ -54,6 +62,31 @@ class TimexScore:
     @property
     def accuracy(self) -> float:
         return self.passed / self.total if self.total else 0.0
+
+
+def read_publication_times(gold_paths: Iterable[Path]) -> dict[str, str]:
+    """Publication times given beside the gold files: {article id or file name: ISO time}.
+
+    Gold for articles whose own text carries no date (or a misleading one, such as a repost's) comes with
+    a sources file (`id`, `published_at`) or a MANIFEST.csv (`file`, `published_at`) in its folder.
+    """
+    times: dict[str, str] = {}
+    folders = {path.resolve().parent for path in gold_paths}
+    for folder in sorted(folders):
+        for pattern in PUBLICATION_FILES:
+            for path in sorted(folder.glob(pattern)):
+                with path.open(encoding="utf-8-sig", newline="") as handle:
+                    for row in csv.DictReader(handle):
+                        key = (row.get("id") or row.get("doc") or row.get("file") or "").strip()
+                        value = (row.get("published_at") or "").strip()
+                        if key and value:
+                            times[key] = value
+    return times
+
+
+def article_key(input_id: str) -> set[str]:
+    """The names a gold file may use for an article: its file name, and the name without its extension."""
+    return {input_id, Path(input_id).stem, Path(input_id).name}
 
 
 def read_gold(path: Path) -> list[dict]:
@@ -140,3 +173,57 @@ def _occurrences(text: str, needle: str) -> list[tuple[int, int]]:
         spans.append((start, start + len(needle)))
         start = text.find(needle, start + 1)
     return spans
+
+
+@dataclass
+class Evaluation:
+    """Scores over a folder of articles, and each article's own event score."""
+
+    events: EventScore = field(default_factory=EventScore)
+    times: TimexScore = field(default_factory=TimexScore)
+    by_article: dict[str, EventScore] = field(default_factory=dict)
+    has_events: bool = False
+    has_times: bool = False
+
+
+def evaluate_folder(gold_paths: list[Path], docs: Path, *, resources=None) -> Evaluation:
+    """Analyse each article the gold names (from `docs`) and score it against the gold.
+
+    Publication times given beside the gold (read_publication_times) take the place of the articles' own.
+    """
+    gold_events: list[dict] = []
+    gold_times: list[dict] = []
+    for path in gold_paths:
+        for line in read_gold(path):
+            (gold_times if "value" in line else gold_events).append(line)
+    published = read_publication_times(gold_paths)
+    articles: dict[str, RawArticle] = {}
+    for record in read_corpus(docs):
+        if isinstance(record, RawArticle):
+            for key in article_key(record.input_id):
+                articles.setdefault(key, record)
+    resources = resources or load_resources()
+    result = Evaluation(has_events=bool(gold_events), has_times=bool(gold_times))
+    for name in sorted({g["doc"] for g in gold_events + gold_times}):
+        if name not in articles:
+            raise FileNotFoundError(f"gold names {name}, which is not an article in {docs}")
+        article = articles[name]
+        given = next((published[k] for k in article_key(name) | article_key(article.input_id) if k in published), None)
+        if given is not None:
+            time, note = parse_published_at(given)
+            if time is None:
+                raise ValueError(f"publication time of {name} beside the gold: {note}")
+            article = replace(article, published_at=time, published_at_note="given beside the gold")
+        analysis = analyse_article(article, resources)
+        predicted = [
+            PredictedEvent(r["a"], r["b"], r["domain"], r["action"], r["date"], r["evidence"], doc=name)
+            for r in analysis.event_reports
+            if r["merged_into"] is None and r["kind"] == "partnership"
+        ]
+        doc_gold = [g for g in gold_events if g["doc"] == name]
+        result.by_article[name] = score_events(predicted, doc_gold)
+        score_events(predicted, doc_gold, result.events)
+        times = [TimeExpression(**{k: v for k, v in t.items() if k != "doc_id"}) for t in analysis.times]
+        score_time_expressions(times, [g for g in gold_times if g["doc"] == name],
+                               simplified_text=to_simplified(article.text), score=result.times)
+    return result

@@ -35,6 +35,7 @@ class EventTriggers:
     actions: dict[str, str]
     domains: dict[str, str]
     markers: dict[str, str]
+    trigger_domains: dict[str, str] = field(default_factory=dict)  # the domain a trigger implies (入股 → capital)
     _by_role: dict[str, list[str]] = field(init=False, repr=False, compare=False)
     action_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     domain_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -64,16 +65,19 @@ def _alternation(words) -> re.Pattern[str]:
 
 
 def load_triggers(folder: Path = EVENTS_DATA_DIR) -> EventTriggers:
+    trigger_domains = {w: d for w, d in _read_pairs(folder / "triggers.csv", "word", "domain").items() if d}
     return EventTriggers(
         actions=_read_pairs(folder / "triggers.csv", "word", "action"),
         domains=_read_pairs(folder / "domains.csv", "word", "domain"),
         markers=_read_pairs(folder / "markers.csv", "word", "role"),
+        trigger_domains=trigger_domains,
     )
 
 
 def _read_pairs(path: Path, key: str, value: str) -> dict[str, str]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return {row[key].strip(): row[value].strip() for row in csv.DictReader(handle) if row.get(key, "").strip()}
+        return {row[key].strip(): (row.get(value) or "").strip()
+                for row in csv.DictReader(handle) if (row.get(key) or "").strip()}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class Party:
     start: int  # offsets into the article ("双方" gives the pair named last, at the word's position)
     end: int
     surface: str
+    types: frozenset[str] = frozenset()  # entity types of the names it stands for (银联云闪付: company, payment)
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,76 @@ def extract_event_reports(
     lexicon: Lexicon,
     triggers: EventTriggers,
 ) -> list[EventReport]:
-    """Every event report in one article, in order, then merged where two state the same event."""
+    """Every event report in one article, in order, then merged where two state the same event.
+
+    Inline pinyin after characters (關(guān)閉, from pages that annotate readings) would split trigger
+    words and names, so the extraction reads each sentence without it (`_ReadingView`) and maps the
+    reports' evidence offsets back to the article.
+    """
+    view = _ReadingView.of(sentences)
+    if view is not None:
+        reports = _extract(
+            view.sentences, mentions=[view.moved(m) for m in mentions], times=[view.moved(t) for t in times],
+            lexicon=lexicon, triggers=triggers,
+        )
+        return [replace(r, start=view.original(r.start), end=view.original(r.end, end=True)) for r in reports]
+    return _extract(sentences, mentions=mentions, times=times, lexicon=lexicon, triggers=triggers)
+
+
+# A reading in pinyin with a tone mark, in brackets right after a Han character: 發(fā), 會（huì）
+_INLINE_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])[(（][a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*[)）]")
+
+
+@dataclass(frozen=True)
+class _ReadingView:
+    """An article's sentences with inline pinyin left out, and the way back to the article's offsets."""
+
+    sentences: list[Sentence]
+    to_original: list[int]  # position in the view's article → position in the article
+    to_view: dict[int, int]  # position in the article → position in the view (kept characters only)
+
+    @classmethod
+    def of(cls, sentences: Sequence[Sentence]) -> _ReadingView | None:
+        if not any(_INLINE_PINYIN.search(s.text) for s in sentences):
+            return None
+        to_original: list[int] = []
+        view_sentences = []
+        for s in sentences:
+            kept = [True] * len(s.text)
+            for m in _INLINE_PINYIN.finditer(s.text):
+                kept[m.start():m.end()] = [False] * (m.end() - m.start())
+            start = len(to_original)
+            to_original.extend(s.start + i for i, keep in enumerate(kept) if keep)
+            text = "".join(c for c, keep in zip(s.text, kept) if keep)
+            view_sentences.append(Sentence(s.index, start, len(to_original), text))
+        to_view = {original: position for position, original in enumerate(to_original)}
+        return cls(view_sentences, to_original, to_view)
+
+    def view_position(self, position: int) -> int:
+        while position not in self.to_view and position > 0:
+            position -= 1  # inside a left-out reading: the character it belongs to
+        return self.to_view.get(position, 0)
+
+    def moved(self, item):
+        """A mention or time expression with its offsets in the view."""
+        start = self.view_position(item.start)
+        end = self.view_position(item.end - 1) + 1 if item.end > item.start else start
+        return replace(item, start=start, end=end)
+
+    def original(self, position: int, *, end: bool = False) -> int:
+        if end:
+            return self.to_original[position - 1] + 1 if position > 0 else 0
+        return self.to_original[position] if position < len(self.to_original) else self.to_original[-1] + 1
+
+
+def _extract(
+    sentences: Sequence[Sentence],
+    *,
+    mentions: Sequence[Mention],
+    times: Sequence[TimeExpression],
+    lexicon: Lexicon,
+    triggers: EventTriggers,
+) -> list[EventReport]:
     discourse = _Discourse()
     mentions_by_sentence = _by_sentence(mentions)
     times_by_sentence = _by_sentence(times)
@@ -248,7 +322,8 @@ def _sentence_reports(
             masked = _mask_mentions(sentence, mentions)
         for a, b, directed in pairs:
             masked_clause = masked[clause.start - sentence.start:clause.end - sentence.start]
-            for domain in _domains(masked_clause, masked, clause.end - sentence.start, a, b, section_domain, lexicon, triggers, discourse, action):
+            for domain in _domains(masked_clause, masked, clause.end - sentence.start, a, b, section_domain, lexicon,
+                                   triggers, discourse, action, trigger=word):
                 planned = planned_sentence or _planned_before(clause, position, triggers)
                 date, how, date_text = _event_date(
                     sentence, clause, times, discourse, a, b, domain, action, triggers,
@@ -267,15 +342,17 @@ def _sentence_reports(
 
 
 def _parties(mentions: list[Mention], lexicon: Lexicon) -> list[Party]:
-    """Mentions that can be parties; 淘宝天猫 (same group, nothing or a joiner between) is one party."""
+    """Mentions that can be parties; names of one group written together (淘宝天猫, 银联云闪付) are one party."""
     parties: list[Party] = []
     for m in mentions:
         entity = lexicon.entities[m.entity]
         if entity.type not in PARTY_TYPES:
             continue
-        if parties and parties[-1].group == entity.group and m.start - parties[-1].end <= 1:
+        if parties and parties[-1].group == entity.group and m.start == parties[-1].end:
+            last = parties[-1]
+            parties[-1] = replace(last, end=m.end, surface=last.surface + m.surface, types=last.types | {entity.type})
             continue
-        parties.append(Party(m.entity, entity.group, m.start, m.end, m.surface))
+        parties.append(Party(m.entity, entity.group, m.start, m.end, m.surface, frozenset({entity.type})))
     return parties
 
 
@@ -294,16 +371,40 @@ def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Dis
 
 
 def _find_trigger(clause: _Clause, triggers: EventTriggers) -> tuple[str, str, int] | None:
-    """The clause's trigger; an end trigger wins over a start one (合作 … 中断 ends it)."""
+    """The clause's trigger with its action after negation; an end wins over a start (合作 … 中断 ends it).
+
+    A negated trigger (未接入, 尚不支持, 拒绝合作) states no event; 不再 (no longer) turns a start into an end,
+    and so do 不能 / 无法 before a word of access (链接不能打开: the link is blocked).
+    """
     found = []
     for match in triggers.action_pattern.finditer(clause.text):
         word = match.group()
-        action = triggers.actions[word]
+        action = _polarised_action(clause.text[: match.start()], word, triggers.actions[word], triggers)
+        if action is None:
+            continue
         found.append((action == "end", len(word), -match.start(), word, action, clause.start + match.start()))
     if not found:
         return None
     _, _, _, word, action, position = max(found)
     return word, action, position
+
+
+# How far before a trigger a negation still governs it (尚未与支付宝 合作: 6 characters with the name masked)
+_NEGATION_REACH = 8
+
+
+def _polarised_action(head: str, word: str, action: str, triggers: EventTriggers) -> str | None:
+    """The action of a trigger after the words before it in its clause: None where it is negated."""
+    near = head[-_NEGATION_REACH:]
+    for exempt in triggers.words("not_negation"):
+        near = near.replace(exempt, "□" * len(exempt))
+    if any(w in near for w in triggers.words("cessation")):
+        return "end"
+    if any(w in near for w in triggers.words("blocked")):
+        return "end" if word in triggers.words("access") else None
+    if any(w in near for w in triggers.words("negation")):
+        return None
+    return action
 
 
 def _joined_pairs(parties: list[Party], sentence: Sentence) -> list[tuple[Party, Party]]:
@@ -316,31 +417,83 @@ def _joined_pairs(parties: list[Party], sentence: Sentence) -> list[tuple[Party,
     return pairs
 
 
+# What may stand between two names of one list (饿了么、优酷和大麦; 淘宝App与微信): a separator, or a joiner
+_ADVERBS = r"(?:[已也正将还均都曾先]|已经|正在|早已|此前|分别)*"
+_JOINER_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*{_ADVERBS}(?:与|跟|同|和)\s*$")
+_LIST_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*(?:|、|,|，|及|以及|或|{_ADVERBS}(?:与|跟|同|和))\s*$")
+
+
+def _gap(sentence: Sentence, left: Party, right: Party) -> str:
+    return sentence.text[left.end - sentence.start:right.start - sentence.start]
+
+
+def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[Party]:
+    """The run of names ending at parties[last] that are one list (A、B和C), first to last."""
+    run = [parties[last]]
+    for i in range(last - 1, -1, -1):
+        if not _LIST_GAP.match(_gap(sentence, parties[i], run[0])):
+            break
+        run.insert(0, parties[i])
+    return run
+
+
+def _split_at_joiner(run: list[Party], sentence: Sentence) -> tuple[list[Party], list[Party]] | None:
+    """A、B 与 C → ([A, B], [C]): the last 与/和/跟/同 in a list divides the two sides."""
+    for i in range(len(run) - 1, 0, -1):
+        if _JOINER_GAP.match(_gap(sentence, run[i - 1], run[i])):
+            return run[:i], run[i:]
+    return None
+
+
+def _cross(left: list[Party], right: list[Party], *, directed: bool) -> list[tuple[Party, Party, bool]]:
+    pairs = []
+    for a in left:
+        for b in right:
+            if a.group != b.group and all((a.name, b.name) != (x.name, y.name) for x, y, _ in pairs):
+                pairs.append((a, b, directed))
+    return pairs
+
+
 def _pairs_for_trigger(
     parties: list[Party],
     position: int,
     sentence: Sentence,
     sentence_parties: list[Party],
     pending_pairs: list[tuple[Party, Party]],
+    subject: list[Party] | None = None,
 ) -> list[tuple[Party, Party, bool]]:
+    """The pairs a trigger at `position` joins: its subject (the list of names before it) with its object
+    (the list after it), each member of a list with each of the other side (饿了么、优酷均已接入微信支付 is
+    two events); A、B 与 C 合作 pairs each of A and B with C; a clause without a subject takes the
+    sentence's (`subject`)."""
     before = [p for p in parties if p.start < position]
     after = [p for p in parties if p.start >= position]
-    if len(before) >= 2 and before[-1].group != before[-2].group:
-        # A 与 B 合作: both named before the trigger, no direction
-        return [(before[-2], before[-1], False)]
-    if before and after:
-        b = next((p for p in after if p.group != before[-1].group), None)
-        return [(before[-1], b, True)] if b else []
+    objects = after[:1]
+    for nxt in after[1:]:
+        if not _LIST_GAP.match(_gap(sentence, objects[-1], nxt)):
+            break
+        objects.append(nxt)
+    if before:
+        run = _name_list(before, sentence, last=len(before) - 1)
+        sides = _split_at_joiner(run, sentence)
+        if sides:  # A 与 B 签署…: the joined names are the partners, whatever follows the trigger
+            return _cross(sides[0], sides[1], directed=False)
+        if objects:
+            return _cross(run, objects, directed=True)
+        if len(run) >= 2:
+            return []  # A、B、C 上线…: the members of a list are not partners of each other
+        others = {p.group: p for p in sentence_parties if p.group != run[0].group}
+        if len(others) == 1:
+            # one party in the clause: the other is the one other group named in the same sentence
+            other = next(iter(others.values()))
+            return [(run[0], other, other.start > position)]
+        return []
+    if objects and subject:
+        return _cross(subject, objects, directed=True)
     if not parties and pending_pairs:
         pairs = [(a, b, False) for a, b in pending_pairs]
         pending_pairs.clear()
         return pairs
-    if len(before) == 1 and not after:
-        # one party in the clause: the other is the one other group named in the same sentence
-        others = {p.group: p for p in sentence_parties if p.group != before[0].group}
-        if len(others) == 1:
-            other = next(iter(others.values()))
-            return [(before[0], other, other.start > position)]
     return []
 
 
@@ -353,13 +506,21 @@ def _mask_mentions(sentence: Sentence, mentions: list[Mention]) -> str:
     return "".join(chars)
 
 
+_COORDINATED = re.compile(r"^[与和及、/]$|^以及$")
+
+
 def _named_domains(text: str, triggers: EventTriggers) -> list[str]:
-    named: list[str] = []
+    """The domains a clause names: the first, and others only where coordinated with it (物流与支付)."""
+    named: list[tuple[str, int, int]] = []
     for match in triggers.domain_pattern.finditer(text):
-        domain = triggers.domains[match.group()]
-        if domain not in named:
-            named.append(domain)
-    return named
+        named.append((triggers.domains[match.group()], match.start(), match.end()))
+    if not named:
+        return []
+    kept = [named[0][0]]
+    for (_, _, end), (domain, start, _) in zip(named, named[1:]):
+        if _COORDINATED.match(text[end:start]) and domain not in kept:
+            kept.append(domain)
+    return kept
 
 
 def _nearest_domain(masked_sentence: str, clause_end: int, triggers: EventTriggers) -> str | None:
@@ -388,14 +549,18 @@ def _domains(
     triggers: EventTriggers,
     discourse: _Discourse,
     action: str,
+    trigger: str = "",
 ) -> list[str]:
-    """Domains named in the clause, else the parties' types, the section (在支付方面), a domain named
-    after the clause in its sentence (用户在微信打开淘宝链接), the pair's last event with the same action,
-    a domain named before the clause, or other."""
+    """Domains named in the clause (several only when coordinated: 物流与支付), else the trigger's own
+    (入股 → capital), the parties' types, the section (在支付方面), a domain named after the clause in its
+    sentence (用户在微信打开淘宝链接), the pair's last event with the same action, a domain named before the
+    clause, or other."""
     named = _named_domains(masked_clause, triggers)
     if named:
         return named
-    by_type = [_TYPE_DOMAIN[t] for t in (lexicon.entities[p.name].type for p in (a, b)) if t in _TYPE_DOMAIN]
+    if trigger in triggers.trigger_domains:
+        return [triggers.trigger_domains[trigger]]
+    by_type = [_TYPE_DOMAIN[t] for p in (a, b) for t in sorted(p.types or {lexicon.entities[p.name].type}) if t in _TYPE_DOMAIN]
     if by_type:
         return by_type[:1]
     if section_domain:
