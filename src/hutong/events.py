@@ -289,6 +289,7 @@ def _sentence_reports(
     sentence_parties = _parties(mentions, lexicon)
     pending_pairs: list[tuple[Party, Party]] = []
     section_domain = planned_sentence = masked = None  # worked out at the sentence's first trigger, if any
+    subject: list[Party] | None = None  # the names the sentence is about, for a clause that names no subject
     # The words a clause needs for a trigger, a milestone or 双方 are looked for in the whole sentence
     # first: a sentence without them (a third of those with two names) only links the pair it names.
     text = sentence.text
@@ -310,12 +311,18 @@ def _sentence_reports(
             if joined:
                 discourse.last_pair = joined[-1]
                 pending_pairs.extend(joined)
+            if parties and subject is None:
+                subject = [parties[0]]  # 支付宝2日发布消息表示,…: who the later clauses are about
             continue
         word, action, position = trigger
         if word in triggers.words("launch") and _one_group_before(parties, position, sentence_parties):
             reports.append(_launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports)))
             continue
-        pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs)
+        pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject)
+        if pairs and pairs[0][2]:
+            subject = list({a.name: a for a, _, _ in pairs}.values())
+        elif subject is None and parties and parties[0].start < position:
+            subject = [parties[0]]
         if masked is None:
             section_domain = _section_domain(sentence.text, triggers)
             planned_sentence = any(w in sentence.text for w in triggers.words("planned_sentence"))
@@ -440,7 +447,8 @@ def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[P
 def _split_at_joiner(run: list[Party], sentence: Sentence) -> tuple[list[Party], list[Party]] | None:
     """A、B 与 C → ([A, B], [C]): the last 与/和/跟/同 in a list divides the two sides."""
     for i in range(len(run) - 1, 0, -1):
-        if _JOINER_GAP.match(_gap(sentence, run[i - 1], run[i])):
+        both_parties = run[i].start == run[i - 1].start  # 双方 stands for the pair named last
+        if both_parties or _JOINER_GAP.match(_gap(sentence, run[i - 1], run[i])):
             return run[:i], run[i:]
     return None
 
@@ -586,9 +594,13 @@ def _previous_dated_report(discourse: _Discourse, a: Party, b: Party, *, domain:
 
 
 def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> bool:
+    """将/即将 right before the trigger, or 考虑/可能/申请 anywhere before it in the clause, make it a plan;
+    已 (already) before the trigger makes it done."""
     head = clause.text[: position - clause.start]
-    if "已" in head:
+    if "已" in head[-6:]:
         return False
+    if any(w in head for w in triggers.words("planned_clause")):
+        return True
     return any(head.endswith(w) or head.endswith(w + "正式") or f"{w}" in head[-4:] for w in triggers.words("planned"))
 
 
