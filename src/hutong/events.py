@@ -6,6 +6,7 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from hutong.lexicon import Lexicon, Mention
@@ -137,12 +138,16 @@ class _Discourse:
     """What earlier sentences of the article established: the pair named last, the dates seen, the events."""
 
     last_pair: tuple[Party, Party] | None = None
-    last_date: TimeExpression | None = None
+    last_date: TimeExpression | None = None  # the latest date of the current paragraph
+    last_date_seen: TimeExpression | None = None  # the latest date of the article so far (当时 points back to it)
+    published: date | None = None  # the article's publication day, China time
+    headline: bool = False  # whether the sentence read now is a headline (a line of its own before the body)
     reports: list[EventReport] = field(default_factory=list)
     # The latest report by (groups, action) with a named domain, and by (groups, domain, action) with a
     # date: what the look-ups of earlier reports need, so an article with thousands of reports stays linear.
     latest_with_domain: dict[tuple, EventReport] = field(default_factory=dict)
     latest_dated: dict[tuple, EventReport] = field(default_factory=dict)
+    latest_dated_any_domain: dict[tuple, EventReport] = field(default_factory=dict)
 
     def add(self, report: EventReport) -> None:
         """Add the article's next report; it was made with its position among them (`order`)."""
@@ -152,6 +157,7 @@ class _Discourse:
             self.latest_with_domain[(groups, report.action)] = report
         if report.date:
             self.latest_dated[(groups, report.domain, report.action)] = report
+            self.latest_dated_any_domain[(groups, report.action)] = report
 
 
 def extract_event_reports(
@@ -161,21 +167,53 @@ def extract_event_reports(
     times: Sequence[TimeExpression],
     lexicon: Lexicon,
     triggers: EventTriggers,
+    text: str | None = None,
+    published_at: datetime | None = None,
 ) -> list[EventReport]:
     """Every event report in one article, in order, then merged where two state the same event.
+
+    `text` (the article's simplified text) shows where paragraphs and headlines are: a date is carried from
+    earlier sentences only within a paragraph. `published_at` dates what the article reports as news of
+    the day (a headline, a plan announced with no date, 目前): approximately, and says so.
 
     Inline pinyin after characters (關(guān)閉, from pages that annotate readings) would split trigger
     words and names, so the extraction reads each sentence without it (`_ReadingView`) and maps the
     reports' evidence offsets back to the article.
     """
+    layout = _layout(sentences, text)
+    published = published_at.astimezone(CHINA_TIME).date() if published_at else None
     view = _ReadingView.of(sentences)
     if view is not None:
         reports = _extract(
             view.sentences, mentions=[view.moved(m) for m in mentions], times=[view.moved(t) for t in times],
-            lexicon=lexicon, triggers=triggers,
+            lexicon=lexicon, triggers=triggers, layout=layout, published=published,
         )
         return [replace(r, start=view.original(r.start), end=view.original(r.end, end=True)) for r in reports]
-    return _extract(sentences, mentions=mentions, times=times, lexicon=lexicon, triggers=triggers)
+    return _extract(sentences, mentions=mentions, times=times, lexicon=lexicon, triggers=triggers, layout=layout,
+                    published=published)
+
+
+CHINA_TIME = timezone(timedelta(hours=8))
+_NUMBERED = re.compile(r"^\s*(?:\d+[.、．]|[一二三四五六七八九十]+、|[（(]\d+[)）])")  # 1. 一、 (1): a section
+_SENTENCE_FINAL = "。！？!?；;…”」』\"'"
+
+
+def _layout(sentences: Sequence[Sentence], text: str | None) -> dict[int, tuple[int, bool]]:
+    """Each sentence's paragraph number and whether it is a headline: a line of its own, without a
+    sentence-final mark, before the first sentence of the body."""
+    layout: dict[int, tuple[int, bool]] = {}
+    paragraph, in_body, previous_end = 0, False, 0
+    for s in sentences:
+        if text is not None and "\n" in text[previous_end:s.start]:
+            paragraph += 1
+        whole_line = text is not None and (s.start == 0 or text[s.start - 1] == "\n") and (
+            s.end >= len(text) or text[s.end] == "\n")
+        headline = (not in_body and whole_line and not s.text.rstrip().endswith(tuple(_SENTENCE_FINAL))
+                    and not _NUMBERED.match(s.text))
+        in_body = in_body or not headline
+        layout[s.index] = (paragraph, headline)
+        previous_end = s.end
+    return layout
 
 
 # A reading in pinyin with a tone mark, in brackets right after a Han character: 發(fā), 會（huì）
@@ -231,13 +269,19 @@ def _extract(
     times: Sequence[TimeExpression],
     lexicon: Lexicon,
     triggers: EventTriggers,
+    layout: dict[int, tuple[int, bool]],
+    published: date | None,
 ) -> list[EventReport]:
-    discourse = _Discourse()
+    discourse = _Discourse(published=published)
+    paragraph = 0
     mentions_by_sentence = _by_sentence(mentions)
     times_by_sentence = _by_sentence(times)
     for sentence in sentences:
         if len(discourse.reports) >= MAX_REPORTS_PER_ARTICLE:
             break
+        s_paragraph, discourse.headline = layout.get(sentence.index, (paragraph, False))
+        if s_paragraph != paragraph:
+            paragraph, discourse.last_date = s_paragraph, None  # a date is not carried into another paragraph
         s_mentions = mentions_by_sentence.get(sentence.index, [])
         s_all = times_by_sentence.get(sentence.index, [])
         s_times = [t for t in s_all if t.kind == "date" and t.value]
@@ -245,8 +289,8 @@ def _extract(
             for report in _sentence_reports(sentence, s_mentions, s_times, s_all, lexicon, triggers, discourse):
                 discourse.add(report)
         if s_times:
-            discourse.last_date = s_times[-1]
-    return merge_article_reports(discourse.reports, lexicon=lexicon)
+            discourse.last_date = discourse.last_date_seen = s_times[-1]
+    return _date_headlines(merge_article_reports(discourse.reports, lexicon=lexicon), published)
 
 
 def _by_sentence(items) -> dict[int, list]:
@@ -636,6 +680,8 @@ def _event_date(
     if planned and times:
         t = times[0]
         return t.value, f"same sentence, when the plan was stated: {t.text} → {t.value} ({t.resolution})", t.text
+    if discourse.headline:
+        return None, _HEADLINE_UNDATED, None
     before = [t for t in times if t.start < clause.start]
     now_word = next((w for w in triggers.words("now") if w in sentence.text[: clause.end - sentence.start]), None)
     usable = [t for t in before if not now_word or t.start > sentence.start + sentence.text.find(now_word)]
@@ -649,18 +695,50 @@ def _event_date(
     before_word = next((w for w in triggers.words("before") if w in clause.text), None)
     if before_word:
         return None, f"undated: '{before_word}' refers to an earlier, unnamed time", None
-    previous = _previous_dated_report(discourse, a, b, domain=domain, action=action)
+    then_word = next((w for w in triggers.words("then") if w in sentence.text[: clause.end - sentence.start]), None)
+    if then_word and discourse.last_date_seen is not None:
+        last = discourse.last_date_seen
+        return last.value, f"'{then_word}' points back to {last.text} ({last.value})", last.text
+    previous = _previous_dated_report(discourse, a, b, domain=domain, action="planned" if planned else action)
+    if previous is None and discourse.last_date is None:
+        # a new paragraph that goes on with the same two groups' story (在支付方面,京东将会接入支付宝)
+        previous = discourse.latest_dated_any_domain.get((frozenset((a.group, b.group)), "planned" if planned else action))
     if previous:
         return previous.date, f"same pair's event in sentence {previous.sentence_index + 1}: {previous.date}", None
     if now_word:
-        return None, f"undated: '{now_word}' refers to the time of writing", None
+        return _publication_month(discourse, f"'{now_word}' refers to the time of writing")
     last = discourse.last_date
     if last is None or not last.value:
-        return None, "undated: no date in the sentence or before it", None
+        if planned:
+            return _publication_month(discourse, "a plan reported without a date of its own")
+        if any(w in clause.text for w in triggers.words("done")):
+            return _publication_month(discourse, "reported as done, with no date in its paragraph")
+        return None, "undated: no date in the sentence or earlier in its paragraph", None
     after_word = next((w for w in triggers.words("after") if w in sentence.text[:6]), None)
     if after_word:
         return last.value[:4], f"'{after_word}' after {last.text} ({last.value}): year only", last.text
-    return last.value, f"discourse: {last.text} → {last.value} in an earlier sentence", last.text
+    return last.value, f"discourse: {last.text} → {last.value} earlier in the paragraph", last.text
+
+
+_HEADLINE_UNDATED = "undated: a headline without a date"
+
+
+def _date_headlines(reports: list[EventReport], published: date | None) -> list[EventReport]:
+    """A headline's event that no report of the body dates is news of the publication day."""
+    if published is None:
+        return reports
+    day = published.isoformat()
+    how = f"approximate: a headline, news of the publication day {day}"
+    return [replace(r, date=day, date_resolution=how) if r.merged_into is None and r.date is None
+            and r.date_resolution == _HEADLINE_UNDATED else r for r in reports]
+
+
+def _publication_month(discourse: _Discourse, why: str) -> tuple[str | None, str, str | None]:
+    """The publication month, for what the article reports as current news without a date of its own."""
+    if discourse.published is None:
+        return None, f"undated: {why}, and the publication time is not known", None
+    month = discourse.published.isoformat()[:7]
+    return month, f"approximate: {why}; the publication month {month}", None
 
 
 # ---- milestones ----------------------------------------------------------------------------------

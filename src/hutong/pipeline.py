@@ -104,7 +104,8 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
         normalised.sentences, published_at=article.published_at, festivals=resources.festivals
     )
     reports = events_mod.extract_event_reports(
-        normalised.sentences, mentions=mentions, times=times, lexicon=resources.lexicon, triggers=resources.triggers
+        normalised.sentences, mentions=mentions, times=times, lexicon=resources.lexicon, triggers=resources.triggers,
+        text=normalised.simplified, published_at=article.published_at,
     )
     document = {
         "doc_id": doc_id,
