@@ -18,6 +18,9 @@ DOMAINS = ("payment", "logistics", "traffic", "storefront", "capital", "other")
 ACTIONS = ("start", "end", "planned")
 # Entity types that can be a party to a partnership; regulators, outlets and people cannot.
 PARTY_TYPES = frozenset({"platform", "payment", "logistics", "cloud", "service", "group", "company"})
+# Business units and sub-brands stand for their group in an event (京东零售与快手签署… is 京东 and 快手)
+_UNIT_TYPES = frozenset({"service"})
+_NAMING_ASIDE = re.compile(r"(?:下称|简称|以下简称|下同)[“\"「『]?$")
 _TYPE_DOMAIN = {"payment": "payment", "logistics": "logistics"}
 # A pathological article (the same sentence thousands of times) must not stall the build; real
 # articles have a few dozen reports (at most 31 in 406 seen).
@@ -281,7 +284,9 @@ def _extract(
             break
         s_paragraph, discourse.headline = layout.get(sentence.index, (paragraph, False))
         if s_paragraph != paragraph:
-            paragraph, discourse.last_date = s_paragraph, None  # a date is not carried into another paragraph
+            paragraph = s_paragraph
+            if layout_heading(sentence):
+                discourse.last_date = None  # a section heading starts a new topic: no date is carried into it
         s_mentions = mentions_by_sentence.get(sentence.index, [])
         s_all = times_by_sentence.get(sentence.index, [])
         s_times = [t for t in s_all if t.kind == "date" and t.value]
@@ -290,7 +295,22 @@ def _extract(
                 discourse.add(report)
         if s_times:
             discourse.last_date = discourse.last_date_seen = s_times[-1]
+        if discourse.last_date is not None and _now_after(sentence, discourse.last_date, triggers):
+            discourse.last_date = None  # 从2013年…到现在: the story has come back to the time of writing
     return _date_headlines(merge_article_reports(discourse.reports, lexicon=lexicon), published)
+
+
+def layout_heading(sentence: Sentence) -> bool:
+    """A line of its own without a sentence-final mark (a sub-heading) or a numbered line (1. 一、)."""
+    text = sentence.text.rstrip()
+    return _NUMBERED.match(text) is not None or (len(text) <= 40 and not text.endswith(tuple(_SENTENCE_FINAL)))
+
+
+def _now_after(sentence: Sentence, last: TimeExpression, triggers: EventTriggers) -> bool:
+    if last.sentence_index != sentence.index:
+        return False
+    tail = sentence.text[last.end - sentence.start:]
+    return any(w in tail for w in triggers.words("now"))
 
 
 def _by_sentence(items) -> dict[int, list]:
@@ -330,7 +350,9 @@ def _sentence_reports(
 ) -> list[EventReport]:
     reports: list[EventReport] = []
     first_order = len(discourse.reports)  # each report is made with its position among the article's
-    sentence_parties = _parties(mentions, lexicon)
+    asides = frozenset(m.start for m in mentions
+                       if _NAMING_ASIDE.search(sentence.text[max(0, m.start - sentence.start - 6):m.start - sentence.start]))
+    sentence_parties = _parties(mentions, lexicon, asides)
     pending_pairs: list[tuple[Party, Party]] = []
     section_domain = planned_sentence = masked = None  # worked out at the sentence's first trigger, if any
     subject: list[Party] | None = None  # the names the sentence is about, for a clause that names no subject
@@ -382,7 +404,8 @@ def _sentence_reports(
                 )
                 final_action = _final_action(action, planned, how)
                 reports.append(EventReport(
-                    kind="partnership", a=a.name, b=b.name, a_group=a.group, b_group=b.group,
+                    kind="partnership", a=_party_name(a, lexicon), b=_party_name(b, lexicon),
+                    a_group=a.group, b_group=b.group,
                     directed=directed, domain=domain, action=final_action, date=date,
                     date_resolution=how, trigger=word, sentence_index=sentence.index,
                     start=sentence.start, end=sentence.end, a_surface=a.surface, b_surface=b.surface,
@@ -392,12 +415,18 @@ def _sentence_reports(
     return reports
 
 
-def _parties(mentions: list[Mention], lexicon: Lexicon) -> list[Party]:
-    """Mentions that can be parties; names of one group written together (淘宝天猫, 银联云闪付) are one party."""
+def _party_name(party: Party, lexicon: Lexicon) -> str:
+    """The name a party has in a partnership: a business unit (京东零售, 淘天集团) stands for its group."""
+    return party.group if lexicon.entities[party.name].type in _UNIT_TYPES else party.name
+
+
+def _parties(mentions: list[Mention], lexicon: Lexicon, naming_asides: frozenset[int] = frozenset()) -> list[Party]:
+    """Mentions that can be parties; names of one group written together (淘宝天猫, 银联云闪付) are one party;
+    a name given as a short form in brackets (淘宝天猫(下称“淘天”)) is not another party."""
     parties: list[Party] = []
     for m in mentions:
         entity = lexicon.entities[m.entity]
-        if entity.type not in PARTY_TYPES:
+        if entity.type not in PARTY_TYPES or m.start in naming_asides:
             continue
         if parties and parties[-1].group == entity.group and m.start == parties[-1].end:
             last = parties[-1]
@@ -470,12 +499,17 @@ def _joined_pairs(parties: list[Party], sentence: Sentence) -> list[tuple[Party,
 
 # What may stand between two names of one list (饿了么、优酷和大麦; 淘宝App与微信): a separator, or a joiner
 _ADVERBS = r"(?:[已也正将还均都曾先]|已经|正在|早已|此前|分别)*"
-_JOINER_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*{_ADVERBS}(?:与|跟|同|和)\s*$")
+# 与/跟/同 joins partners even after a few words (新浪微博宣布与阿里巴巴…); 和 only right after a name
+_JOINER_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*(?:{_ADVERBS}和|[^，,。；;：:、]{{0,8}}(?:与|跟|同))\s*$")
 _LIST_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*(?:|、|,|，|及|以及|或|{_ADVERBS}(?:与|跟|同|和))\s*$")
 
 
+_CLOSING = str.maketrans("", "", "”’」』)）》】\"' ")
+
+
 def _gap(sentence: Sentence, left: Party, right: Party) -> str:
-    return sentence.text[left.end - sentence.start:right.start - sentence.start]
+    """What stands between two names, closing quotes and brackets left out (淘天”)和小红书)."""
+    return sentence.text[left.end - sentence.start:right.start - sentence.start].translate(_CLOSING)
 
 
 def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[Party]:
