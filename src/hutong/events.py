@@ -459,6 +459,8 @@ def _find_trigger(clause: _Clause, triggers: EventTriggers) -> tuple[str, str, i
     found = []
     for match in triggers.action_pattern.finditer(clause.text):
         word = match.group()
+        if _is_nominal(clause.text, match.start(), match.end(), triggers):
+            continue
         action = _polarised_action(clause.text[: match.start()], word, triggers.actions[word], triggers)
         if action is None:
             continue
@@ -467,6 +469,11 @@ def _find_trigger(clause: _Clause, triggers: EventTriggers) -> tuple[str, str, i
         return None
     _, _, _, word, action, position = max(found)
     return word, action, position
+
+
+def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers) -> bool:
+    """A trigger used as a noun states no event: 双方的合作, 合作细节, 既竞争又合作的关系."""
+    return text[start - 1:start] == "的" or any(text.startswith(w, end) for w in triggers.words("noun_after"))
 
 
 # How far before a trigger a negation still governs it (尚未与支付宝 合作: 6 characters with the name masked)
@@ -505,6 +512,14 @@ _LIST_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*(?:|、|,|，|及|以及|或|{_
 
 
 _CLOSING = str.maketrans("", "", "”’」』)）》】\"' ")
+
+
+def _opens_clause(sentence: Sentence, party: Party) -> bool:
+    head = sentence.text[:party.start - sentence.start]
+    return _CLAUSE_BREAK.split(head)[-1].strip(" “「\"'") == ""
+
+
+_PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{0,3}$")
 
 
 def _gap(sentence: Sentence, left: Party, right: Party) -> str:
@@ -553,6 +568,8 @@ def _pairs_for_trigger(
     two events); A、B 与 C 合作 pairs each of A and B with C; a clause without a subject takes the
     sentence's (`subject`)."""
     before = [p for p in parties if p.start < position]
+    if len(before) >= 2 and _PURPOSE.search(_gap(sentence, before[-2], before[-1])):
+        before = before[:-1]  # 菜鸟为推销阿里云先封杀顺丰: a name in a purpose phrase is not the subject
     after = [p for p in parties if p.start >= position]
     objects = after[:1]
     for nxt in after[1:]:
@@ -570,9 +587,11 @@ def _pairs_for_trigger(
             return []  # A、B、C 上线…: the members of a list are not partners of each other
         others = {p.group: p for p in sentence_parties if p.group != run[0].group}
         if len(others) == 1:
-            # one party in the clause: the other is the one other group named in the same sentence
+            # one party in the clause: the other is the one other group named in the sentence (支付宝表示,
+            # 正在与银联开展合作), unless it opens a later clause of its own (…选项,支付宝则在…强化了…)
             other = next(iter(others.values()))
-            return [(run[0], other, other.start > position)]
+            if other.start < run[0].start or not _opens_clause(sentence, other):
+                return [(run[0], other, other.start > position)]
         return []
     if objects and subject:
         return _cross(subject, objects, directed=True)
