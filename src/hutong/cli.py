@@ -124,7 +124,7 @@ def _extraction(article: RawArticle, resources) -> dict:
         ],
         "events": [
             {k: r[k] for k in ("kind", "a", "b", "domain", "action", "date", "date_resolution", "trigger",
-                               "evidence", "start", "end", "sentence_index")}
+                               "evidence", "start", "end", "sentence_index", "rule", "confidence")}
             | {"reports": 1 + sum(1 for o in analysis.event_reports if o["merged_into"] == r["report_index"])}
             for r in analysis.event_reports
             if r["merged_into"] is None

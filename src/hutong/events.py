@@ -117,6 +117,8 @@ class EventReport:
     date_text: str | None
     order: int = 0  # position among the article's reports
     merged_into: int | None = field(default=None, compare=False)
+    rule: str = ""  # the pattern that found it, a key of EVENT_RULES
+    confidence: float = 1.0  # how sure the extractor is, from the pattern and how the date was found
 
     def as_row(self, original_text: str) -> dict:
         """The report as a row of the store's event_reports table (REPORT_COLUMNS), but for doc_id."""
@@ -128,12 +130,13 @@ class EventReport:
             "sentence_index": self.sentence_index, "start": self.start, "end": self.end,
             "evidence": original_text[self.start:self.end], "a_surface": self.a_surface,
             "b_surface": self.b_surface, "date_text": self.date_text, "merged_into": self.merged_into,
+            "rule": self.rule, "confidence": self.confidence,
         }
 
 
 REPORT_COLUMNS = ("report_index", "kind", "a", "b", "a_group", "b_group", "directed", "domain", "action", "date",
                   "date_resolution", "trigger", "sentence_index", "start", "end", "evidence", "a_surface",
-                  "b_surface", "date_text", "merged_into")
+                  "b_surface", "date_text", "merged_into", "rule", "confidence")
 
 
 @dataclass
@@ -367,10 +370,17 @@ def _sentence_reports(
         if may_refer_back:
             parties += _anaphoric_parties(clause, triggers, discourse)
             parties.sort(key=lambda p: p.start)
-        trigger = _find_trigger(clause, triggers) if may_trigger else None
+        if may_trigger and masked is None:
+            masked = _mask_mentions(sentence, mentions)
+        candidates = _find_triggers(clause, triggers, masked[clause.start - sentence.start:clause.end - sentence.start]) if may_trigger else []
+        trigger = candidates[0] if candidates else None
         if may_be_milestone and _is_milestone(clause, mentions, lexicon, triggers):
             reports.append(_milestone(sentence, clause, mentions, lexicon, triggers, times, discourse,
                                       order=first_order + len(reports)))
+            continue
+        if trigger is None and parties and reports and _ENUMERATION.match(clause.text):
+            # 阿里旗下多个应用接入了微信支付,包括饿了么、优酷…: each member named is a party of that event
+            reports.extend(_enumerated(reports, parties, lexicon, first_order))
             continue
         if trigger is None:
             joined = _joined_pairs(parties, sentence)
@@ -385,15 +395,20 @@ def _sentence_reports(
             reports.append(_launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports)))
             continue
         pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject)
-        if pairs and pairs[0][2]:
-            subject = list({a.name: a for a, _, _ in pairs}.values())
+        for other in candidates[1:]:  # 本次在谈合作为淘宝在微信开设小程序: the next trigger may join two names
+            if pairs:
+                break
+            word, action, position = other
+            pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject)
+        if pairs and pairs[0].directed:
+            subject = list({pair.a.name: pair.a for pair in pairs}.values())
         elif subject is None and parties and parties[0].start < position:
             subject = [parties[0]]
-        if masked is None:
-            section_domain = _section_domain(sentence.text, triggers)
+        if section_domain is None:
+            section_domain = _section_domain(sentence.text, triggers) or ""
             planned_sentence = any(w in sentence.text for w in triggers.words("planned_sentence"))
-            masked = _mask_mentions(sentence, mentions)
-        for a, b, directed in pairs:
+        for pair in pairs:
+            a, b, directed = pair.a, pair.b, pair.directed
             masked_clause = masked[clause.start - sentence.start:clause.end - sentence.start]
             for domain in _domains(masked_clause, masked, clause.end - sentence.start, a, b, section_domain, lexicon,
                                    triggers, discourse, action, trigger=word):
@@ -409,10 +424,40 @@ def _sentence_reports(
                     directed=directed, domain=domain, action=final_action, date=date,
                     date_resolution=how, trigger=word, sentence_index=sentence.index,
                     start=sentence.start, end=sentence.end, a_surface=a.surface, b_surface=b.surface,
-                    date_text=date_text, order=first_order + len(reports),
+                    date_text=date_text, order=first_order + len(reports), rule=pair.rule,
+                    confidence=_confidence(pair.rule, how, planned_sentence),
                 ))
             discourse.last_pair = (a, b)
     return reports
+
+
+_ENUMERATION = re.compile(r"^\s*(?:其中)?(?:包括|包含|例如|比如|诸如|譬如|涵盖)")
+
+
+def _enumerated(reports: list[EventReport], members: list[Party], lexicon: Lexicon, first_order: int) -> list[EventReport]:
+    """The sentence's last events again, once for each member of a group listed after 包括 in their place."""
+    last = [r for r in reports if r.sentence_index == reports[-1].sentence_index and r.kind == "partnership"]
+    made: list[EventReport] = []
+    for report in last:
+        for member in members:
+            side = "a" if member.group == report.a_group else "b" if member.group == report.b_group else None
+            if side is None or member.name in (report.a, report.b):
+                continue
+            name = _party_name(member, lexicon)
+            made.append(replace(report, **{side: name, f"{side}_surface": member.surface},
+                                order=first_order + len(reports) + len(made), rule="enumerated",
+                                confidence=EVENT_RULES["enumerated"][1]))
+    return made
+
+
+def _confidence(rule: str, date_how: str, rumour: bool) -> float:
+    """The pattern's confidence, less for a rumour and for a date that is only approximate."""
+    confidence = EVENT_RULES[rule][1]
+    if rumour:
+        confidence *= 0.8
+    if date_how.startswith("approximate"):
+        confidence *= 0.9
+    return round(confidence, 2)
 
 
 def _party_name(party: Party, lexicon: Lexicon) -> str:
@@ -450,8 +495,9 @@ def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Dis
     return []
 
 
-def _find_trigger(clause: _Clause, triggers: EventTriggers) -> tuple[str, str, int] | None:
-    """The clause's trigger with its action after negation; an end wins over a start (合作 … 中断 ends it).
+def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str) -> list[tuple[str, str, int]]:
+    """The clause's triggers with their actions after negation, best first: an end before a start (合作 …
+    中断 ends it), then the longer word, then the earlier.
 
     A negated trigger (未接入, 尚不支持, 拒绝合作) states no event; 不再 (no longer) turns a start into an end,
     and so do 不能 / 无法 before a word of access (链接不能打开: the link is blocked).
@@ -459,20 +505,20 @@ def _find_trigger(clause: _Clause, triggers: EventTriggers) -> tuple[str, str, i
     found = []
     for match in triggers.action_pattern.finditer(clause.text):
         word = match.group()
-        if _is_nominal(clause.text, match.start(), match.end(), triggers):
+        if _is_nominal(masked_clause, match.start(), match.end(), triggers):
             continue
         action = _polarised_action(clause.text[: match.start()], word, triggers.actions[word], triggers)
         if action is None:
             continue
         found.append((action == "end", len(word), -match.start(), word, action, clause.start + match.start()))
-    if not found:
-        return None
-    _, _, _, word, action, position = max(found)
-    return word, action, position
+    return [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
 
 
 def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers) -> bool:
-    """A trigger used as a noun states no event: 双方的合作, 合作细节, 既竞争又合作的关系."""
+    """A trigger used as a noun states no event: 双方的合作, 合作细节, 既竞争又合作的关系; right after a name
+    it is a verb (京东和微信合作的目的: they did work together)."""
+    if text[max(0, start - 2):start].endswith(("□", "□也", "□已", "□曾", "□就")):
+        return False
     return text[start - 1:start] == "的" or any(text.startswith(w, end) for w in triggers.words("noun_after"))
 
 
@@ -546,12 +592,38 @@ def _split_at_joiner(run: list[Party], sentence: Sentence) -> tuple[list[Party],
     return None
 
 
-def _cross(left: list[Party], right: list[Party], *, directed: bool) -> list[tuple[Party, Party, bool]]:
-    pairs = []
+@dataclass(frozen=True)
+class _Pair:
+    """Two parties a trigger joins, and the pattern that found them (EVENT_RULES)."""
+
+    a: Party
+    b: Party
+    directed: bool
+    rule: str
+
+
+# How each pattern finds a pair, and how sure an event found by it is (an explicit trigger between two
+# names of one clause is surest; a party brought in from elsewhere in the sentence least)
+EVENT_RULES = {
+    "joined": ("A 与 B + trigger in one clause", 0.9),
+    "subject-object": ("subject + trigger + object in one clause", 0.9),
+    "carried subject": ("trigger + object; the subject from an earlier clause of the sentence", 0.75),
+    "both parties": ("双方/两者 + trigger: the pair named last", 0.7),
+    "sentence party": ("one party + trigger; the other named elsewhere in the sentence", 0.6),
+    "earlier pair": ("A 与 B in one clause, the trigger in a later one", 0.6),
+    "enumerated": ("an event of a group, then 包括 + the members named", 0.75),
+    "milestone": ("a regulator + a milestone word (召开, 印发 …)", 0.8),
+    "launch": ("one group + 上线/推出: a platform launching its own service", 0.8),
+}
+
+
+def _cross(left: list[Party], right: list[Party], *, directed: bool, rule: str) -> list[_Pair]:
+    pairs: list[_Pair] = []
     for a in left:
         for b in right:
-            if a.group != b.group and all((a.name, b.name) != (x.name, y.name) for x, y, _ in pairs):
-                pairs.append((a, b, directed))
+            if a.group != b.group and all((a.name, b.name) != (x.a.name, x.b.name) for x in pairs):
+                both = a.start == b.start  # 双方
+                pairs.append(_Pair(a, b, directed, "both parties" if both else rule))
     return pairs
 
 
@@ -562,7 +634,7 @@ def _pairs_for_trigger(
     sentence_parties: list[Party],
     pending_pairs: list[tuple[Party, Party]],
     subject: list[Party] | None = None,
-) -> list[tuple[Party, Party, bool]]:
+) -> list[_Pair]:
     """The pairs a trigger at `position` joins: its subject (the list of names before it) with its object
     (the list after it), each member of a list with each of the other side (饿了么、优酷均已接入微信支付 is
     two events); A、B 与 C 合作 pairs each of A and B with C; a clause without a subject takes the
@@ -580,9 +652,9 @@ def _pairs_for_trigger(
         run = _name_list(before, sentence, last=len(before) - 1)
         sides = _split_at_joiner(run, sentence)
         if sides:  # A 与 B 签署…: the joined names are the partners, whatever follows the trigger
-            return _cross(sides[0], sides[1], directed=False)
+            return _cross(sides[0], sides[1], directed=False, rule="joined")
         if objects:
-            return _cross(run, objects, directed=True)
+            return _cross(run, objects, directed=True, rule="subject-object")
         if len(run) >= 2:
             return []  # A、B、C 上线…: the members of a list are not partners of each other
         others = {p.group: p for p in sentence_parties if p.group != run[0].group}
@@ -591,12 +663,12 @@ def _pairs_for_trigger(
             # 正在与银联开展合作), unless it opens a later clause of its own (…选项,支付宝则在…强化了…)
             other = next(iter(others.values()))
             if other.start < run[0].start or not _opens_clause(sentence, other):
-                return [(run[0], other, other.start > position)]
+                return [_Pair(run[0], other, other.start > position, "sentence party")]
         return []
     if objects and subject:
-        return _cross(subject, objects, directed=True)
+        return _cross(subject, objects, directed=True, rule="carried subject")
     if not parties and pending_pairs:
-        pairs = [(a, b, False) for a, b in pending_pairs]
+        pairs = [_Pair(a, b, False, "earlier pair") for a, b in pending_pairs]
         pending_pairs.clear()
         return pairs
     return []
@@ -761,6 +833,8 @@ def _event_date(
     if now_word:
         return _publication_month(discourse, f"'{now_word}' refers to the time of writing")
     last = discourse.last_date
+    if last is not None and last.value and not planned and _after_publication(last.value, discourse):
+        last = None  # what is reported as done did not happen at a later date named before it (明年3月)
     if last is None or not last.value:
         if planned:
             return _publication_month(discourse, "a plan reported without a date of its own")
@@ -784,6 +858,11 @@ def _date_headlines(reports: list[EventReport], published: date | None) -> list[
     how = f"approximate: a headline, news of the publication day {day}"
     return [replace(r, date=day, date_resolution=how) if r.merged_into is None and r.date is None
             and r.date_resolution == _HEADLINE_UNDATED else r for r in reports]
+
+
+def _after_publication(value: str, discourse: _Discourse) -> bool:
+    """Whether a date (at any precision) begins after the publication day."""
+    return discourse.published is not None and value > discourse.published.isoformat()[: len(value)]
 
 
 def _publication_month(discourse: _Discourse, why: str) -> tuple[str | None, str, str | None]:
@@ -829,6 +908,7 @@ def _milestone(
         domain=domain, action="start", date=date, date_resolution=how, trigger=word,
         sentence_index=sentence.index, start=sentence.start, end=sentence.end,
         a_surface=actor.surface, b_surface=None, date_text=t.text if t else None, order=order,
+        rule="milestone", confidence=EVENT_RULES["milestone"][1],
     )
 
 
@@ -862,7 +942,7 @@ def _launch(
         date=t.value if t else None, date_resolution=f"{where}: {t.text} → {t.value}" if t else "undated",
         trigger=word, sentence_index=sentence.index, start=sentence.start, end=sentence.end,
         a_surface=actor.surface, b_surface=launched.surface if launched else None, date_text=t.text if t else None,
-        order=order,
+        order=order, rule="launch", confidence=EVENT_RULES["launch"][1],
     )
 
 
@@ -895,9 +975,9 @@ def _same_event(r: EventReport, into: EventReport, lexicon: Lexicon) -> bool:
         return False  # a directed report absorbs a symmetric one instead (see merge_article_reports)
     if r.date is None or not r.directed and into.directed:
         return True
-    # 京东 与 阿里巴巴 … 中断 after 京东 停止使用 支付宝: one side is the other's group
-    return all(x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group
-               for x, y in _aligned(r, into))
+    # 京东 与 阿里巴巴 … 中断 after 京东 停止使用 支付宝: one side is the other's group; but members named
+    # after a group (阿里旗下多个应用…,包括饿了么、优酷) are events of their own
+    return all(x == y or x == lexicon.entities[y].group for x, y in _aligned(r, into))
 
 
 def _aligned(r: EventReport, into: EventReport) -> list[tuple[str, str]]:

@@ -57,7 +57,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("date", pa.string()), ("date_resolution", pa.string()), ("trigger", pa.string()),
         ("sentence_index", pa.int64()), ("start", pa.int64()), ("end", pa.int64()),
         ("evidence", pa.string()), ("a_surface", pa.string()), ("b_surface", pa.string()),
-        ("date_text", pa.string()), ("merged_into", pa.int64()),
+        ("date_text", pa.string()), ("merged_into", pa.int64()), ("rule", pa.string()), ("confidence", pa.float64()),
     ]),
 }
 INPUTS_SCHEMA = pa.schema([
