@@ -25,6 +25,9 @@ _TYPE_DOMAIN = {"payment": "payment", "logistics": "logistics"}
 # A pathological article (the same sentence thousands of times) must not stall the build; real
 # articles have a few dozen reports (at most 31 in 406 seen).
 MAX_REPORTS_PER_ARTICLE = 1_000
+# A list of names joined to one trigger is read up to this many names a side (the longest real lists, of
+# banks or apps joining a payment network, have about 30)
+MAX_LIST_NAMES = 40
 _CLAUSE_BREAK = re.compile(r"[,，:：;；]")
 _SECTION = re.compile(r"^在(.{1,8}?)方面")
 _JOINERS = frozenset("与和跟同")  # not 、: 京东支付、云闪付、微信支付 is a list, not a pair
@@ -295,6 +298,8 @@ def _extract(
         s_times = [t for t in s_all if t.kind == "date" and t.value]
         if len(s_mentions) > 1 or triggers.gate_pattern.search(sentence.text):
             for report in _sentence_reports(sentence, s_mentions, s_times, s_all, lexicon, triggers, discourse):
+                if len(discourse.reports) >= MAX_REPORTS_PER_ARTICLE:
+                    break
                 discourse.add(report)
         if s_times:
             discourse.last_date = discourse.last_date_seen = s_times[-1]
@@ -619,8 +624,8 @@ EVENT_RULES = {
 
 def _cross(left: list[Party], right: list[Party], *, directed: bool, rule: str) -> list[_Pair]:
     pairs: list[_Pair] = []
-    for a in left:
-        for b in right:
+    for a in left[:MAX_LIST_NAMES]:
+        for b in right[:MAX_LIST_NAMES]:
             if a.group != b.group and all((a.name, b.name) != (x.a.name, x.b.name) for x in pairs):
                 both = a.start == b.start  # 双方
                 pairs.append(_Pair(a, b, directed, "both parties" if both else rule))
