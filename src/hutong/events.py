@@ -980,9 +980,12 @@ def _same_event(r: EventReport, into: EventReport, lexicon: Lexicon) -> bool:
         return False  # a directed report absorbs a symmetric one instead (see merge_article_reports)
     if r.date is None or not r.directed and into.directed:
         return True
-    # 京东 与 阿里巴巴 … 中断 after 京东 停止使用 支付宝: one side is the other's group; but members named
-    # after a group (阿里旗下多个应用…,包括饿了么、优酷) are events of their own
-    return all(x == y or x == lexicon.entities[y].group for x, y in _aligned(r, into))
+    # 京东 与 阿里巴巴 … 中断 after 京东 停止使用 支付宝: one side is the other's group; but the members listed
+    # after a group's event (阿里旗下多个应用…,包括饿了么、优酷) are events of their own
+    if r.rule == "enumerated" or into.rule == "enumerated":
+        return False
+    return all(x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group
+               for x, y in _aligned(r, into))
 
 
 def _aligned(r: EventReport, into: EventReport) -> list[tuple[str, str]]:
