@@ -224,7 +224,8 @@ def test_a_cctv_gala_partnership_names_the_gala_not_the_outlet(lexicon):
         "互联网联盟成立", "一个字节有八位", "他重申通过谈判解决", "这是贸易迅速增长的一年",
         "麦田里种着大麦和小麦", "门上的猫眼坏了", "他是个菜鸟", "板上钉钉的事", "物美价廉的商品",
         "点点滴滴的积累", "三星级酒店", "亚马逊雨林", "攀登喜马拉雅山", "只想赚快钱",
-        "李小鹏出席了会议", "地方卫视春晚",
+        "李小鹏出席了会议", "地方卫视春晚", "智能网联汽车", "发达经济体央行纷纷降息", "苹果酸",
+        "王兴兴表示",
     ],
 )
 def test_an_ordinary_word_that_contains_a_name_gives_no_entity(lexicon, text):
@@ -266,8 +267,26 @@ def test_a_bad_guard_rule_is_reported_with_file_and_line(tmp_path):
 
 
 def test_the_bundled_guards_compile_and_name_lexicon_surfaces(lexicon):
-    guards = load_context_guards(CONTEXT_GUARDS_PATH)
-    assert set(guards) <= set(lexicon.surface_to_entity)
+    assert len(load_context_guards(CONTEXT_GUARDS_PATH)) == len(lexicon.guards) > 30
+    assert set(lexicon.guards) <= set(lexicon.surface_to_entity)
+
+
+def test_a_blocked_long_name_still_yields_the_name_inside_it(lexicon):
+    assert names(lexicon, "谷歌每年向苹果支付约200亿美元") == [("谷歌", "谷歌"), ("苹果", "苹果")]
+    assert names(lexicon, "商户支持苹果支付") == [("Apple Pay", "苹果支付")]
+
+
+def test_bank_and_courier_short_names_count_only_in_their_lists(lexicon):
+    assert [e for e, _ in names(lexicon, "招行、中信、广发银行均已支持")] == ["招商银行", "中信银行", "广发银行"]
+    assert [e for e, _ in names(lexicon, "顺丰、中通、圆通都表示")] == ["顺丰", "中通快递", "圆通速递"]
+    assert names(lexicon, "中信证券发布研报") == []
+    assert names(lexicon, "会议中通过了决议,他为人圆通") == []
+
+
+def test_ascii_names_in_web_addresses_and_other_names_are_not_mentions(lexicon):
+    assert names(lexicon, "见 www.gov.cn/zhengce/jd/2025 一文") == []
+    assert names(lexicon, "JD Vance spoke") == []
+    assert names(lexicon, "JD宣布") == [("京东", "JD")]
 
 
 # ---- the tokenizer --------------------------------------------------------------------------------

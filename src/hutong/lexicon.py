@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,9 +106,14 @@ class Lexicon:
     def find_mentions(self, text: str, *, offset: int = 0, sentence_index: int = -1) -> list[Mention]:
         """Longest non-overlapping lexicon matches in simplified text (京东物流 is not also 京东)."""
         lowered = text.translate(_ASCII_LOWER)
-        mentions = []
+        return [
+            Mention(entity, sentence_index, offset + start, offset + end, text[start:end])
+            for start, end, entity in self._spans(text, lowered, 0, len(text))
+        ]
+
+    def _spans(self, text: str, lowered: str, lo: int, hi: int) -> Iterator[tuple[int, int, str]]:
         # iter_long: leftmost-longest, non-overlapping (measured faster than iter + our own selection)
-        for end_index, (surface, entity) in self._automaton.iter_long(lowered):
+        for end_index, (surface, entity) in self._automaton.iter_long(lowered, lo, hi):
             start, end = end_index - len(surface) + 1, end_index + 1
             if entity is None:  # a listed non-entity (北京东路) covers the name inside it
                 continue
@@ -116,9 +121,10 @@ class Lexicon:
                 continue
             guard = self.guards.get(surface)
             if guard is not None and not guard.allows(text, start, end):
+                # 苹果支付 in 向苹果支付约200亿美元 is not Apple Pay, but the 苹果 inside it is still Apple
+                yield from self._spans(text, lowered, start, end - 1)
                 continue
-            mentions.append(Mention(entity, sentence_index, offset + start, offset + end, text[start:end]))
-        return mentions
+            yield start, end, entity
 
     def mentions_in_sentences(self, simplified: str, sentences: Sequence[Sentence]) -> list[Mention]:
         """Mentions in an article's sentences, found in one pass over the whole text."""
