@@ -306,3 +306,15 @@ def test_alipay_is_never_tagged_as_a_person(tokenizer):
 
 def test_guarded_names_do_not_split_ordinary_words(tokenizer):
     assert tokenizer.lcut("集中行动和包括小米粥") == ["集中", "行动", "和", "包括", "小米粥"]
+
+
+def test_traditional_articles_find_the_same_entities_after_normalising(lexicon):
+    from hutong.normalise import load_boilerplate_patterns, normalise_text
+
+    text = "騰訊旗下的微信支付宣佈接入雲閃付，並與中國銀聯合作。淘寶特價版與嗶哩嗶哩、順豐同城達成協議。日本央行今日加息。"
+    normalised = normalise_text(text, boilerplate=load_boilerplate_patterns())
+    found = lexicon.mentions_in_sentences(normalised.simplified, normalised.sentences)
+    assert [(m.entity, m.sentence_index) for m in found] == [
+        ("腾讯", 0), ("微信支付", 0), ("云闪付", 0), ("银联", 0), ("淘特", 1), ("哔哩哔哩", 1), ("顺丰同城", 1),
+    ]
+    assert [text[m.start:m.end] for m in found][:4] == ["騰訊", "微信支付", "雲閃付", "中國銀聯"]
