@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,11 @@ import jieba
 from hutong.models import Sentence
 from hutong.normalise import to_simplified
 from hutong.paths import LEXICON_PATH, NOT_ENTITIES_PATH
+
+CONTEXT_GUARDS_PATH = NOT_ENTITIES_PATH.parent / "context_guards.tsv"
+GUARD_RULES = ("block_before", "block_after", "need_before", "need_after")
+# How far back a before-rule looks; the longest pattern in context_guards.tsv is well within it.
+_GUARD_WINDOW = 16
 
 ENTITY_TYPES = frozenset(
     {"platform", "payment", "logistics", "cloud", "service", "group", "regulator", "media", "company", "person"}
@@ -39,6 +45,28 @@ class Entity:
 
 
 @dataclass(frozen=True)
+class ContextGuard:
+    """When a surface that is also an ordinary word names its entity, from the text around it."""
+
+    block_before: re.Pattern[str] | None = None
+    block_after: re.Pattern[str] | None = None
+    need_before: re.Pattern[str] | None = None
+    need_after: re.Pattern[str] | None = None
+
+    def allows(self, text: str, start: int, end: int) -> bool:
+        window = max(0, start - _GUARD_WINDOW)
+        if self.block_before and self.block_before.search(text, window, start):
+            return False
+        if self.block_after and self.block_after.match(text, end):
+            return False
+        if self.need_before is None and self.need_after is None:
+            return True
+        return bool(self.need_before and self.need_before.search(text, window, start)) or bool(
+            self.need_after and self.need_after.match(text, end)
+        )
+
+
+@dataclass(frozen=True)
 class Mention:
     entity: str
     sentence_index: int
@@ -50,9 +78,16 @@ class Mention:
 class Lexicon:
     """Entities by canonical name, and every surface form (simplified, lower-cased ASCII) that names one."""
 
-    def __init__(self, entities: Iterable[Entity], *, not_entities: Iterable[str] = ()):
+    def __init__(
+        self,
+        entities: Iterable[Entity],
+        *,
+        not_entities: Iterable[str] = (),
+        guards: dict[str, ContextGuard] | None = None,
+    ):
         self.entities: dict[str, Entity] = {e.name: e for e in entities}
         self.not_entities = frozenset(surface_key(s) for s in not_entities)
+        self.guards: dict[str, ContextGuard] = {surface_key(s): g for s, g in (guards or {}).items()}
         self.surface_to_entity: dict[str, str] = {}
         for entity in self.entities.values():
             for surface in (entity.name, *entity.aliases):
@@ -71,16 +106,25 @@ class Lexicon:
     def find_mentions(self, text: str, *, offset: int = 0, sentence_index: int = -1) -> list[Mention]:
         """Longest non-overlapping lexicon matches in simplified text (京东物流 is not also 京东)."""
         lowered = text.translate(_ASCII_LOWER)
-        mentions = []
+        return [
+            Mention(entity, sentence_index, offset + start, offset + end, text[start:end])
+            for start, end, entity in self._spans(text, lowered, 0, len(text))
+        ]
+
+    def _spans(self, text: str, lowered: str, lo: int, hi: int) -> Iterator[tuple[int, int, str]]:
         # iter_long: leftmost-longest, non-overlapping (measured faster than iter + our own selection)
-        for end_index, (surface, entity) in self._automaton.iter_long(lowered):
+        for end_index, (surface, entity) in self._automaton.iter_long(lowered, lo, hi):
             start, end = end_index - len(surface) + 1, end_index + 1
             if entity is None:  # a listed non-entity (北京东路) covers the name inside it
                 continue
             if surface.isascii() and not _ascii_word_bounded(lowered, start, end):
                 continue
-            mentions.append(Mention(entity, sentence_index, offset + start, offset + end, text[start:end]))
-        return mentions
+            guard = self.guards.get(surface)
+            if guard is not None and not guard.allows(text, start, end):
+                # 苹果支付 in 向苹果支付约200亿美元 is not Apple Pay, but the 苹果 inside it is still Apple
+                yield from self._spans(text, lowered, start, end - 1)
+                continue
+            yield start, end, entity
 
     def mentions_in_sentences(self, simplified: str, sentences: Sequence[Sentence]) -> list[Mention]:
         """Mentions in an article's sentences, found in one pass over the whole text."""
@@ -93,10 +137,14 @@ class Lexicon:
         return found
 
     def jieba_user_dictionary(self) -> str:
-        """The lexicon as a jieba user dictionary ("word freq tag" lines), Chinese surface forms only."""
+        """The lexicon as a jieba user dictionary ("word freq tag" lines), Chinese surface forms only.
+
+        Guarded surfaces (小米, 和包, 中行 …) are left to jieba's own dictionary: forced whole, they
+        would split ordinary words around them (和包括 → 和包 括) wherever they occur.
+        """
         lines = []
         for surface, name in sorted(self.surface_to_entity.items()):
-            if not surface.isascii() and " " not in surface:
+            if not surface.isascii() and " " not in surface and surface not in self.guards:
                 tag = _JIEBA_TAG.get(self.entities[name].type, "nz")
                 lines.append(f"{surface} {_USER_WORD_FREQ} {tag}")
         return "\n".join(lines) + "\n"
@@ -122,7 +170,12 @@ def _build_automaton(surface_to_entity: dict[str, str], *, blockers: Iterable[st
     return automaton
 
 
-def load_lexicon(path: Path = LEXICON_PATH, *, not_entities_path: Path = NOT_ENTITIES_PATH) -> Lexicon:
+def load_lexicon(
+    path: Path = LEXICON_PATH,
+    *,
+    not_entities_path: Path = NOT_ENTITIES_PATH,
+    guards_path: Path = CONTEXT_GUARDS_PATH,
+) -> Lexicon:
     """Read the entity CSV (name, name_en, type, group, aliases separated by |) and check it."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -131,7 +184,40 @@ def load_lexicon(path: Path = LEXICON_PATH, *, not_entities_path: Path = NOT_ENT
     for i, entity in enumerate(entities):
         if entity.group not in names:
             raise LexiconError(f"{path}: line {i + 2}: group '{entity.group}' is not an entity name in the file")
-    return Lexicon(entities, not_entities=_read_word_list(not_entities_path))
+    return Lexicon(entities, not_entities=_read_word_list(not_entities_path), guards=load_context_guards(guards_path))
+
+
+def load_context_guards(path: Path = CONTEXT_GUARDS_PATH) -> dict[str, ContextGuard]:
+    """Read context_guards.tsv (surfaces, rule, regex); patterns of one rule for one surface are alternatives."""
+    patterns: dict[str, dict[str, list[str]]] = {}
+    for line_number, line in enumerate(_read_lines(path), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 3 or fields[1] not in GUARD_RULES:
+            raise LexiconError(f"{path}: line {line_number}: expected 'surfaces<TAB>rule<TAB>pattern' with a rule from {GUARD_RULES}")
+        surfaces, rule, pattern = fields
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise LexiconError(f"{path}: line {line_number}: bad pattern: {error}") from None
+        for surface in surfaces.split("|"):
+            patterns.setdefault(surface.strip(), {}).setdefault(rule, []).append(pattern)
+    return {surface: _guard(rules) for surface, rules in patterns.items()}
+
+
+def _guard(rules: dict[str, list[str]]) -> ContextGuard:
+    def compiled(rule: str) -> re.Pattern[str] | None:
+        if rule not in rules:
+            return None
+        either = "|".join(f"(?:{p})" for p in rules[rule])
+        return re.compile(f"(?:{either})$" if rule.endswith("_before") else either, re.IGNORECASE)
+
+    return ContextGuard(**{rule: compiled(rule) for rule in GUARD_RULES})
+
+
+def _read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
 def _read_word_list(path: Path) -> list[str]:
