@@ -100,10 +100,18 @@ def test_dangri_is_the_day_last_named() -> None:
     assert got["当日"] == "2025-09-30"
 
 
-def test_day_alone_takes_the_month_last_named_and_needs_one() -> None:
-    assert values("9月28日至30日，京东开展大促。", PUB_004)["30日"] == "2025-09-30"
-    assert run("29日，京东宣布。") == []
+def test_day_alone_takes_the_month_last_named() -> None:
+    (e,) = run("9月28日，京东开展大促。30日，活动结束。", PUB_004)[1:]
+    assert (e.text, e.value, e.method) == ("30日", "2025-09-30", "inherited")
     assert all(e.text != "30日" for e in run("9月28日起，30日内可退货。", PUB_004))
+
+
+def test_day_alone_first_in_a_story_is_of_the_publication_month_or_the_one_before() -> None:
+    (e,) = run("5日，京东宣布。")  # published 2025-03-10
+    assert (e.value, e.method) == ("2025-03-05", "publication")
+    (e,) = run("29日，京东宣布。", datetime(2025, 4, 10, tzinfo=CST))  # April's 29th is still to come
+    assert e.value == "2025-03-29"
+    assert run("当月29日，京东宣布。", PUB_004)[0].value == "2025-09-29"
 
 
 def test_gainian_without_a_year_before_is_unresolved_and_says_so() -> None:
