@@ -156,7 +156,7 @@ _URL = (r"https?://[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
 _ISO = (r"(?<![0-9A-Za-z.])(?P<iy>(?:19|20)[0-9]{2})(?P<sep>[-/.])(?P<im>1[0-2]|0?[1-9])"
         r"(?P=sep)(?P<id>3[01]|[12][0-9]|0?[1-9])(?![0-9])")
 _YEAR_RANGE = (r"(?<![0-9])(?P<yr1>(?:19|20)[0-9]{2})年?\s?[-—–~至到]\s?(?P<yr2>(?:19|20)[0-9]{2})年(?!代)"
-               rf"(?!(?:1[0-2]|0?[1-9]|[一二三四五六七八九十])月)")
+               r"(?!(?:1[0-2]|0?[1-9]|[一二三四五六七八九十])月)")
 _YEAR_HEAD = (
     rf"(?P<ynum>(?<![0-9])(?:19|20)[0-9]{{2}}|(?<!{_CN_D}){_CN_D}{{4}}"
     r"|(?<![一二两三四五六七八九十百千])[两二]千零?[一二三四五六七八九十]{1,3})年(?!代)"
@@ -171,9 +171,12 @@ _MONTH_REL = r"(?P<mrel>本月|这个月|上个?月|下个?月|当月|(?<!不)�
 _DAY_REL = (r"(?P<drel>大前天|大后天|今天|今日(?!头条)|今晨|今早|今晚|今夜|昨天|昨日|昨晚|昨夜|昨晨|昨早"
             r"|(?<!大)前天|前日|明天|明日(?!之后|方舟)|明晚|明早|(?<![先大])后天(?!性)"
             r"|当天|当日|当晚|当夜|(?<!不)同日(?!期)|同一天|次日|翌日|前一天|前一日|后一天|即日)")
+# What may follow a weekday written alone (周五晚间, 周三发布), so that a name such as 周一鸣 is not one.
+_AFTER_WEEKDAY = "[上下晚凌早中午起至到前后的是当将在再又也才就已开举召发宣正和与及、]"
 _THEN = r"(?P<then>(?<![适相应每])当时(?!间|期)|彼时|其时|那时(?!候起))"
 _WEEK = (r"(?P<week>(?:(?P<wrel>上上|下下|上|下|本|这)个?(?:周|星期|礼拜)(?P<wd1>[一二三四五六日天末1-7])?"
-         r"|(?<![每一两二三四五六七八九十几第])(?:周|星期|礼拜)(?P<wd2>[一二三四五六日天]))(?P<win>内)?)")
+         r"|(?<![每一两二三四五六七八九十几第])(?:周|星期|礼拜)(?P<wd2>[一二三四五六日天])"
+         rf"(?=[^{_HAN}]|$|{_AFTER_WEEKDAY}))(?P<win>内)?)")
 _QPART = (r"(?P<qpart>(?<![每一这全当两二三四五六七八九十几A-Za-z0-9])"
           rf"(?:上半年(?!内)|下半年(?!内)|前三季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
           rf"|年初|年底|年末|年中(?=[^{_HAN}]|$)))")
@@ -838,8 +841,9 @@ class _Resolver:
         base, what = self.pub, "publication"
         a = self.anchor
         # "三年后" in a story of the past counts from the date just named; in a plan, from publication
-        if sign > 0 and not _FUTURE.search(t) and not a.unresolved and a.value is not None \
-                and a.paragraph == self.paragraph:
+        if sign > 0 and not _FUTURE.search(t):
+            if a.unresolved or a.value is None or a.paragraph != self.paragraph:
+                return _unresolved(start, end, f"unresolved: {m.group()} counts from a time not named before")
             base, what = _period_of_value(a.value)[0], f"{a.text}"
         how = f"{m.group()} = {what} {'−' if sign < 0 else '+'} {n_s}{unit}"
         method = "publication" if what == "publication" else "inherited"
@@ -867,8 +871,9 @@ class _Resolver:
             first = date(y, mo, min(self.pub.day, 28))
         else:
             first = self.pub - timedelta(days=n * (7 if unit in ("周", "星期") else 1))
+        precision = {"年": "year", "月": "month", "周": "week", "星期": "week"}.get(unit, "day")
         return _Hit(start, end, None, "duration", f"span of {n_s}{unit} up to publication {self.pub}", False,
-                    "publication", first, self.pub, "day")
+                    "publication", first, self.pub, precision)
 
     def _h_vague(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         if self.pub is None:
@@ -876,6 +881,8 @@ class _Resolver:
         word = m.group("vague")
         back, until, precision = _VAGUE_WINDOW[word]
         first, last = self.pub - timedelta(days=back), self.pub - timedelta(days=until)
+        if word == "近期" and _FUTURE.search(t):  # 近期将…: the weeks after publication
+            first, last = self.pub, self.pub + timedelta(days=back)
         value = _fmt(self.pub.year) if precision == "year" else _fmt(self.pub.year, self.pub.month)
         return _dated(m.start(), m.end(), first, last, precision, "approximate",
                       f"{word}: vague, put at the publication {precision} ({first} to {last})",
