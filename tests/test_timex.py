@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,7 +14,7 @@ from hutong.models import Sentence, TimeExpression
 from hutong.timex import extract_time_expressions, load_festivals, time_expressions
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("HUTONG_SHARED", REPO.parent / "shared"))  # ../shared beside the checkout
 GOLD = SHARED / "eval" / "timex_dev.jsonl"
 SEEDS = SHARED / "seeds"
 CST = timezone(timedelta(hours=8))

@@ -992,6 +992,8 @@ def extract_time_expressions(
                 parts = [int(p) for p in hit.value.split("-")] + [None, None]
                 resolver.set_anchor(
                     _Anchor(parts[0], parts[1], parts[2], t[hit.start:hit.end], sentence.index, paragraph))
+        if not hits:
+            continue
         _equate_relative_days(hits, t)
         for hit in _merge_ranges(hits, t, resolver.pub):
             start, end = (hit.start, hit.end) if kept is None else (kept[hit.start], kept[hit.end - 1] + 1)
