@@ -131,7 +131,7 @@ def _parse_festivals(path: Path) -> Festivals:
 
 # Full-width digits and separators to ASCII, one character for one, so offsets stay put.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．～：", "0123456789-/.~:")
-_FULLWIDTH_HINT = re.compile("[０-９－／．～：]")
+_ODD_CHARS = re.compile("[０-９－／．～： \u00a0\u3000(（]")
 
 _CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -225,17 +225,17 @@ def _build_patterns(spellings: Sequence[str]) -> tuple[re.Pattern[str], re.Patte
 
 
 def _build_trigger(spellings: Sequence[str]) -> re.Pattern[str]:
-    """Where a match can start: one of _TRIGGER_CHARS, or a common character only before what would
-    follow it in a match (上 only in 上周, 上个月, 上半年, 上旬, 上元节 …), so that the recogniser is tried at
+    """Where a match can start: a character before what would follow it in a match (上 only in 上周, 上个月,
+    上半年, 上旬, 上元节 …; a digit only before 年, 月, 日, a separator …), so that the recogniser is tried at
     few places of a sentence."""
     after: dict[str, set[str]] = {c: set(rest.split("|")) for c, rest in _TRIGGER_CONTEXT.items()}
     for spelling in spellings:
-        if spelling[0] not in _TRIGGER_CHARS and len(spelling) > 1:
-            after.setdefault(spelling[0], set()).add(re.escape(spelling[1:]))
-    always = "".join(sorted(re.escape(c) for c in set(_TRIGGER_CHARS) | {s[0] for s in spellings if len(s) == 1}))
-    contexts = [f"{re.escape(c)}(?={'|'.join(sorted(rests, key=lambda r: (-len(r), r)))})"
-                for c, rests in sorted(after.items()) if c not in _TRIGGER_CHARS]
-    return re.compile("|".join([f"[{always}]", *contexts]))
+        if len(spelling) > 1:
+            after.setdefault(re.escape(spelling[0]), set()).add(re.escape(spelling[1:]))
+    always = _TRIGGER_ALWAYS + "".join(sorted(re.escape(s) for s in spellings if len(s) == 1))
+    contexts = [f"{c}(?:{'|'.join(sorted(rests, key=lambda r: (-len(r), r)))})" for c, rests in sorted(after.items())]
+    contexts = [f"{c[:c.index('(?:')]}(?={c[c.index('(?:') + 3:-1]})" for c in contexts]
+    return re.compile("|".join(([f"[{always}]"] if always else []) + contexts))
 
 
 def _scan(fest: Festivals, t: str) -> Iterator[re.Match[str]]:
@@ -256,9 +256,15 @@ def _scan(fest: Festivals, t: str) -> Iterator[re.Match[str]]:
 
 _NEEDED_CHARS = "0123456789０１２３４５６７８９年月日天旬季周期拜时晚晨早夜前久来Qq·"
 # Every character a match of the recogniser can start with, besides festival spellings' first characters.
-_TRIGGER_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%+-〇○零一二两三四五六七八九十几数半百千周近约逾"
-# Common characters that start a match only before one of these (regular expressions, separated by |).
+# Characters that start a match wherever they are: a web or e-mail address (read only to be skipped), Q1.
+_TRIGGER_ALWAYS = "A-Za-z._%+\\-"
+_CN_NUM = "[〇○零一二两三四五六七八九十几数半百千]"
+# Where a match can start: a character (or class) and, as regular expressions separated by |, what must follow it.
 _TRIGGER_CONTEXT = {
+    "[0-9]": r"[0-9]*(?:\s?[年月日号天周·\-/.~—–至到]|[多余几]|个[月多半星]|星期)",
+    _CN_NUM: _CN_NUM + "*(?:[年月日号天周季星礼多余]|个[月多半星])",
+    "周": "[一二三四五六日天]", "近": "[日期来年月0-9一二两三四五六七八九十几数半]", "约": "[0-9一二两三四五六七八九十几数百千]",
+    "逾": "[0-9一二两三四五六七八九十几数百千]",
     "上": "上|个?[周月]|星期|礼拜|半年|旬", "下": "下|个?[周月]|星期|礼拜|半年|旬", "本": "[周月]|星期|礼拜",
     "这": "个?[周月]|星期|礼拜|[0-9一二两三四五六七八九十几数]", "中": "旬", "日": "前", "年": "[初底末中]",
     "月": "[初底末]", "不": "久前", "第": "[一二三四1-4]季度", "后": "天|一天", "其": "时", "此": "前", "最": "近",
@@ -267,8 +273,6 @@ _TRIGGER_CONTEXT = {
     "去": "年", "今": "[年天日晨早晚夜]", "明": "[年天日晚早]", "昨": "[天日晚夜晨早]", "该": "年",
     "次": "[年月日]", "翌": "[年日]", "时": "隔", "长": "达", "历": "经", "已": "有|经", "整": "整", "超": "过",
 }
-_OUTER_GROUPS = ("url", "iso", "yrange", "yexpr", "mexpr", "md", "qpart", "mpart", "week", "then", "drel", "dd",
-                 "fest", "dot", "rel", "span", "vague", "dur")
 _DURATION_BEFORE = ("时隔", "长达", "历经")
 _HABITUAL_BEFORE = ("每年", "每逢", "每")
 _DAY_NOT_DATE_AFTER = re.compile(r"内|以内|之内|无理由|后|左右|以上|均")
@@ -558,10 +562,8 @@ class _Resolver:
     # -- handlers -------------------------------------------------------------------------
 
     def handle(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
-        for name in _OUTER_GROUPS:
-            if m.group(name) is not None:
-                return getattr(self, "_h_" + name)(m, t, sidx)
-        return None  # pragma: no cover
+        # each alternative of the recogniser is one named group, closed last: lastgroup names it
+        return getattr(self, "_h_" + m.lastgroup)(m, t, sidx)
 
     def _h_url(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         return None
@@ -977,8 +979,9 @@ def extract_time_expressions(
     for sentence, paragraph in zip(sentences, _paragraphs(sentences, text)):
         if not fest.prefilter.search(sentence.text):
             continue
-        t = sentence.text
-        t, kept = _without_strays(t.translate(_FULLWIDTH) if _FULLWIDTH_HINT.search(t) else t)
+        t, kept = sentence.text, None
+        if _ODD_CHARS.search(t):  # full-width digits, spaces or brackets: rare, so looked at only when present
+            t, kept = _without_strays(t.translate(_FULLWIDTH))
         resolver.paragraph = paragraph
         hits: list[_Hit] = []
         for m in _scan(fest, t):
