@@ -147,7 +147,7 @@ _NO_RI_AFTER = r"(?=$|[，,。；;、）)」』”起至到前后]|\s+[0-9]{1,2}
 # The parts of a month after 月 (9月初, 7月底, 8月中旬); 中 alone only before a non-Han character (9月中，…).
 _MONTH_PART = rf"上旬|中旬|下旬|初|底|末|中(?=[^{_HAN}]|$)"
 # The parts of a year after 年 or after a year word (2020年底, 今年年初, 今年上半年, 2024年第三季度, 2024年Q3).
-_YEAR_PART = (rf"上半年|下半年|前三季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
+_YEAR_PART = (rf"上半年|下半年|前三季度|首季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
               rf"|年?初|年?底|年?末|年?中(?=[^{_HAN}]|$)")
 
 _URL = (r"https?://[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
@@ -178,7 +178,7 @@ _WEEK = (r"(?P<week>(?:(?P<wrel>上上|下下|上|下|本|这)个?(?:周|星期|
          r"|(?<![每一两二三四五六七八九十几第])(?:周|星期|礼拜)(?P<wd2>[一二三四五六日天])"
          rf"(?=[^{_HAN}]|$|{_AFTER_WEEKDAY}))(?P<win>内)?)")
 _QPART = (r"(?P<qpart>(?<![每一这全当两二三四五六七八九十几A-Za-z0-9])"
-          rf"(?:上半年(?!内)|下半年(?!内)|前三季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
+          rf"(?:上半年(?!内)|下半年(?!内)|前三季度|首季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
           rf"|年初|年底|年末|年中(?=[^{_HAN}]|$)))")
 _MPART = r"(?P<mpart>(?<![每个0-9一二三四五六七八九十])(?:月初|月底|月末|上旬|中旬|下旬))"
 _AGO = (r"(?P<rel>(?<![0-9.第])(?P<reln>[0-9]{1,3}|[一二两三四五六七八九十几数半]{1,3})(?P<relv>多|余|几)?"
@@ -201,12 +201,12 @@ def _build_patterns(spellings: Sequence[str]) -> tuple[re.Pattern[str], re.Patte
         f"|(?P<iso>{_ISO})"
         f"|(?P<yrange>{_YEAR_RANGE})"
         f"|(?P<yexpr>(?:{_YEAR_HEAD})"
-        f"(?:(?P<ym>{_MON})月份?(?:(?P<yd>{_DAY}){day_range.format(g='yd')}[日号]"
+        f"(?:(?P<ym>{_MON})(?:[-—~至到](?P<ym2>{_MON}))?月份?(?:(?P<yd>{_DAY}){day_range.format(g='yd')}[日号]"
         f"|(?P<ydn>3[01]|[12][0-9]|0?[1-9]){_NO_RI_AFTER}|(?P<ymp>{_MONTH_PART}))?"
         f"|(?P<ypart>{_YEAR_PART})"
         f"|(?P<yq>[{_Q_OPEN}]?)(?P<yfest>{fest})(?P<yq2>[{_Q_CLOSE}]?))?)"
         f"|(?P<mexpr>{_MONTH_REL}(?:(?P<mrd>{_DAY})[日号]|(?P<mmp>{_MONTH_PART}))?)"
-        f"|(?P<md>(?<![0-9〇○零一二三四五六七八九十个半每.])(?P<mm>{_MON})月份?"
+        f"|(?P<md>(?<![0-9〇○零一二三四五六七八九十个半每.])(?P<mm>{_MON})(?:[-—~](?P<mm2>{_MON}))?月份?"
         f"(?:(?P<mdd>{_DAY}){day_range.format(g='mdd')}[日号]"
         f"|(?P<mdn>3[01]|[12][0-9]|0?[1-9]){_NO_RI_AFTER}|(?P<mdp>{_MONTH_PART}))?)"
         f"|{_QPART}|{_MPART}|{_WEEK}|{_THEN}"
@@ -267,7 +267,7 @@ _TRIGGER_CONTEXT = {
     "逾": "[0-9一二两三四五六七八九十几数百千]",
     "上": "上|个?[周月]|星期|礼拜|半年|旬", "下": "下|个?[周月]|星期|礼拜|半年|旬", "本": "[周月]|星期|礼拜",
     "这": "个?[周月]|星期|礼拜|[0-9一二两三四五六七八九十几数]", "中": "旬", "日": "前", "年": "[初底末中]",
-    "月": "[初底末]", "不": "久前", "第": "[一二三四1-4]季度", "后": "天|一天", "其": "时", "此": "前", "最": "近",
+    "月": "[初底末]", "不": "久前", "第": "[一二三四1-4]季度", "首": "季度", "后": "天|一天", "其": "时", "此": "前", "最": "近",
     "过": "去", "民": "国", "星": "期", "礼": "拜", "即": "日", "彼": "时", "那": "时", "目": "前", "早": "前",
     "前": "年|天|日|一[天日]|不久|三季度", "同": "[年月日]|一天", "当": "[年月天日晚夜时]", "大": "[前后]",
     "去": "年", "今": "[年天日晨早晚夜]", "明": "[年天日晚早]", "昨": "[天日晚夜晨早]", "该": "年",
@@ -290,7 +290,7 @@ _CN_EXACT = re.compile(r"[一二两三四五六七八九]?十[一二三四五六
 _UPCOMING_DAYS = 45  # a date this close after publication is taken as upcoming, not as last year's
 # Between two dates of a range (10月29日至31日, 1月—3月, 8月至次年2月, 周一到周五).
 _RANGE_JOIN = re.compile(r"\s?(?:[-—–~至到]|一直到|直到)\s?")
-_UNTIL_NOW = re.compile(r"至今|到现在|迄今|到目前|以来")
+_UNTIL_NOW = re.compile(r"起?(?:至今|到现在|迄今|到目前)|以来")
 # Pinyin in brackets after a character (当(dāng)日) and spaces inside a written date (9 月 30 日) are not
 # looked at: the recogniser reads the sentence without them and maps its offsets back.
 _STRAY = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[)）]"
@@ -376,7 +376,7 @@ def _value_of_period(first: date, last: date) -> str:
 # Parts of a year: (first month, last month, precision); 年初/年底 are read as January and December, as
 # news writers use them ("2020年底" is December 2020).
 _YEAR_PARTS = {
-    "上半年": (1, 6, "half"), "下半年": (7, 12, "half"), "前三季度": (1, 9, "quarter"),
+    "上半年": (1, 6, "half"), "下半年": (7, 12, "half"), "前三季度": (1, 9, "quarter"), "首季度": (1, 3, "quarter"),
     "年初": (1, 1, "month"), "初": (1, 1, "month"), "年底": (12, 12, "month"), "底": (12, 12, "month"),
     "年末": (12, 12, "month"), "末": (12, 12, "month"), "年中": (6, 7, "month"), "中": (6, 7, "month"),
 }
@@ -547,8 +547,12 @@ class _Resolver:
         return True
 
     def _month_hit(self, start: int, end: int, year: int, month: int, day: int | None, day2: int | None,
-                   part: str | None, method: str, basis: str) -> _Hit:
-        """A month, a day of it (or a range of days: 29-31日), or a part of it (上旬, 月底)."""
+                   part: str | None, method: str, basis: str, *, month2: int | None = None) -> _Hit:
+        """A month (or a range of months: 1-9月), a day of it (or a range of days: 29-31日), or a part of it
+        (上旬, 月底)."""
+        if month2 is not None and month2 > month and day is None and part is None:
+            return _dated(start, end, date(year, month, 1), _month_end(year, month2), "month", method,
+                          f"{basis}; months {month}-{month2}, value is the first", value=_fmt(year, month))
         if part is not None:
             first, last = _month_part(year, month, part)
             return _dated(start, end, first, last, "ten_days", method, f"{basis}; {part} = days {first.day}-{last.day}",
@@ -655,7 +659,8 @@ class _Resolver:
                 cn = not (m.group()).isascii() and m.group("ynum") is not None and not m.group("ynum").isascii()
                 basis = ("explicit date" if day is not None else "explicit year and month") + (
                     " (Chinese numerals)" if cn else "")
-            return self._month_hit(start, end, year, month, day, day2, m.group("ymp"), method, basis)
+            month2 = _cn_int(m.group("ym2")) if m.group("ym2") is not None else None
+            return self._month_hit(start, end, year, month, day, day2, m.group("ymp"), method, basis, month2=month2)
         return _dated(start, end, date(year, 1, 1), date(year, 12, 31), "year", method, basis)
 
     def _h_mexpr(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
@@ -694,7 +699,8 @@ class _Resolver:
             if self.anchor.year is None:
                 self.anchor = _Anchor(text=m.group(), sentence=sidx, paragraph=self.paragraph, unresolved=True)
             return _unresolved(start, m.end(), basis)
-        return self._month_hit(start, m.end(), year, month, day, day2, m.group("mdp"), method, basis)
+        month2 = _cn_int(m.group("mm2")) if m.group("mm2") is not None else None
+        return self._month_hit(start, m.end(), year, month, day, day2, m.group("mdp"), method, basis, month2=month2)
 
     def _h_qpart(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         part = m.group("qpart")
