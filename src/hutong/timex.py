@@ -49,6 +49,7 @@ class Festivals:
     lunar_dates: dict[tuple[str, int], date]
     pattern: re.Pattern[str] = field(compare=False, repr=False)
     prefilter: re.Pattern[str] = field(compare=False, repr=False)
+    starts: re.Pattern[str] = field(compare=False, repr=False)
     trigger: re.Pattern[str] = field(compare=False, repr=False)
 
     def date_in(self, festival: Festival, year: int) -> date | None:
@@ -192,8 +193,11 @@ _DUR = (r"(?P<dur>(?:时隔|长达|历经|已有|已经|整整|超过|近|约|�
         r"(?:[0-9]{1,3}|[一二两三四五六七八九十几数百千]{1,4})(?:多|余|几)?年(?!代)(?:多|来|间|之久|以上|左右)?)")
 
 
-def _build_patterns(spellings: Sequence[str]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """The recogniser, a quick test whether a sentence needs it, and the characters a match can start with."""
+def _build_patterns(
+    spellings: Sequence[str],
+) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The recogniser, a quick test whether a sentence needs it, the characters a match can start with and
+    what must follow them."""
     fest = "|".join(re.escape(s) for s in spellings) or "(?!)"
     day_range = f"(?:[-—~至到](?P<{{g}}2>{_DAY}))?"
     pattern = re.compile(
@@ -218,44 +222,45 @@ def _build_patterns(spellings: Sequence[str]) -> tuple[re.Pattern[str], re.Patte
         f"|{_AGO}|{_SPAN}|{_VAGUE}"
         f"|{_DUR}"
     )
-    # every match holds one of these characters (a festival: its spelling's last one)
     needed = set(_NEEDED_CHARS) | {s[-1] for s in spellings}
     prefilter = re.compile("[" + "".join(sorted(re.escape(c) for c in needed)) + "]")
-    return pattern, prefilter, _build_trigger(spellings)
+    return (pattern, prefilter, *_build_trigger(spellings))
 
 
-def _build_trigger(spellings: Sequence[str]) -> re.Pattern[str]:
-    """Where a match can start: a character before what would follow it in a match (上 only in 上周, 上个月,
-    上半年, 上旬, 上元节 …; a digit only before 年, 月, 日, a separator …), so that the recogniser is tried at
-    few places of a sentence."""
+def _build_trigger(spellings: Sequence[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Where a match can start: a character (`starts`) before what would follow it in a match (`context`:
+    上 only in 上周, 上个月, 上半年, 上旬, 上元节 …; a digit only before 年, 月, 日, a separator …), so that the
+    recogniser is tried at few places of a sentence."""
     after: dict[str, set[str]] = {c: set(rest.split("|")) for c, rest in _TRIGGER_CONTEXT.items()}
     for spelling in spellings:
         if len(spelling) > 1:
             after.setdefault(re.escape(spelling[0]), set()).add(re.escape(spelling[1:]))
-    always = _TRIGGER_ALWAYS + "".join(sorted(re.escape(s) for s in spellings if len(s) == 1))
-    contexts = [f"{c}(?:{'|'.join(sorted(rests, key=lambda r: (-len(r), r)))})" for c, rests in sorted(after.items())]
-    contexts = [f"{c[:c.index('(?:')]}(?={c[c.index('(?:') + 3:-1]})" for c in contexts]
-    return re.compile("|".join(([f"[{always}]"] if always else []) + contexts))
+    always = _TRIGGER_ALWAYS + "".join(re.escape(s) for s in spellings if len(s) == 1)
+    branches = [f"[{always}]"] + [f"{c}(?={'|'.join(sorted(rests, key=lambda r: (-len(r), r)))})"
+                                  for c, rests in sorted(after.items())]
+    starts = always + "".join(c[1:-1] if c.startswith("[") else c for c in after)
+    return re.compile(f"[{starts}]"), re.compile("|".join(branches))
 
 
 def _scan(fest: Festivals, t: str) -> Iterator[re.Match[str]]:
     """Like fest.pattern.finditer(t), but tries the pattern only where a match can start (much faster)."""
     pos, n = 0, len(t)
-    search, match = fest.trigger.search, fest.pattern.match
+    search, context, match = fest.starts.search, fest.trigger.match, fest.pattern.match
     while pos < n:
         c = search(t, pos)
         if c is None:
             return
-        m = match(t, c.start())
+        p = c.start()
+        m = match(t, p) if context(t, p) else None
         if m is None:
-            pos = c.start() + 1
+            pos = p + 1
         else:
             yield m
             pos = m.end()
 
 
+# Every match holds one of these characters (or a festival spelling's last one): the quick test of a sentence.
 _NEEDED_CHARS = "0123456789０１２３４５６７８９年月日天旬季周期拜时晚晨早夜前久来Qq·"
-# Every character a match of the recogniser can start with, besides festival spellings' first characters.
 # Characters that start a match wherever they are: a web or e-mail address (read only to be skipped), Q1.
 _TRIGGER_ALWAYS = "A-Za-z._%+\\-"
 _CN_NUM = "[〇○零一二两三四五六七八九十几数半百千]"
