@@ -19,6 +19,9 @@ def test_extract_prints_entities_times_and_events_as_json(capsys):
     assert set(result) == {"document", "entities", "times", "events"}
     assert {"name": "京东", "type": "platform"}.items() <= next(e for e in result["entities"] if e["name"] == "京东").items()
     assert any(t["text"] == "10月29日" and t["value"] == "2024-10-29" for t in result["times"])
+    oct29 = next(t for t in result["times"] if t["text"] == "10月29日")
+    assert (oct29["first_day"], oct29["last_day"], oct29["precision"], oct29["method"], oct29["approximate"]) == (
+        "2024-10-29", "2024-10-29", "day", "inherited", False)
     assert any(e["a"] == "京东" and e["b"] == "支付宝" and e["date"] == "2024-10-29" for e in result["events"])
 
 

@@ -35,6 +35,14 @@ def test_build_writes_every_table_with_both_seed_articles(seed_build):
         assert len(store.read_table(out, name)) > 0, name
 
 
+def test_times_carry_their_period_precision_and_method(seed_build):
+    out, _ = seed_build
+    times = store.read_table(out, "times")
+    row = times[times["text"] == "10月29日"].iloc[0]
+    assert (row["value"], row["first_day"], row["last_day"], row["precision"], row["method"], row["approximate"]) == (
+        "2024-10-29", "2024-10-29", "2024-10-29", "day", "inherited", False)
+
+
 def test_report_names_every_input_file(seed_build):
     out, _ = seed_build
     report = store.read_report(out)

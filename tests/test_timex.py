@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from hutong.models import Sentence, TimeExpression
-from hutong.timex import extract_time_expressions, load_festivals
+from hutong.timex import extract_time_expressions, load_festivals, time_expressions
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("HUTONG_SHARED", REPO.parent / "shared"))  # ../shared beside the checkout
 GOLD = SHARED / "eval" / "timex_dev.jsonl"
 SEEDS = SHARED / "seeds"
 CST = timezone(timedelta(hours=8))
@@ -100,10 +101,18 @@ def test_dangri_is_the_day_last_named() -> None:
     assert got["当日"] == "2025-09-30"
 
 
-def test_day_alone_takes_the_month_last_named_and_needs_one() -> None:
-    assert values("9月28日至30日，京东开展大促。", PUB_004)["30日"] == "2025-09-30"
-    assert run("29日，京东宣布。") == []
+def test_day_alone_takes_the_month_last_named() -> None:
+    (e,) = run("9月28日，京东开展大促。30日，活动结束。", PUB_004)[1:]
+    assert (e.text, e.value, e.method) == ("30日", "2025-09-30", "inherited")
     assert all(e.text != "30日" for e in run("9月28日起，30日内可退货。", PUB_004))
+
+
+def test_day_alone_first_in_a_story_is_of_the_publication_month_or_the_one_before() -> None:
+    (e,) = run("5日，京东宣布。")  # published 2025-03-10
+    assert (e.value, e.method) == ("2025-03-05", "publication")
+    (e,) = run("29日，京东宣布。", datetime(2025, 4, 10, tzinfo=CST))  # April's 29th is still to come
+    assert e.value == "2025-03-29"
+    assert run("当月29日，京东宣布。", PUB_004)[0].value == "2025-09-29"
 
 
 def test_gainian_without_a_year_before_is_unresolved_and_says_so() -> None:
@@ -263,3 +272,301 @@ def test_whole_seed_004() -> None:
     for phrase in ("十年", "十多年前", "10多年", "18年", "32页", "14000字", "1919", "1990"):
         for m in re.finditer(re.escape(phrase), text):
             assert dated_overlapping(exprs, m.start(), m.end()) == [], phrase
+
+
+# -- the period each expression denotes, and how it was found ---------------------------------
+
+WED = datetime(2025, 3, 12, 10, 0, tzinfo=CST)  # a Wednesday
+
+
+def period(text: str, published_at: datetime | None = WED) -> list[tuple]:
+    """(text, value, first_day, last_day, precision, method) of every expression in the text."""
+    return [(e.text, e.value, e.first_day, e.last_day, e.precision, e.method)
+            for e in time_expressions(text, published_at)]
+
+
+def test_every_date_carries_its_period_precision_and_method() -> None:
+    assert period("2024年，京东入驻。去年10月，淘宝接入。该年12月，双方续约。") == [
+        ("2024年", "2024", "2024-01-01", "2024-12-31", "year", "absolute"),
+        ("去年10月", "2024-10", "2024-10-01", "2024-10-31", "month", "publication"),
+        ("该年12月", "2024-12", "2024-12-01", "2024-12-31", "month", "inherited"),
+    ]
+
+
+def test_old_constructors_keep_working_with_defaults() -> None:
+    e = TimeExpression("时隔3年", 0, 5, 0, None, "duration", "duration")
+    assert (e.first_day, e.last_day, e.precision, e.method, e.approximate) == (None, None, None, "", False)
+
+
+# -- bare day first in a story ------------------------------------------------------------------
+
+def test_bare_day_first_in_a_story_is_in_the_publication_month() -> None:
+    assert period("8日，美团宣布接入云闪付。") == [
+        ("8日", "2025-03-08", "2025-03-08", "2025-03-08", "day", "publication")]
+    # the 20th of the publication month is still to come: the month before
+    assert period("20日，美团宣布接入云闪付。")[0][1] == "2025-02-20"
+    assert period("当月20日，美团宣布接入云闪付。")[0][1] == "2025-03-20"
+
+
+def test_bare_day_after_a_month_in_the_same_paragraph_takes_that_month() -> None:
+    assert [p[1] for p in period("去年11月3日，快手上线小程序。5日，抖音跟进。")] == ["2024-11-03", "2024-11-05"]
+
+
+# -- weeks and weekdays -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, text, value, first, last, precision", [
+    ("上周一，美团宣布接入云闪付。", "上周一", "2025-03-03", "2025-03-03", "2025-03-03", "day"),
+    ("本周三，双方签约。", "本周三", "2025-03-12", "2025-03-12", "2025-03-12", "day"),
+    ("下周，抖音将上线新功能。", "下周", "2025-03", "2025-03-17", "2025-03-23", "week"),
+    ("上上周，快手发布公告。", "上上周", "2025", "2025-02-24", "2025-03-02", "week"),
+    ("本周末，拼多多开展促销。", "本周末", "2025-03", "2025-03-15", "2025-03-16", "week"),
+    ("礼拜天，菜鸟驿站恢复营业。", "礼拜天", "2025-03-09", "2025-03-09", "2025-03-09", "day"),
+    ("星期五，京东发布财报。", "星期五", "2025-03-07", "2025-03-07", "2025-03-07", "day"),
+    ("本周内，双方将完成对接。", "本周内", "2025-03", "2025-03-12", "2025-03-16", "week"),
+])
+def test_weeks_and_weekdays(sentence: str, text: str, value: str, first: str, last: str, precision: str) -> None:
+    assert period(sentence) == [(text, value, first, last, precision, "publication")]
+
+
+def test_a_weekday_points_back_in_a_report_and_forward_in_a_plan() -> None:
+    assert period("周五，京东发布财报。")[0][1] == "2025-03-07"
+    assert period("周五，京东将发布财报。")[0][1] == "2025-03-14"
+
+
+def test_traditional_week_and_weekday_forms() -> None:
+    assert period("上週五，拼多多宣佈降價。")[0][:2] == ("上周五", "2025-03-07")
+
+
+def test_weekdays_that_are_not_dates() -> None:
+    assert [p for p in period("周一鸣是一名记者。每周一，平台发布榜单。一周后见。") if p[1]] == []
+
+
+# -- parts of a year or month -----------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, text, value, first, last, precision", [
+    ("一季度，京东营收增长。", "一季度", "2025", "2025-01-01", "2025-03-31", "quarter"),
+    ("2024年第三季度，淘宝交易额回升。", "2024年第三季度", "2024", "2024-07-01", "2024-09-30", "quarter"),
+    ("2024年Q4，美团盈利。", "2024年Q4", "2024", "2024-10-01", "2024-12-31", "quarter"),
+    ("去年上半年，支付宝用户增长。", "去年上半年", "2024", "2024-01-01", "2024-06-30", "half"),
+    ("今年下半年，双方将深化合作。", "今年下半年", "2025", "2025-07-01", "2025-12-31", "half"),
+    ("年初，微信开放外链。", "年初", "2025-01", "2025-01-01", "2025-01-31", "month"),
+    ("2023年年底，淘宝接入微信支付。", "2023年年底", "2023-12", "2023-12-01", "2023-12-31", "month"),
+    ("去年年末，快手接入。", "去年年末", "2024-12", "2024-12-01", "2024-12-31", "month"),
+    ("今年年中，抖音上线商城。", "今年年中", "2025", "2025-06-01", "2025-07-31", "month"),
+    ("3月上旬，京东物流入驻。", "3月上旬", "2025-03", "2025-03-01", "2025-03-10", "ten_days"),
+    ("2月中旬，双方谈判。", "2月中旬", "2025-02", "2025-02-11", "2025-02-20", "ten_days"),
+    ("去年12月下旬，拼多多上线。", "去年12月下旬", "2024-12", "2024-12-21", "2024-12-31", "ten_days"),
+    ("今年1月初，京东宣布。", "今年1月初", "2025-01", "2025-01-01", "2025-01-10", "ten_days"),
+    ("本月底，活动结束。", "本月底", "2025-03", "2025-03-21", "2025-03-31", "ten_days"),
+])
+def test_parts_of_a_year_or_month(sentence: str, text: str, value: str, first: str, last: str,
+                                  precision: str) -> None:
+    assert period(sentence)[0][:5] == (text, value, first, last, precision)
+
+
+def test_a_part_of_a_year_still_to_come_without_a_plan_is_last_years() -> None:
+    assert period("第三季度，淘宝交易额回升。")[0][1:4] == ("2024", "2024-07-01", "2024-09-30")
+    assert period("第三季度，淘宝将推出新品。")[0][1] == "2025"
+
+
+# -- ranges -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, text, value, first, last", [
+    ("1995-1997年，该公司连年亏损。", "1995-1997年", "1995", "1995-01-01", "1997-12-31"),
+    ("从2019年到2021年，双方合作。", "2019年到2021年", "2019", "2019-01-01", "2021-12-31"),
+    ("去年8月至次年2月，活动持续。", "去年8月至次年2月", "2024-08", "2024-08-01", "2025-02-28"),
+    ("2月10日至12日，京东举办大会。", "2月10日至12日", "2025-02-10", "2025-02-10", "2025-02-12"),
+    ("2月10-12日，京东举办大会。", "2月10-12日", "2025-02-10", "2025-02-10", "2025-02-12"),
+    ("2024年11月至今，双方持续合作。", "2024年11月至今", "2024-11", "2024-11-01", "2025-03-12"),
+    ("从2001年起至今，双方合作。", "2001年起至今", "2001", "2001-01-01", "2025-03-12"),
+    ("2018年1-9月份，京东营收增长。", "2018年1-9月份", "2018-01", "2018-01-01", "2018-09-30"),
+    ("2022年首季度，美团亏损。", "2022年首季度", "2022", "2022-01-01", "2022-03-31"),
+])
+def test_ranges_run_from_the_start_to_the_end(sentence: str, text: str, value: str, first: str, last: str) -> None:
+    (got,) = period(sentence)
+    assert got[:4] == (text, value, first, last)
+
+
+# -- relative days and spans --------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, text, value", [
+    ("昨晚，京东宣布接入微信支付。", "昨晚", "2025-03-11"),
+    ("今晨，淘宝发布公告。", "今晨", "2025-03-12"),
+    ("今晚八点，抖音开启直播。", "今晚", "2025-03-12"),
+    ("前日，美团回应。", "前日", "2025-03-10"),
+    ("后天，快手将上线新功能。", "后天", "2025-03-14"),
+    ("大前天，拼多多宣布降价。", "大前天", "2025-03-09"),
+    ("5天前，菜鸟发布新规。", "5天前", "2025-03-07"),
+    ("两个月前，支付宝开放接口。", "两个月前", "2025-01"),
+    ("半年前，双方开始谈判。", "半年前", "2024-09"),
+    ("三年后，该业务将覆盖全国。", "三年后", "2028"),
+])
+def test_relative_days_count_from_publication(sentence: str, text: str, value: str) -> None:
+    assert period(sentence)[0][:2] == (text, value)
+
+
+def test_some_time_after_counts_from_the_date_before_it_in_a_story() -> None:
+    assert period("2019年5月，双方谈判。两个月后，微信接入。")[1][:2] == ("两个月后", "2019-07")
+    assert period("两个月后，微信接入。")[0][1] is None  # after what? nothing was named
+
+
+@pytest.mark.parametrize("sentence, text, first, precision", [
+    ("近三年，京东研发投入超千亿。", "近三年", "2022-03-12", "year"),
+    ("过去十年，电商格局巨变。", "过去十年", "2015-03-12", "year"),
+    ("最近两个月，双方频繁接触。", "最近两个月", "2025-01-12", "month"),
+])
+def test_a_span_up_to_publication_is_a_duration_with_its_days(sentence: str, text: str, first: str,
+                                                               precision: str) -> None:
+    (e,) = time_expressions(sentence, WED)
+    assert (e.text, e.value, e.kind, e.first_day, e.last_day, e.precision) == (
+        text, None, "duration", first, "2025-03-12", precision)
+
+
+# -- vague recency ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, word, value, first, last", [
+    ("近日，淘宝宣布接入微信支付。", "近日", "2025-03", "2025-02-26", "2025-03-12"),
+    ("日前，京东物流与顺丰达成合作。", "日前", "2025-03", "2025-02-26", "2025-03-12"),
+    ("目前，该功能已覆盖全国。", "目前", "2025-03", "2025-03-12", "2025-03-12"),
+    ("近期，抖音开放了外链。", "近期", "2025-03", "2025-02-10", "2025-03-12"),
+    ("近期，抖音将开放外链。", "近期", "2025-03", "2025-03-12", "2025-04-11"),
+    ("此前，双方曾多次谈判。", "此前", "2025", "2024-03-12", "2025-03-11"),
+    ("早前，拼多多否认了传闻。", "早前", "2025", "2024-03-12", "2025-03-11"),
+])
+def test_vague_recency_is_put_at_publication_and_marked_approximate(sentence: str, word: str, value: str,
+                                                                     first: str, last: str) -> None:
+    (e,) = time_expressions(sentence, WED)
+    assert (e.text, e.value, e.first_day, e.last_day) == (word, value, first, last)
+    assert e.approximate and e.method == "approximate" and e.kind == "date"
+
+
+def test_vague_words_inside_other_words_are_not_dates() -> None:
+    assert period("节日前，平台推出活动。该项目前期投入巨大。因此前期准备不足。接近日本市场。") == []
+
+
+def test_a_vague_word_does_not_become_the_year_of_what_follows() -> None:
+    got = period("2019年，京东入驻。此前，双方曾谈判。9月5日，京东宣布。")
+    assert got[-1][:2] == ("9月5日", "2019-09-05")
+
+
+# -- writing forms ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, text, value", [
+    ("2024 年 11 月 12 日，京东宣布。", "2024 年 11 月 12 日", "2024-11-12"),
+    ("9 月 30 日，微信入口关闭。", "9 月 30 日", "2024-09-30"),
+    ("２０２４年１１月１２日，淘宝宣布。", "２０２４年１１月１２日", "2024-11-12"),
+    ("08年，淘宝屏蔽百度。", "08年", "2008"),
+    ("15年双十一，天猫成交额创新高。", "15年双十一", "2015-11-11"),
+    ("19年3月，双方接触。", "19年3月", "2019-03"),
+    ("二〇二四年，双方和解。", "二〇二四年", "2024"),
+    ("两千零四年，京东进入电商。", "两千零四年", "2004"),
+    ("二〇一九年十二月三十一日，美团宣布。", "二〇一九年十二月三十一日", "2019-12-31"),
+    ("2024/11/12发布。", "2024/11/12", "2024-11-12"),
+    ("2024.11.12发布。", "2024.11.12", "2024-11-12"),
+    ("2024-11-12发布。", "2024-11-12", "2024-11-12"),
+    ("民國113年，臺灣支付業者接入。", "民国113年", "2024"),
+    ("民国一百一十三年，合作启动。", "民国一百一十三年", "2024"),
+    ("从2月9起，新规生效。", "2月9", "2025-02-09"),
+])
+def test_writing_forms(sentence: str, text: str, value: str) -> None:
+    assert period(sentence)[0][:2] == (text, value)
+
+
+def test_two_digit_numbers_before_nian_are_years_only_when_written_as_years() -> None:
+    assert [p[1] for p in period("他从业15年，公司成立了20年。")] == [None, None]
+
+
+# -- festivals and shopping days ----------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, text, value", [
+    ("今年清明节，京东推出活动。", "今年清明节", "2025-04-04"),
+    ("端午节期间，美团外卖订单增长。", "端午节", "2024-06-10"),
+    ("2024年中秋，淘宝上线月饼专区。", "2024年中秋", "2024-09-17"),
+    ("国庆假期，抖音直播带货火爆。", "国庆假期", "2024-10-01"),
+    ("春节前，拼多多推出年货专区。", "春节", "2025-01-29"),
+    ("2023年除夕，微信红包收发量创新高。", "2023年除夕", "2023-01-21"),
+    ("元旦当天，支付宝推出集福。", "元旦", "2025-01-01"),
+    ("6·18大促期间，京东成交额增长。", "6·18", "2024-06-18"),
+    ("双11期间，菜鸟包裹量激增。", "双11", "2024-11-11"),
+    ("去年双十二，淘宝推出优惠。", "去年双十二", "2024-12-12"),
+    ("今年母亲节，天猫推出鲜花专场。", "今年母亲节", "2025-05-11"),
+    ("2024年父亲节，京东推出活动。", "2024年父亲节", "2024-06-16"),
+    ("教师节，美团推出感恩活动。", "教师节", "2024-09-10"),
+    ("7·16，快手开启购物节。", "7·16", "2024-07-16"),
+])
+def test_festivals_and_shopping_days(sentence: str, text: str, value: str) -> None:
+    assert period(sentence)[0][:2] == (text, value)
+
+
+# -- direction and paragraphs -----------------------------------------------------------------
+
+def test_a_plan_for_a_day_already_past_this_year_is_next_years() -> None:
+    assert period("京东将于3月1日起接入微信支付。")[0][:2] == ("3月1日", "2026-03-01")
+    assert period("下月起，淘宝将开放外链。")[0][:2] == ("下月", "2025-04")
+
+
+def test_a_bare_month_day_takes_its_year_from_its_own_paragraph_only() -> None:
+    same = period("2019年，双方曾有接触。9月5日，京东宣布入驻。")
+    assert same[1][:2] == ("9月5日", "2019-09-05") and same[1][5] == "inherited"
+    other = period("2019年，双方曾有接触。\n9月5日，京东宣布入驻。")
+    assert other[1][:2] == ("9月5日", "2024-09-05") and other[1][5] == "publication"
+
+
+def test_referring_words_reach_across_paragraphs() -> None:
+    assert period("2019年9月5日，京东宣布。\n当日，淘宝回应。")[1][:2] == ("当日", "2019-09-05")
+
+
+def test_dangshi_and_bishi_take_the_time_last_named_at_its_precision() -> None:
+    assert period("去年6月，双方谈判。当时，京东仍在观望。")[1][:2] == ("当时", "2024-06")
+    assert period("2013年，微信上线支付。彼时，淘宝尚未接入。")[1][:2] == ("彼时", "2013")
+    assert period("当时，京东仍在观望。") == []
+
+
+def test_a_day_before_refers_to_the_last_day_named_even_after_a_month() -> None:
+    got = period("3月8日，快手宣布。去年9月，双方已接触。在宣布前一天，抖音回应。")
+    assert got[-1][:2] == ("前一天", "2025-03-07")
+
+
+def test_jiri_is_the_day_just_named_or_the_day_of_publication() -> None:
+    assert period("3月8日，京东宣布，即日起开放。")[1][:2] == ("即日", "2025-03-08")
+    assert period("京东宣布，即日起开放。")[0][:2] == ("即日", "2025-03-12")
+
+
+def test_today_equated_with_a_written_date_takes_that_date() -> None:
+    assert period("今天是3月11日，京东宣布开放。")[0][:2] == ("今天", "2025-03-11")
+
+
+# -- not dates --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence", [
+    "时隔14年，双方再次牵手。", "京东已经成立二十年。", "两家公司合作了10多年。", "他今年35岁，从业十年。",
+    "该平台用户超过2000万，交易额达到618亿元。", "21世纪经济网报道。", "今日头条宣布接入抖音支付。",
+    "明日之后是一款游戏。", "36氪获悉，京东上线新功能。", "每日经济新闻报道。", "为期半年的试点结束。",
+    "前9个月，营收增长。", "平台有3家子公司，分布在10个城市。", "过去几年，平台开放成为趋势。",
+    "兩個(gè)月內完成對接。", "21世紀(jì)經(jīng)濟(jì)報(bào)道稱，合作持續(xù)。",
+])
+def test_durations_counts_amounts_and_names_carry_no_date(sentence: str) -> None:
+    dated = [(e.text, e.value) for e in time_expressions(sentence, WED)
+             if e.value is not None and e.text != "今年"]
+    assert dated == []
+
+
+# -- traditional script and inline pinyin -------------------------------------------------------
+
+def test_traditional_with_inline_pinyin_gives_the_same_values_as_simplified() -> None:
+    simplified = period("2019年9月5日，京东宣布。当日，淘宝回应。两个月前，双方接触。")
+    traditional = period("2019年9月5日，京東宣布。當(dāng)日，淘寶回應。兩個(gè)月前，雙方接觸。")
+    assert [p[1:] for p in traditional] == [p[1:] for p in simplified]
+
+
+def test_offsets_point_into_the_text_given() -> None:
+    text = "京東宣布。\n\n去年10月，雙(shuāng)方合作。當(dāng)日上線。"
+    got = time_expressions(text, WED)
+    assert [text[e.start:e.end] for e in got] == ["去年10月", "當(dāng)日"]
+
+
+def test_time_expressions_is_exported_from_the_package() -> None:
+    import hutong
+
+    assert hutong.time_expressions is time_expressions
+    assert time_expressions("昨天，京东宣布。", None)[0].value is None

@@ -119,6 +119,8 @@ def _extraction(article: RawArticle, resources) -> dict:
         ],
         "times": [
             {"text": t["text"], "value": t["value"], "kind": t["kind"], "start": t["start"], "end": t["end"],
+             "first_day": t["first_day"], "last_day": t["last_day"], "precision": t["precision"],
+             "method": t["method"], "approximate": t["approximate"],
              "resolution": t["resolution"], "sentence": sentences.get(t["sentence_index"], "")}
             for t in analysis.times
         ],

@@ -65,8 +65,19 @@ class TimeExpression:
     """A time expression found in a sentence, with its resolved value at the precision written.
 
     `value` is "2011", "2024-10" or "2024-10-29", or None where the text is not a point in time
-    (a duration such as 时隔14年) or cannot be resolved (then `resolution` says why).
+    (a duration such as 时隔14年) or cannot be resolved (then `resolution` says why). For a period finer
+    than a month but not a day (a week, 上旬) or between month and year (a quarter, 上半年) it is the finest
+    of year, month and day that holds the whole period; 年初 and 年底 are the year's first and last month.
+    For a range (10月29日至31日, 2024年11月至今) it is the start's value.
     `start`/`end` are offsets into the article's original text.
+
+    `first_day` and `last_day` (ISO dates, inclusive) bound the period denoted (2024 → 2024-01-01 to
+    2024-12-31; a range → its start's first day to its end's last day; a span such as 近三年, which is a
+    duration with no value, → the span up to publication). `precision` is the size of that period, one of
+    year, half, quarter, month, ten_days, week, day (timex.PRECISIONS). `method` is how it was found:
+    "absolute" (written in full), "publication" (counted from the publication time), "inherited" (from an
+    expression before it, which `resolution` names) or "approximate" (近日, 目前, 此前: a vague word put at
+    the publication time, coarsely; then `approximate` is True). All are None/""/False for non-dates.
     """
 
     text: str
@@ -76,6 +87,11 @@ class TimeExpression:
     value: str | None
     kind: str  # "date" (a point in time) or "duration" (not a date)
     resolution: str  # how the value was found, in plain words
+    first_day: str | None = None
+    last_day: str | None = None
+    precision: str | None = None
+    method: str = ""
+    approximate: bool = False
 
 
 @dataclass(frozen=True)

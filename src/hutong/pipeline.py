@@ -91,7 +91,8 @@ def _columns_of(records: list, names: tuple[str, ...]) -> dict[str, list]:
 
 
 _MENTION_COLUMNS = ("entity", "sentence_index", "start", "end", "surface")
-_TIME_COLUMNS = ("text", "start", "end", "sentence_index", "value", "kind", "resolution")
+_TIME_COLUMNS = ("text", "start", "end", "sentence_index", "value", "kind", "resolution",
+                 "first_day", "last_day", "precision", "method", "approximate")
 
 
 def analyse_article(article: RawArticle, resources: AnalysisResources) -> DocumentAnalysis:
@@ -101,7 +102,8 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
     mentions = resources.lexicon.mentions_in_sentences(normalised.simplified, normalised.sentences)
     terms = count_terms(normalised.sentences, tokenizer=resources.tokenizer, stopwords=resources.stopwords)
     times = extract_time_expressions(
-        normalised.sentences, published_at=article.published_at, festivals=resources.festivals
+        normalised.sentences, published_at=article.published_at, festivals=resources.festivals,
+        text=normalised.simplified,
     )
     reports = events_mod.extract_event_reports(
         normalised.sentences, mentions=mentions, times=times, lexicon=resources.lexicon, triggers=resources.triggers,

@@ -49,6 +49,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "times": pa.schema([
         ("doc_id", pa.string()), ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
         ("sentence_index", pa.int64()), ("value", pa.string()), ("kind", pa.string()), ("resolution", pa.string()),
+        ("first_day", pa.string()), ("last_day", pa.string()), ("precision", pa.string()), ("method", pa.string()),
+        ("approximate", pa.bool_()),
     ]),
     "event_reports": pa.schema([
         ("doc_id", pa.string()), ("report_index", pa.int64()), ("kind", pa.string()),
