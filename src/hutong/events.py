@@ -82,9 +82,19 @@ def load_triggers(folder: Path = EVENTS_DATA_DIR) -> EventTriggers:
 
 
 def _read_pairs(path: Path, key: str, value: str) -> dict[str, str]:
+    """{key: value} from a CSV file of data/events; a word given twice is an error naming its lines."""
+    pairs: dict[str, str] = {}
+    lines: dict[str, int] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return {row[key].strip(): (row.get(value) or "").strip()
-                for row in csv.DictReader(handle) if (row.get(key) or "").strip()}
+        reader = csv.DictReader(handle)
+        for row in reader:
+            word = (row.get(key) or "").strip()
+            if not word:
+                continue
+            if word in pairs:
+                raise ValueError(f"{path}: line {reader.line_num}: '{word}' is already given on line {lines[word]}")
+            pairs[word], lines[word] = (row.get(value) or "").strip(), reader.line_num
+    return pairs
 
 
 @dataclass(frozen=True)
@@ -432,7 +442,8 @@ def _sentence_reports(
                     date_text=date_text, order=first_order + len(reports), rule=pair.rule,
                     confidence=_confidence(pair.rule, how, planned_sentence),
                 ))
-            discourse.last_pair = (a, b)
+            if len(pairs) == 1:  # 双方 later means these two, not a member of a list
+                discourse.last_pair = (a, b)
     return reports
 
 
@@ -562,6 +573,7 @@ _JOINER_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*(?:{_ADVERBS}和|[^，,。；
 _LIST_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*(?:|、|,|，|及|以及|或|{_ADVERBS}(?:与|跟|同|和))\s*$")
 
 
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")  # an aside: 网联清算有限公司(以下简称“网联”)与支付宝
 _CLOSING = str.maketrans("", "", "”’」』)）》】\"' ")
 
 
@@ -575,7 +587,8 @@ _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{0,3}$")
 
 def _gap(sentence: Sentence, left: Party, right: Party) -> str:
     """What stands between two names, closing quotes and brackets left out (淘天”)和小红书)."""
-    return sentence.text[left.end - sentence.start:right.start - sentence.start].translate(_CLOSING)
+    between = sentence.text[left.end - sentence.start:right.start - sentence.start]
+    return _BRACKETED.sub("", between).translate(_CLOSING)
 
 
 def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[Party]:
@@ -589,11 +602,16 @@ def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[P
 
 
 def _split_at_joiner(run: list[Party], sentence: Sentence) -> tuple[list[Party], list[Party]] | None:
-    """A、B 与 C → ([A, B], [C]): the last 与/和/跟/同 in a list divides the two sides."""
+    """A、B 与 C → ([A, B], [C]): the last 与/跟/同 in a list divides the two sides, else the last 和."""
+    gaps = [(i, _gap(sentence, run[i - 1], run[i])) for i in range(1, len(run))]
     for i in range(len(run) - 1, 0, -1):
-        both_parties = run[i].start == run[i - 1].start  # 双方 stands for the pair named last
-        if both_parties or _JOINER_GAP.match(_gap(sentence, run[i - 1], run[i])):
+        if run[i].start == run[i - 1].start:  # 双方 stands for the pair named last
             return run[:i], run[i:]
+    # 与/跟/同 join partners; 和 may only join the members of a list (云闪付与工行、中行和建行)
+    for strong in (True, False):
+        for i, gap in reversed(gaps):
+            if _JOINER_GAP.match(gap) and (not strong or not gap.rstrip().endswith("和")):
+                return run[:i], run[i:]
     return None
 
 
@@ -740,6 +758,10 @@ def _domains(
     named = _named_domains(masked_clause, triggers)
     if named:
         return named
+    kinds = [{_TYPE_DOMAIN[t] for t in (p.types or {lexicon.entities[p.name].type}) if t in _TYPE_DOMAIN} for p in (a, b)]
+    shared = kinds[0] & kinds[1]
+    if shared:  # 菜鸟封杀顺丰: two logistics networks cut off each other's logistics
+        return [sorted(shared)[0]]
     if trigger in triggers.trigger_domains:
         return [triggers.trigger_domains[trigger]]
     by_type = [_TYPE_DOMAIN[t] for p in (a, b) for t in sorted(p.types or {lexicon.entities[p.name].type}) if t in _TYPE_DOMAIN]
@@ -771,10 +793,10 @@ def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> 
     """将/即将 right before the trigger, or 考虑/可能/申请 anywhere before it in the clause, make it a plan;
     已 (already) before the trigger makes it done."""
     head = clause.text[: position - clause.start]
+    if any(w in head[head.rfind("已") + 1:] for w in triggers.words("planned_clause")):
+        return True  # 已申请接入: what is done is the application
     if "已" in head[-6:]:
         return False
-    if any(w in head for w in triggers.words("planned_clause")):
-        return True
     return any(head.endswith(w) or head.endswith(w + "正式") or f"{w}" in head[-4:] for w in triggers.words("planned"))
 
 
@@ -996,8 +1018,9 @@ def _aligned(r: EventReport, into: EventReport) -> list[tuple[str, str]]:
 
 def _absorbs(report: EventReport, head: EventReport, lexicon: Lexicon) -> bool:
     """A later report takes the place of an earlier one that says less: a symmetric report of the same
-    event, or an undated cooperation of the same pair in no named domain (a title such as 京东与微信合作变化)."""
-    if head.date is None and head.domain == "other" and report.domain != "other":
+    event, or a cooperation of the same pair in no named domain that the later one details (双方达成战略合作。
+    合作包含…,小红书笔记可直接跳转淘宝店铺)."""
+    if head.domain == "other" and report.domain != "other" and _dates_compatible(head.date, report.date):
         return _groups(head) == _groups(report) and head.action == report.action and head.kind == report.kind
     return report.directed and not head.directed and _same_event(head, report, lexicon)
 
