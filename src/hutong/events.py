@@ -30,7 +30,6 @@ MAX_REPORTS_PER_ARTICLE = 1_000
 MAX_LIST_NAMES = 40
 _CLAUSE_BREAK = re.compile(r"[,，:：;；]")
 _SECTION = re.compile(r"^在(.{1,8}?)方面")
-_JOINERS = frozenset("与和跟同")  # not 、: 京东支付、云闪付、微信支付 is a list, not a pair
 _SAME_CLAUSE = "same clause"
 _DAY_VALUE = re.compile(r"→ \d{4}-\d{2}-\d{2}\b")
 
@@ -560,8 +559,7 @@ def _joined_pairs(parties: list[Party], sentence: Sentence) -> list[tuple[Party,
     """A与B pairs in a clause without a trigger, for a trigger that follows (京东与菜鸟,…,也纷纷展开合作)."""
     pairs = []
     for left, right in zip(parties, parties[1:], strict=False):
-        between = sentence.text[left.end - sentence.start:right.start - sentence.start]
-        if left.group != right.group and between and set(between) <= _JOINERS:
+        if left.group != right.group and left.end < right.start and _JOINER_GAP.match(_gap(sentence, left, right)):
             pairs.append((left, right))
     return pairs
 
@@ -595,7 +593,8 @@ def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[P
     """The run of names ending at parties[last] that are one list (A、B和C), first to last."""
     run = [parties[last]]
     for i in range(last - 1, -1, -1):
-        if not _LIST_GAP.match(_gap(sentence, parties[i], run[0])):
+        gap = _gap(sentence, parties[i], run[0])
+        if not (_LIST_GAP.match(gap) or _JOINER_GAP.match(gap)):
             break
         run.insert(0, parties[i])
     return run
