@@ -34,8 +34,16 @@ def test_aliases_in_both_scripts_and_english_give_the_canonical_name(lexicon):
 
 
 def test_longest_match_wins(lexicon):
-    assert names(lexicon, "淘宝天猫将会正式接入京东物流") == [("淘宝", "淘宝"), ("天猫", "天猫"), ("京东物流", "京东物流")]
-    assert names(lexicon, "京东也会接入菜鸟速递和菜鸟驿站") == [("京东", "京东"), ("菜鸟", "菜鸟速递"), ("菜鸟", "菜鸟驿站")]
+    assert names(lexicon, "淘宝天猫将会正式接入京东物流") == [
+        ("淘宝", "淘宝"),
+        ("天猫", "天猫"),
+        ("京东物流", "京东物流"),
+    ]
+    assert names(lexicon, "京东也会接入菜鸟速递和菜鸟驿站") == [
+        ("京东", "京东"),
+        ("菜鸟", "菜鸟速递"),
+        ("菜鸟", "菜鸟驿站"),
+    ]
 
 
 def test_listed_non_entities_block_the_name_inside_them(lexicon):
@@ -80,7 +88,9 @@ def test_a_bad_type_is_reported_with_file_and_line(tmp_path):
 def test_jieba_next_gives_the_same_tokens_as_jieba(lexicon, tokenizer):
     pytest.importorskip("jieba_next", reason="jieba-next is in requirements-dev.txt")
     faster = make_tokenizer(lexicon, segmenter="jieba-next")
-    text = to_simplified("據公眾號通知,微信發現-購物一級入口將於當日正式關閉。淘宝天猫将会正式接入京东物流,京东也会接入菜鸟驿站。")
+    text = to_simplified(
+        "據公眾號通知,微信發現-購物一級入口將於當日正式關閉。淘宝天猫将会正式接入京东物流,京东也会接入菜鸟驿站。"
+    )
     assert faster.lcut(text) == tokenizer.lcut(text)
 
 

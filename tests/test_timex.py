@@ -47,6 +47,7 @@ def dated_overlapping(exprs: list[TimeExpression], start: int, end: int) -> list
 
 # -- gold ------------------------------------------------------------------------------------
 
+
 def _gold_lines() -> list[dict]:
     if not GOLD.exists():
         return []
@@ -78,6 +79,7 @@ def test_every_gold_time_expression_passes(gold: dict) -> None:
 
 
 # -- discourse -------------------------------------------------------------------------------
+
 
 def test_bare_month_day_takes_the_year_of_qunian_month_before_it() -> None:
     exprs = run("很快，一切都是真的。去年10月，双方合作的功能逐步上线。10月29日，京东商城正式开通支付宝支付。")
@@ -117,6 +119,7 @@ def test_dangnian_is_that_year_only_when_a_year_was_named() -> None:
 
 
 # -- festivals -------------------------------------------------------------------------------
+
 
 def test_year_word_then_quoted_shuangshiyi() -> None:
     got = values("去年‘双十一’天猫已经允许使用微信支付。")
@@ -160,7 +163,8 @@ def test_lunar_festival_uses_the_csv_and_falls_back_to_the_year() -> None:
 def test_an_analyst_can_add_a_festival_in_the_csv(tmp_path: Path) -> None:
     csv_path = tmp_path / "festivals.csv"
     csv_path.write_text(
-        "# test\nname,spellings,month_day,guard,year,date\n京东超级品牌日,超品日,08-08,always,,\n", encoding="utf-8")
+        "# test\nname,spellings,month_day,guard,year,date\n京东超级品牌日,超品日,08-08,always,,\n", encoding="utf-8"
+    )
     fest = load_festivals(csv_path)
     exprs = run("去年超品日，京东联合淘宝推出活动。", festivals=fest)
     assert [(e.text, e.value) for e in exprs] == [("去年超品日", "2024-08-08")]
@@ -176,19 +180,23 @@ def test_a_bad_csv_row_is_reported(tmp_path: Path) -> None:
 
 # -- not dates -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sentence, phrase", [
-    ("自2011年京东宣布停止使用支付宝以来，时隔14年，如今壁垒正在消除。", "时隔14年"),
-    ("一个持续了十年的电商入口神话将终结。", "十年"),
-    ("基于过往与腾讯10多年的战略合作关系，京东将持续加码。", "10多年"),
-    ("图源：21世纪经济网", "21世纪经济网"),
-    ("32页14000字报告下载。", "14000字"),
-    ("洗衣洗鞋服务费用最低仅为9.9元。", "9.9元"),
-    ("店铺在0点、10点、14点、20点都会发券。", "10点"),
-    ("网经社深耕数字经济行业18年。", "18年"),
-    ("酒水电商：1919酒类直供、酒廷1990等。", "1919"),
-    ("在十多年前，京东和微信合作。", "十多年前"),
-    ("联系：info@dsb.cn，网址 https://www.100ec.cn/2024/09/28/x", "2024/09/28"),
-])
+
+@pytest.mark.parametrize(
+    "sentence, phrase",
+    [
+        ("自2011年京东宣布停止使用支付宝以来，时隔14年，如今壁垒正在消除。", "时隔14年"),
+        ("一个持续了十年的电商入口神话将终结。", "十年"),
+        ("基于过往与腾讯10多年的战略合作关系，京东将持续加码。", "10多年"),
+        ("图源：21世纪经济网", "21世纪经济网"),
+        ("32页14000字报告下载。", "14000字"),
+        ("洗衣洗鞋服务费用最低仅为9.9元。", "9.9元"),
+        ("店铺在0点、10点、14点、20点都会发券。", "10点"),
+        ("网经社深耕数字经济行业18年。", "18年"),
+        ("酒水电商：1919酒类直供、酒廷1990等。", "1919"),
+        ("在十多年前，京东和微信合作。", "十多年前"),
+        ("联系：info@dsb.cn，网址 https://www.100ec.cn/2024/09/28/x", "2024/09/28"),
+    ],
+)
 def test_non_dates_carry_no_date(sentence: str, phrase: str) -> None:
     exprs = run(sentence)
     start = sentence.index(phrase)
@@ -200,6 +208,7 @@ def test_jinri_toutiao_is_a_product_not_today() -> None:
 
 
 # -- publication time ------------------------------------------------------------------------
+
 
 def test_bare_month_day_after_publication_goes_back_a_year() -> None:
     (e,) = run("11月5日，京东宣布与美团合作。")
@@ -234,16 +243,23 @@ def test_without_publication_time_relative_is_unresolved_and_explicit_is_resolve
 
 # -- forms -----------------------------------------------------------------------------------
 
+
 def test_explicit_forms_and_chinese_numerals() -> None:
     got = values("二〇二四年十月二十九日上线；二零二四年十月宣布；2025-09-28发布；2025/9/28；2025.9.28；２０２４年")
-    assert got == {"二〇二四年十月二十九日": "2024-10-29", "二零二四年十月": "2024-10", "2025-09-28": "2025-09-28",
-                   "2025/9/28": "2025-09-28", "2025.9.28": "2025-09-28", "２０２４年": "2024"}
+    assert got == {
+        "二〇二四年十月二十九日": "2024-10-29",
+        "二零二四年十月": "2024-10",
+        "2025-09-28": "2025-09-28",
+        "2025/9/28": "2025-09-28",
+        "2025.9.28": "2025-09-28",
+        "２０２４年": "2024",
+    }
 
 
 def test_offsets_are_article_offsets() -> None:
     text = "京东宣布合作。\n于是，在2024年，转机出现。"
     (e,) = run(text)
-    assert text[e.start:e.end] == "2024年" and e.sentence_index == 1
+    assert text[e.start : e.end] == "2024年" and e.sentence_index == 1
 
 
 def test_traditional_text_converted_by_opencc_works() -> None:

@@ -63,6 +63,7 @@ def read_gold(path: Path) -> list[dict]:
 
 def event_matches(predicted: PredictedEvent, gold: dict) -> bool:
     """Both parties accepted (either order), same domain and action, date starting with the gold date."""
+
     def accepted(value: str, names: list[str]) -> bool:
         return value in names
 

@@ -112,19 +112,51 @@ class EventReport:
     def as_row(self, original_text: str) -> dict:
         """The report as a row of the store's event_reports table (REPORT_COLUMNS), but for doc_id."""
         return {
-            "report_index": self.order, "kind": self.kind, "a": self.a, "b": self.b,
-            "a_group": self.a_group, "b_group": self.b_group, "directed": self.directed,
-            "domain": self.domain, "action": self.action, "date": self.date,
-            "date_resolution": self.date_resolution, "trigger": self.trigger,
-            "sentence_index": self.sentence_index, "start": self.start, "end": self.end,
-            "evidence": original_text[self.start:self.end], "a_surface": self.a_surface,
-            "b_surface": self.b_surface, "date_text": self.date_text, "merged_into": self.merged_into,
+            "report_index": self.order,
+            "kind": self.kind,
+            "a": self.a,
+            "b": self.b,
+            "a_group": self.a_group,
+            "b_group": self.b_group,
+            "directed": self.directed,
+            "domain": self.domain,
+            "action": self.action,
+            "date": self.date,
+            "date_resolution": self.date_resolution,
+            "trigger": self.trigger,
+            "sentence_index": self.sentence_index,
+            "start": self.start,
+            "end": self.end,
+            "evidence": original_text[self.start : self.end],
+            "a_surface": self.a_surface,
+            "b_surface": self.b_surface,
+            "date_text": self.date_text,
+            "merged_into": self.merged_into,
         }
 
 
-REPORT_COLUMNS = ("report_index", "kind", "a", "b", "a_group", "b_group", "directed", "domain", "action", "date",
-                  "date_resolution", "trigger", "sentence_index", "start", "end", "evidence", "a_surface",
-                  "b_surface", "date_text", "merged_into")
+REPORT_COLUMNS = (
+    "report_index",
+    "kind",
+    "a",
+    "b",
+    "a_group",
+    "b_group",
+    "directed",
+    "domain",
+    "action",
+    "date",
+    "date_resolution",
+    "trigger",
+    "sentence_index",
+    "start",
+    "end",
+    "evidence",
+    "a_surface",
+    "b_surface",
+    "date_text",
+    "merged_into",
+)
 
 
 @dataclass
@@ -195,7 +227,9 @@ class _Clause:
 def _clauses(sentence: Sentence) -> list[_Clause]:
     clauses, begin = [], 0
     for match in _CLAUSE_BREAK.finditer(sentence.text):
-        clauses.append(_Clause(sentence.start + begin, sentence.start + match.start(), sentence.text[begin:match.start()]))
+        clauses.append(
+            _Clause(sentence.start + begin, sentence.start + match.start(), sentence.text[begin : match.start()])
+        )
         begin = match.end()
     clauses.append(_Clause(sentence.start + begin, sentence.end, sentence.text[begin:]))
     return [c for c in clauses if c.text.strip()]
@@ -228,8 +262,11 @@ def _sentence_reports(
             parties.sort(key=lambda p: p.start)
         trigger = _find_trigger(clause, triggers) if may_trigger else None
         if may_be_milestone and _is_milestone(clause, mentions, lexicon, triggers):
-            reports.append(_milestone(sentence, clause, mentions, lexicon, triggers, times, discourse,
-                                      order=first_order + len(reports)))
+            reports.append(
+                _milestone(
+                    sentence, clause, mentions, lexicon, triggers, times, discourse, order=first_order + len(reports)
+                )
+            )
             continue
         if trigger is None:
             joined = _joined_pairs(parties, sentence)
@@ -247,21 +284,56 @@ def _sentence_reports(
             planned_sentence = any(w in sentence.text for w in triggers.words("planned_sentence"))
             masked = _mask_mentions(sentence, mentions)
         for a, b, directed in pairs:
-            masked_clause = masked[clause.start - sentence.start:clause.end - sentence.start]
-            for domain in _domains(masked_clause, masked, clause.end - sentence.start, a, b, section_domain, lexicon, triggers, discourse, action):
+            masked_clause = masked[clause.start - sentence.start : clause.end - sentence.start]
+            for domain in _domains(
+                masked_clause,
+                masked,
+                clause.end - sentence.start,
+                a,
+                b,
+                section_domain,
+                lexicon,
+                triggers,
+                discourse,
+                action,
+            ):
                 planned = planned_sentence or _planned_before(clause, position, triggers)
                 date, how, date_text = _event_date(
-                    sentence, clause, times, discourse, a, b, domain, action, triggers,
-                    planned=planned, all_times=all_times,
+                    sentence,
+                    clause,
+                    times,
+                    discourse,
+                    a,
+                    b,
+                    domain,
+                    action,
+                    triggers,
+                    planned=planned,
+                    all_times=all_times,
                 )
                 final_action = _final_action(action, planned, how)
-                reports.append(EventReport(
-                    kind="partnership", a=a.name, b=b.name, a_group=a.group, b_group=b.group,
-                    directed=directed, domain=domain, action=final_action, date=date,
-                    date_resolution=how, trigger=word, sentence_index=sentence.index,
-                    start=sentence.start, end=sentence.end, a_surface=a.surface, b_surface=b.surface,
-                    date_text=date_text, order=first_order + len(reports),
-                ))
+                reports.append(
+                    EventReport(
+                        kind="partnership",
+                        a=a.name,
+                        b=b.name,
+                        a_group=a.group,
+                        b_group=b.group,
+                        directed=directed,
+                        domain=domain,
+                        action=final_action,
+                        date=date,
+                        date_resolution=how,
+                        trigger=word,
+                        sentence_index=sentence.index,
+                        start=sentence.start,
+                        end=sentence.end,
+                        a_surface=a.surface,
+                        b_surface=b.surface,
+                        date_text=date_text,
+                        order=first_order + len(reports),
+                    )
+                )
             discourse.last_pair = (a, b)
     return reports
 
@@ -288,8 +360,10 @@ def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Dis
         if index >= 0:
             at = clause.start + index
             a, b = discourse.last_pair
-            return [Party(a.group, a.group, at, at + len(word), word),
-                    Party(b.group, b.group, at, at + len(word), word)]
+            return [
+                Party(a.group, a.group, at, at + len(word), word),
+                Party(b.group, b.group, at, at + len(word), word),
+            ]
     return []
 
 
@@ -310,7 +384,7 @@ def _joined_pairs(parties: list[Party], sentence: Sentence) -> list[tuple[Party,
     """A与B pairs in a clause without a trigger, for a trigger that follows (京东与菜鸟,…,也纷纷展开合作)."""
     pairs = []
     for left, right in zip(parties, parties[1:], strict=False):
-        between = sentence.text[left.end - sentence.start:right.start - sentence.start]
+        between = sentence.text[left.end - sentence.start : right.start - sentence.start]
         if left.group != right.group and between and set(between) <= _JOINERS:
             pairs.append((left, right))
     return pairs
@@ -415,7 +489,9 @@ def _previous_report_with_domain(discourse: _Discourse, a: Party, b: Party, *, a
     return discourse.latest_with_domain.get((frozenset((a.group, b.group)), action))
 
 
-def _previous_dated_report(discourse: _Discourse, a: Party, b: Party, *, domain: str, action: str) -> EventReport | None:
+def _previous_dated_report(
+    discourse: _Discourse, a: Party, b: Party, *, domain: str, action: str
+) -> EventReport | None:
     """The latest earlier dated report between the same two groups in the same domain with the same action."""
     return discourse.latest_dated.get((frozenset((a.group, b.group)), domain, action))
 
@@ -496,7 +572,9 @@ def _names_a_regulator(mentions: list[Mention], lexicon: Lexicon) -> bool:
 def _is_milestone(clause: _Clause, mentions: list[Mention], lexicon: Lexicon, triggers: EventTriggers) -> bool:
     if not any(w in clause.text for w in triggers.words("milestone")):
         return False
-    return any(lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end for m in mentions)
+    return any(
+        lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end for m in mentions
+    )
 
 
 def _milestone(
@@ -510,17 +588,35 @@ def _milestone(
     *,
     order: int,
 ) -> EventReport:
-    actor = next(m for m in mentions if lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end)
+    actor = next(
+        m for m in mentions if lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end
+    )
     word = next(w for w in triggers.words("milestone") if w in clause.text)
     domain = next((d for w, d in triggers.domains.items() if w in sentence.text), "other")
     t = times[0] if times else discourse.last_date
-    date, how = (t.value, f"{'same sentence' if times else 'discourse'}: {t.text} → {t.value}") if t else (None, "undated")
+    date, how = (
+        (t.value, f"{'same sentence' if times else 'discourse'}: {t.text} → {t.value}") if t else (None, "undated")
+    )
     group = lexicon.group_of(actor.entity)
     return EventReport(
-        kind="milestone", a=actor.entity, b=None, a_group=group, b_group=None, directed=False,
-        domain=domain, action="start", date=date, date_resolution=how, trigger=word,
-        sentence_index=sentence.index, start=sentence.start, end=sentence.end,
-        a_surface=actor.surface, b_surface=None, date_text=t.text if t else None, order=order,
+        kind="milestone",
+        a=actor.entity,
+        b=None,
+        a_group=group,
+        b_group=None,
+        directed=False,
+        domain=domain,
+        action="start",
+        date=date,
+        date_resolution=how,
+        trigger=word,
+        sentence_index=sentence.index,
+        start=sentence.start,
+        end=sentence.end,
+        a_surface=actor.surface,
+        b_surface=None,
+        date_text=t.text if t else None,
+        order=order,
     )
 
 
@@ -549,11 +645,23 @@ def _launch(
     t = (in_clause or times or [None])[0] or discourse.last_date
     where = "same clause" if in_clause else "same sentence" if times else "discourse"
     return EventReport(
-        kind="milestone", a=actor.name, b=launched.name if launched else None, a_group=actor.group,
-        b_group=launched.group if launched else None, directed=True, domain="other", action="start",
-        date=t.value if t else None, date_resolution=f"{where}: {t.text} → {t.value}" if t else "undated",
-        trigger=word, sentence_index=sentence.index, start=sentence.start, end=sentence.end,
-        a_surface=actor.surface, b_surface=launched.surface if launched else None, date_text=t.text if t else None,
+        kind="milestone",
+        a=actor.name,
+        b=launched.name if launched else None,
+        a_group=actor.group,
+        b_group=launched.group if launched else None,
+        directed=True,
+        domain="other",
+        action="start",
+        date=t.value if t else None,
+        date_resolution=f"{where}: {t.text} → {t.value}" if t else "undated",
+        trigger=word,
+        sentence_index=sentence.index,
+        start=sentence.start,
+        end=sentence.end,
+        a_surface=actor.surface,
+        b_surface=launched.surface if launched else None,
+        date_text=t.text if t else None,
         order=order,
     )
 
@@ -588,8 +696,7 @@ def _same_event(r: EventReport, into: EventReport, lexicon: Lexicon) -> bool:
     if r.date is None or not r.directed and into.directed:
         return True
     # 京东 与 阿里巴巴 … 中断 after 京东 停止使用 支付宝: one side is the other's group
-    return all(x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group
-               for x, y in _aligned(r, into))
+    return all(x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group for x, y in _aligned(r, into))
 
 
 def _aligned(r: EventReport, into: EventReport) -> list[tuple[str, str]]:
@@ -688,11 +795,21 @@ def merge_timeline_group(reports: Iterable[HeadReport]) -> tuple[list[dict], lis
         position = index.first_compatible(r.date, len(items))
         if position is None:
             position = len(items)
-            items.append({
-                "kind": r.kind, "a": r.a, "b": r.b, "a_group": r.a_group, "b_group": r.b_group,
-                "domain": r.domain, "action": r.action, "date": r.date, "date_resolution": r.date_resolution,
-                "first_doc_id": r.doc_id, "first_report_index": r.report_index,
-            })
+            items.append(
+                {
+                    "kind": r.kind,
+                    "a": r.a,
+                    "b": r.b,
+                    "a_group": r.a_group,
+                    "b_group": r.b_group,
+                    "domain": r.domain,
+                    "action": r.action,
+                    "date": r.date,
+                    "date_resolution": r.date_resolution,
+                    "first_doc_id": r.doc_id,
+                    "first_report_index": r.report_index,
+                }
+            )
             index.add(position, r.date)
         elif items[position]["date"] is None and r.date:
             items[position]["date"], items[position]["date_resolution"] = r.date, r.date_resolution

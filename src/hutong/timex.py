@@ -128,19 +128,36 @@ def _parse_festivals(path: Path) -> Festivals:
 # Full-width digits and separators to ASCII, one character for one, so offsets stay put.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
 
-_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-             "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_D = "[〇○零一二三四五六七八九]"
 _MON = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
 _DAY = r"3[01]|[12][0-9]|0?[1-9]|三十一?|二?十[一二三四五六七八九]?|[一二三四五六七八九]"
 _Q_OPEN = "‘“\"'「『"
 _Q_CLOSE = "’”\"'」』"
 
-_URL = (r"https?://[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
-        r"|www\.[A-Za-z0-9./_%?=&#~+-]+"
-        r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_ISO = (r"(?<![0-9A-Za-z.])(?P<iy>(?:19|20)[0-9]{2})(?P<sep>[-/.])(?P<im>1[0-2]|0?[1-9])"
-        r"(?P=sep)(?P<id>3[01]|[12][0-9]|0?[1-9])(?![0-9])")
+_URL = (
+    r"https?://[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
+    r"|www\.[A-Za-z0-9./_%?=&#~+-]+"
+    r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+)
+_ISO = (
+    r"(?<![0-9A-Za-z.])(?P<iy>(?:19|20)[0-9]{2})(?P<sep>[-/.])(?P<im>1[0-2]|0?[1-9])"
+    r"(?P=sep)(?P<id>3[01]|[12][0-9]|0?[1-9])(?![0-9])"
+)
 _YEAR_HEAD = (
     rf"(?P<ynum>(?<![0-9])(?:19|20)[0-9]{{2}}|(?<!{_CN_D}){_CN_D}{{4}})年(?!代)"
     r"|(?P<yy>(?<![0-9.])[0-9]{2})年(?=(?:1[0-2]|0?[1-9])月)"
@@ -148,11 +165,15 @@ _YEAR_HEAD = (
     r"|(?P<yana>该年|(?<![不相共])同年(?![龄级份])|(?<![相想])当年(?![轻龄])|次年|翌年)"
 )
 _MONTH_REL = r"(?P<mrel>本月|这个月|上个?月|下个?月|当月|(?<!不)同月(?!份)|次月)"
-_DAY_REL = (r"(?P<drel>今天|今日(?!头条)|昨天|昨日|前天|前日|明天|明日(?!之后|方舟)"
-            r"|当天|当日|(?<!不)同日(?!期)|同一天|次日|翌日)")
+_DAY_REL = (
+    r"(?P<drel>今天|今日(?!头条)|昨天|昨日|前天|前日|明天|明日(?!之后|方舟)"
+    r"|当天|当日|(?<!不)同日(?!期)|同一天|次日|翌日)"
+)
 _AGO = r"(?P<ago>(?<![0-9.])(?P<agon>[0-9]{1,2}|[一二两三四五六七八九十几数]{1,3})(?P<agov>多|余)?年前)"
-_DUR = (r"(?P<dur>(?:时隔|长达|历经|已有|已经|整整|超过|近|约|逾)?(?<![0-9.])"
-        r"(?:[0-9]{1,3}|[一二两三四五六七八九十几数百千]{1,4})(?:多|余|几)?年(?!代)(?:多|来|间|之久|以上|左右)?)")
+_DUR = (
+    r"(?P<dur>(?:时隔|长达|历经|已有|已经|整整|超过|近|约|逾)?(?<![0-9.])"
+    r"(?:[0-9]{1,3}|[一二两三四五六七八九十几数百千]{1,4})(?:多|余|几)?年(?!代)(?:多|来|间|之久|以上|左右)?)"
+)
 
 
 def _build_patterns(spellings: Sequence[str]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
@@ -200,8 +221,10 @@ def _scan(fest: Festivals, t: str) -> Iterator[re.Match[str]]:
 
 
 # Every character a match of the recogniser can start with, besides festival spellings' first characters.
-_TRIGGER_CHARS = ("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%+-"
-                  "〇○零一二两三四五六七八九十几数百千大前去今明该同当次翌本这上下昨时长历已整超近约逾")
+_TRIGGER_CHARS = (
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%+-"
+    "〇○零一二两三四五六七八九十几数百千大前去今明该同当次翌本这上下昨时长历已整超近约逾"
+)
 _OUTER_GROUPS = ("url", "iso", "yexpr", "mexpr", "md", "drel", "dd", "fest", "ago", "dur")
 _DURATION_BEFORE = ("时隔", "长达", "历经")
 _HABITUAL_BEFORE = ("每年", "每逢", "每")
@@ -211,8 +234,10 @@ _UNIT_AFTER = set("0123456789.%％元亿万千百个家人名件款位次条台�
 _NUM_BEFORE = set("0123456789.%第")
 _CN_NUMERAL = set("〇○零一二两三四五六七八九十百千万")
 _QUOTES_OPEN, _QUOTES_CLOSE = set(_Q_OPEN), set(_Q_CLOSE)
-_FEST_CUE = re.compile(r"期间|当天|当日|当晚|前后|前夕|之前|之后|大促|促销|购物节|狂欢|活动|假期|长假|小长假|"
-                       r"黄金周|晚会|节|档期|预售|开门红|来临|到来")
+_FEST_CUE = re.compile(
+    r"期间|当天|当日|当晚|前后|前夕|之前|之后|大促|促销|购物节|狂欢|活动|假期|长假|小长假|"
+    r"黄金周|晚会|节|档期|预售|开门红|来临|到来"
+)
 _FUTURE = re.compile(r"将(?![其之此这该它他她])|计划|预计|拟于|拟在|有望|届时|备战|筹备|迎接|倒计时|即日起")
 _CN_EXACT = re.compile(r"[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九]")
 _UPCOMING_DAYS = 45  # a date this close after publication is taken as upcoming, not as last year's
@@ -310,8 +335,10 @@ class _Resolver:
         if md is not None and md > (self.pub.month, self.pub.day):
             future = _FUTURE.search(sentence)
             if future:
-                return year, (f"{what}; publication year {year} (after publication, "
-                              f"but the sentence speaks of the future: {future.group()})")
+                return year, (
+                    f"{what}; publication year {year} (after publication, "
+                    f"but the sentence speaks of the future: {future.group()})"
+                )
             try:
                 ahead = (date(year, md[0], max(md[1], 1)) - self.pub).days
             except ValueError:
@@ -374,7 +401,7 @@ class _Resolver:
         explicit = False
         if m.group("ynum") is not None:
             word = m.group("ynum")
-            if t[max(0, start - 2):start] in _DURATION_BEFORE:
+            if t[max(0, start - 2) : start] in _DURATION_BEFORE:
                 return _Hit(start - 2, m.end("ynum") + 1, None, "duration", "duration, not a date", False)
             year = _cn_int(word)
             if not 1900 <= year <= 2099:
@@ -383,7 +410,7 @@ class _Resolver:
             basis = "explicit year" + ("" if word.isascii() else " (Chinese numerals)")
             in_year = str(year)
         elif m.group("yy") is not None:
-            if t[max(0, start - 2):start] in _DURATION_BEFORE:
+            if t[max(0, start - 2) : start] in _DURATION_BEFORE:
                 return None
             n = int(m.group("yy"))
             year = 2000 + n if n < 50 else 1900 + n
@@ -401,14 +428,20 @@ class _Resolver:
         else:
             word = m.group("yana")
             if a.unresolved:
-                return _Hit(start, end, None, "date",
-                            f"unresolved: {word} refers to {a.text} before it, which needs the publication time",
-                            False)
+                return _Hit(
+                    start,
+                    end,
+                    None,
+                    "date",
+                    f"unresolved: {word} refers to {a.text} before it, which needs the publication time",
+                    False,
+                )
             if a.year is None:
                 if word == "当年":  # "back then", with no year named before: not a date
                     return None
-                return _Hit(start, end, None, "date",
-                            f"unresolved: {word} refers back, but no year was named before", False)
+                return _Hit(
+                    start, end, None, "date", f"unresolved: {word} refers back, but no year was named before", False
+                )
             if word in ("次年", "翌年"):
                 year = a.year + 1
                 basis = f"{word} = {year}, the year after the year last named ({a.where(sidx)}: {a.text})"
@@ -435,7 +468,8 @@ class _Resolver:
             if explicit:
                 cn = not (m.group("ynum") + m.group("ym") + (m.group("yd") or "")).isascii()
                 basis = ("explicit date" if day is not None else "explicit year and month") + (
-                    " (Chinese numerals)" if cn else "")
+                    " (Chinese numerals)" if cn else ""
+                )
         return _Hit(start, end, _fmt(year, month, day), "date", basis)
 
     def _h_mexpr(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
@@ -443,8 +477,14 @@ class _Resolver:
         a = self.anchor
         if word in ("当月", "同月", "次月"):
             if a.unresolved or a.year is None or a.month is None:
-                return _Hit(m.start(), m.end(), None, "date",
-                            f"unresolved: {word} refers back, but no month was named before", False)
+                return _Hit(
+                    m.start(),
+                    m.end(),
+                    None,
+                    "date",
+                    f"unresolved: {word} refers back, but no month was named before",
+                    False,
+                )
             y, mo = (a.year, a.month) if word != "次月" else _add_months(a.year, a.month, 1)
             what = "the month last named" if word != "次月" else "the month after the month last named"
             basis = f"{word} = {what}, {_fmt(y, mo)}"
@@ -463,7 +503,7 @@ class _Resolver:
 
     def _h_md(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         start = m.start()
-        if t[max(0, start - 2):start] in _HABITUAL_BEFORE or t[start - 1:start] == "每":
+        if t[max(0, start - 2) : start] in _HABITUAL_BEFORE or t[start - 1 : start] == "每":
             return None
         month = _cn_int(m.group("mm"))
         day = _cn_int(m.group("mdd")) if m.group("mdd") is not None else None
@@ -490,13 +530,15 @@ class _Resolver:
             sign = "" if off == 0 else f" {'−' if off < 0 else '+'} {abs(off)} day{'s' if abs(off) > 1 else ''}"
             return _Hit(m.start(), m.end(), d.isoformat(), "date", f"{word} = publication date {self.pub}{sign}")
         if a.unresolved or a.year is None or a.month is None or a.day is None:
-            return _Hit(m.start(), m.end(), None, "date",
-                        f"unresolved: {word} refers back, but no day was named before", False)
+            return _Hit(
+                m.start(), m.end(), None, "date", f"unresolved: {word} refers back, but no day was named before", False
+            )
         d = date(a.year, a.month, a.day)
         if word in ("次日", "翌日"):
             d += timedelta(days=1)
-            return _Hit(m.start(), m.end(), d.isoformat(), "date",
-                        f"{word} = the day after the day last named ({a.text})")
+            return _Hit(
+                m.start(), m.end(), d.isoformat(), "date", f"{word} = the day after the day last named ({a.text})"
+            )
         return _Hit(m.start(), m.end(), d.isoformat(), "date", f"{word} = the day last named, {d}")
 
     def _h_dd(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
@@ -509,8 +551,13 @@ class _Resolver:
         day = int(m.group("ddn"))
         if not _valid(a.year, a.month, day):
             return None
-        return _Hit(start, end, _fmt(a.year, a.month, day), "date",
-                    f"day of the month last named, {_fmt(a.year, a.month)} ({a.text})")
+        return _Hit(
+            start,
+            end,
+            _fmt(a.year, a.month, day),
+            "date",
+            f"day of the month last named, {_fmt(a.year, a.month)} ({a.text})",
+        )
 
     def _h_fest(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         spelling = m.group("fest")
@@ -518,7 +565,7 @@ class _Resolver:
         start, end = m.start(), m.end()
         if not self._fest_ok(t, start, end, spelling, fest, after_year=False):
             return None
-        if t[max(0, start - 2):start] in _HABITUAL_BEFORE or t[start - 1:start] == "每":
+        if t[max(0, start - 2) : start] in _HABITUAL_BEFORE or t[start - 1 : start] == "每":
             return None
 
         def key(year: int) -> tuple[int, int] | None:
@@ -529,18 +576,25 @@ class _Resolver:
         if year is None:
             return _Hit(start, end, None, "date", basis, False)
         value, label, note = self._fest_value(fest, year)
-        return _Hit(start, end, value, "date", label + basis[len("festival"):] + note)
+        return _Hit(start, end, value, "date", label + basis[len("festival") :] + note)
 
     def _h_ago(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         n_s = m.group("agon")
         if m.group("agov") is not None or not (n_s.isascii() or _CN_EXACT.fullmatch(n_s)):
-            return _Hit(m.start(), m.end(), None, "date",
-                        f"vague: {m.group()} = some years before publication, no exact year", False)
+            return _Hit(
+                m.start(),
+                m.end(),
+                None,
+                "date",
+                f"vague: {m.group()} = some years before publication, no exact year",
+                False,
+            )
         n = _cn_int(n_s)
         if self.pub is None:
             return _Hit(m.start(), m.end(), None, "date", _NEED_PUB, False)
-        return _Hit(m.start(), m.end(), _fmt(self.pub.year - n), "date",
-                    f"{m.group()} = publication year {self.pub.year} − {n}")
+        return _Hit(
+            m.start(), m.end(), _fmt(self.pub.year - n), "date", f"{m.group()} = publication year {self.pub.year} − {n}"
+        )
 
     def _h_dur(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         return _Hit(m.start(), m.end(), None, "duration", "duration, not a date", False)
@@ -571,16 +625,18 @@ def extract_time_expressions(
             hit = resolver.handle(m, t, sentence.index)
             if hit is None:
                 continue
-            span = text[hit.start:hit.end]
-            out.append(TimeExpression(
-                text=span,
-                start=sentence.start + hit.start,
-                end=sentence.start + hit.end,
-                sentence_index=sentence.index,
-                value=hit.value,
-                kind=hit.kind,
-                resolution=hit.resolution,
-            ))
+            span = text[hit.start : hit.end]
+            out.append(
+                TimeExpression(
+                    text=span,
+                    start=sentence.start + hit.start,
+                    end=sentence.start + hit.end,
+                    sentence_index=sentence.index,
+                    value=hit.value,
+                    kind=hit.kind,
+                    resolution=hit.resolution,
+                )
+            )
             if hit.value is not None and hit.sets_anchor:
                 parts = [int(p) for p in hit.value.split("-")]
                 parts += [None] * (3 - len(parts))
