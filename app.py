@@ -64,8 +64,11 @@ def ensure_bundled_store(lang: str) -> str:
         with build_lock():
             if q.store_is_stale(BUNDLED_STORE, BUNDLED_RAW):
                 total = max(sum(1 for p in BUNDLED_RAW.rglob("*") if p.is_file()), 1)
-                build_with_progress(lambda progress: build_store(BUNDLED_RAW, BUNDLED_STORE, workers=1, progress=progress),
-                                    total=total, lang=lang)
+                build_with_progress(
+                    lambda progress: build_store(BUNDLED_RAW, BUNDLED_STORE, workers=1, progress=progress),
+                    total=total,
+                    lang=lang,
+                )
     return q.built_at(BUNDLED_STORE)
 
 
@@ -107,7 +110,9 @@ def url_view() -> v.ViewState:
 
 
 def on_entity_click(chart_key: str) -> None:
-    st.session_state.entities = list(v.entity_filter_from_selection(current_view(), st.session_state[chart_key]).entities)
+    st.session_state.entities = list(
+        v.entity_filter_from_selection(current_view(), st.session_state[chart_key]).entities
+    )
     sync_url()
 
 
@@ -122,7 +127,9 @@ def on_language_change() -> None:
     """Widgets keep their values as displayed labels, which the language changes: write every value back
     as data, so each widget shows the same choice in the new language."""
     view = current_view()
-    st.session_state.update(view.widget_values(bounds=st.session_state.get("_bounds"), latest=st.session_state.get("_latest")))
+    st.session_state.update(
+        view.widget_values(bounds=st.session_state.get("_bounds"), latest=st.session_state.get("_latest"))
+    )
     sync_url()
 
 
@@ -202,7 +209,10 @@ def choose_corpus(lang: str) -> tuple[Path, str]:
     private = st.session_state.get("private_store")
     if private and q.has_store(private):
         st.sidebar.radio(
-            v.t("corpus", lang), ["bundled", "uploaded"], key="corpus", horizontal=True,
+            v.t("corpus", lang),
+            ["bundled", "uploaded"],
+            key="corpus",
+            horizontal=True,
             format_func=lambda c: v.t(c, lang),
         )
         if st.session_state.get("corpus") == "uploaded":
@@ -216,7 +226,9 @@ def keep_state_valid(source_options, entity_options, bounds, as_of_range) -> Non
     state.sources = [s for s in state.get("sources", []) if s in source_options]
     state.entities = [e for e in state.get("entities", []) if e in entity_options]
     dates = state.get("dates")
-    if bounds and not (isinstance(dates, (tuple, list)) and len(dates) == 2 and all(bounds[0] <= d <= bounds[1] for d in dates)):
+    if bounds and not (
+        isinstance(dates, (tuple, list)) and len(dates) == 2 and all(bounds[0] <= d <= bounds[1] for d in dates)
+    ):
         state.dates = bounds
     as_of = state.get("as_of")
     if as_of_range and not (as_of and as_of_range[0] <= as_of <= as_of_range[1]):
@@ -225,8 +237,14 @@ def keep_state_valid(source_options, entity_options, bounds, as_of_range) -> Non
 
 def sidebar(lang, names, lex, source_options, entity_options, bounds) -> None:
     bar = st.sidebar
-    bar.radio(v.t("language", lang), v.LANGS, key="lang", horizontal=True,
-              format_func=lambda x: {"zh": "中文", "en": "English"}[x], on_change=on_language_change)
+    bar.radio(
+        v.t("language", lang),
+        v.LANGS,
+        key="lang",
+        horizontal=True,
+        format_func=lambda x: {"zh": "中文", "en": "English"}[x],
+        on_change=on_language_change,
+    )
     bar.header(v.t("filters", lang))
     if bounds and bounds[0] < bounds[1]:
         bar.date_input(v.t("dates", lang), key="dates", min_value=bounds[0], max_value=bounds[1], on_change=sync_url)
@@ -237,12 +255,31 @@ def sidebar(lang, names, lex, source_options, entity_options, bounds) -> None:
         members = len(lex.members_of(e)) - 1 if e in lex.entities else 0
         return f"{names.get(e, e)} (+{members})" if members > 0 else names.get(e, e)
 
-    bar.multiselect(v.t("entities", lang), entity_options, key="entities", format_func=entity_name,
-                    help=v.t("entities_help", lang), on_change=sync_url, placeholder=choose)
-    bar.multiselect(v.t("domains", lang), DOMAINS, key="domains", format_func=lambda d: v.domain_label(d, lang),
-                    on_change=sync_url, placeholder=choose)
-    bar.multiselect(v.t("actions", lang), ACTIONS, key="actions", format_func=lambda a: v.t(a, lang),
-                    on_change=sync_url, placeholder=choose)
+    bar.multiselect(
+        v.t("entities", lang),
+        entity_options,
+        key="entities",
+        format_func=entity_name,
+        help=v.t("entities_help", lang),
+        on_change=sync_url,
+        placeholder=choose,
+    )
+    bar.multiselect(
+        v.t("domains", lang),
+        DOMAINS,
+        key="domains",
+        format_func=lambda d: v.domain_label(d, lang),
+        on_change=sync_url,
+        placeholder=choose,
+    )
+    bar.multiselect(
+        v.t("actions", lang),
+        ACTIONS,
+        key="actions",
+        format_func=lambda a: v.t(a, lang),
+        on_change=sync_url,
+        placeholder=choose,
+    )
     bar.text_input(v.t("search", lang), key="text", on_change=sync_url)
     bar.button(v.t("reset", lang), on_click=clear_filters)
     upload_panel(lang)
@@ -254,16 +291,27 @@ def upload_panel(lang: str) -> None:
         return
     stale_uploads_removed()
     with st.sidebar.expander(v.t("upload", lang)):
-        st.caption(v.t("upload_help", lang) + " "
-                   + v.t("upload_limits", lang).format(files=limits.max_files, mb=round(limits.max_bytes / 2**20)))
-        files = st.file_uploader(v.t("upload", lang), type=list(q.UPLOAD_FORMATS), accept_multiple_files=True,
-                                 key="uploads", label_visibility="collapsed")
+        st.caption(
+            v.t("upload_help", lang)
+            + " "
+            + v.t("upload_limits", lang).format(files=limits.max_files, mb=round(limits.max_bytes / 2**20))
+        )
+        files = st.file_uploader(
+            v.t("upload", lang),
+            type=list(q.UPLOAD_FORMATS),
+            accept_multiple_files=True,
+            key="uploads",
+            label_visibility="collapsed",
+        )
         if st.button(v.t("upload_build", lang), disabled=not files):
             try:
                 store_dir = build_with_progress(
-                    lambda progress: q.build_private_store([(f.name, f.getvalue()) for f in files], limits=limits,
-                                                           build=build_store, progress=progress),
-                    total=len(files), lang=lang)
+                    lambda progress: q.build_private_store(
+                        [(f.name, f.getvalue()) for f in files], limits=limits, build=build_store, progress=progress
+                    ),
+                    total=len(files),
+                    lang=lang,
+                )
             except q.UploadRejected as problem:
                 st.error(v.escape_markdown(str(problem)))
                 return
@@ -284,8 +332,11 @@ def header(ctx, lang: str, view: v.ViewState) -> None:
     scripts = " · ".join(f"{v.t(s, lang)} {n}" for s, n in overview["scripts"].items()) or "—"
     cols[0].metric(v.t("articles", lang), f"{overview['articles']}{undated}")
     cols[1].metric(v.t("sources", lang), overview["sources"])
-    cols[2].metric(v.t("span", lang), v.span_text(overview["first"], overview["last"]),
-                   help=f"{overview['first']} – {overview['last']}")
+    cols[2].metric(
+        v.t("span", lang),
+        v.span_text(overview["first"], overview["last"]),
+        help=f"{overview['first']} – {overview['last']}",
+    )
     cols[3].metric(v.t("scripts", lang), scripts)
     cols[4].metric(v.t("events", lang), overview["events"])
     with st.expander(v.t("share", lang)):
@@ -300,18 +351,42 @@ def trends_section(ctx, lang: str, view: v.ViewState, filt: q.CorpusFilter, buck
     st.header(v.t("trends", lang))
     rising = ask(*ctx, "rising_terms", filt=filt, bucket=bucket)
     c1, c2, c3 = st.columns([2, 1, 3])
-    c1.radio(v.t("measure", lang), q.MEASURES, key="measure", horizontal=True, on_change=sync_url,
-             format_func=lambda m: v.t("per10k" if m == "per10k" else "share_articles", lang))
+    c1.radio(
+        v.t("measure", lang),
+        q.MEASURES,
+        key="measure",
+        horizontal=True,
+        on_change=sync_url,
+        format_func=lambda m: v.t("per10k" if m == "per10k" else "share_articles", lang),
+    )
     # A widget's labels must not change between reruns of one language: Streamlit keeps its value as the label.
-    c2.selectbox(v.t("bucket", lang), ("auto", *q.BUCKETS), key="bucket", on_change=sync_url,
-                 format_func=lambda b: v.t(b, lang), help=f"{v.t('auto', lang)}: {v.t(bucket, lang)}")
+    c2.selectbox(
+        v.t("bucket", lang),
+        ("auto", *q.BUCKETS),
+        key="bucket",
+        on_change=sync_url,
+        format_func=lambda b: v.t(b, lang),
+        help=f"{v.t('auto', lang)}: {v.t(bucket, lang)}",
+    )
     options = list(dict.fromkeys([*view.terms, *rising, *ask(*ctx, "frequent_terms", filt=filt)]))
-    c3.multiselect(v.t("terms", lang), options, key="terms", accept_new_options=True, on_change=sync_url,
-                   help=v.t("terms_help", lang), placeholder=" · ".join(rising[:5]))
+    c3.multiselect(
+        v.t("terms", lang),
+        options,
+        key="terms",
+        accept_new_options=True,
+        on_change=sync_url,
+        help=v.t("terms_help", lang),
+        placeholder=" · ".join(rising[:5]),
+    )
     terms = list(view.terms) or rising
     trends = ask(*ctx, "keyword_trends", filt=filt, terms=terms, bucket=bucket)
-    event = st.plotly_chart(charts.keyword_trend_figure(trends, measure=view.measure, lang=lang), key="trend_chart",
-                            on_select="rerun", selection_mode="points", config=PLOTLY_CONFIG)
+    event = st.plotly_chart(
+        charts.keyword_trend_figure(trends, measure=view.measure, lang=lang),
+        key="trend_chart",
+        on_select="rerun",
+        selection_mode="points",
+        config=PLOTLY_CONFIG,
+    )
     st.caption(v.t("click_point", lang))
     point = v.trend_point_from_selection(event)
     if point:
@@ -321,10 +396,19 @@ def trends_section(ctx, lang: str, view: v.ViewState, filt: q.CorpusFilter, buck
             st.markdown(f"**{v.t('kwic', lang)}: {v.escape_markdown(term)} · {day}** ({len(sentences)})")
             st.html(v.kwic_html(sentences, term=term, lang=lang))
             for doc_id, title in v.articles_of(sentences).items():
-                st.button(v.open_article_label(title, lang), key=f"kwic_read_{doc_id}", on_click=set_state,
-                          kwargs={"doc": doc_id})
-    st.download_button(f"{v.t('csv', lang)} · {v.t('trends', lang)}", q.csv_bytes(trends), "hutong-keyword-trends.csv",
-                       "text/csv", on_click="ignore")
+                st.button(
+                    v.open_article_label(title, lang),
+                    key=f"kwic_read_{doc_id}",
+                    on_click=set_state,
+                    kwargs={"doc": doc_id},
+                )
+    st.download_button(
+        f"{v.t('csv', lang)} · {v.t('trends', lang)}",
+        q.csv_bytes(trends),
+        "hutong-keyword-trends.csv",
+        "text/csv",
+        on_click="ignore",
+    )
 
 
 def entities_section(ctx, lang, view: v.ViewState, filt, bucket, names, groups, colours, lex) -> None:
@@ -332,46 +416,90 @@ def entities_section(ctx, lang, view: v.ViewState, filt, bucket, names, groups, 
     left, right = st.columns(2)
     counts = ask(*ctx, "entity_counts", filt=filt, groups=groups)
     with left:
-        st.plotly_chart(charts.entity_bar_figure(counts, names=names, lang=lang, colours=colours), key="entity_chart",
-                        on_select=lambda: on_entity_click("entity_chart"), selection_mode="points", config=PLOTLY_CONFIG)
+        st.plotly_chart(
+            charts.entity_bar_figure(counts, names=names, lang=lang, colours=colours),
+            key="entity_chart",
+            on_select=lambda: on_entity_click("entity_chart"),
+            selection_mode="points",
+            config=PLOTLY_CONFIG,
+        )
     nodes, edges = ask(*ctx, "entity_cooccurrence", filt=filt, groups=groups)
     with right:
-        st.plotly_chart(charts.cooccurrence_figure(q.circular_layout(nodes), edges, names=names, lang=lang, colours=colours),
-                        key="network_chart", on_select=lambda: on_entity_click("network_chart"),
-                        selection_mode="points", config=PLOTLY_CONFIG)
+        st.plotly_chart(
+            charts.cooccurrence_figure(q.circular_layout(nodes), edges, names=names, lang=lang, colours=colours),
+            key="network_chart",
+            on_select=lambda: on_entity_click("network_chart"),
+            selection_mode="points",
+            config=PLOTLY_CONFIG,
+        )
     st.caption(v.t("click_entity", lang))
     series = q.mention_series(view.entities, counts, members_of=lex.members_of)
     over_time = ask(*ctx, "entity_mentions_over_time", filt=filt, series=series, bucket=bucket)
-    st.plotly_chart(charts.entity_trend_figure(over_time, names=names, lang=lang), key="entity_trend_chart",
-                    config=PLOTLY_CONFIG)
+    st.plotly_chart(
+        charts.entity_trend_figure(over_time, names=names, lang=lang), key="entity_trend_chart", config=PLOTLY_CONFIG
+    )
     c1, c2, c3 = st.columns(3)
-    c1.download_button(f"{v.t('csv', lang)} · {v.t('top_entities', lang)}", q.csv_bytes(counts),
-                       "hutong-entities.csv", "text/csv", on_click="ignore")
-    c2.download_button(f"{v.t('csv', lang)} · {v.t('network', lang)}", q.csv_bytes(edges),
-                       "hutong-cooccurrence.csv", "text/csv", on_click="ignore")
-    c3.download_button(f"{v.t('csv', lang)} · {v.t('entities_over_time', lang)}", q.csv_bytes(over_time),
-                       "hutong-entity-mentions.csv", "text/csv", on_click="ignore")
+    c1.download_button(
+        f"{v.t('csv', lang)} · {v.t('top_entities', lang)}",
+        q.csv_bytes(counts),
+        "hutong-entities.csv",
+        "text/csv",
+        on_click="ignore",
+    )
+    c2.download_button(
+        f"{v.t('csv', lang)} · {v.t('network', lang)}",
+        q.csv_bytes(edges),
+        "hutong-cooccurrence.csv",
+        "text/csv",
+        on_click="ignore",
+    )
+    c3.download_button(
+        f"{v.t('csv', lang)} · {v.t('entities_over_time', lang)}",
+        q.csv_bytes(over_time),
+        "hutong-entity-mentions.csv",
+        "text/csv",
+        on_click="ignore",
+    )
 
 
 def timeline_section(ctx, lang, filt, names, groups) -> None:
     st.header(v.t("timeline", lang))
-    timeline = ask(*ctx, "timeline", filt=filt, groups=groups, until=ask(*ctx, "last_article_day"),
-                   max_events=TIMELINE_EVENTS)
-    st.plotly_chart(charts.timeline_figure(timeline.bars, timeline.marks, timeline.events, names=names, lang=lang),
-                    key="timeline_chart", on_select=on_event_click, selection_mode="points", config=PLOTLY_CONFIG)
+    timeline = ask(
+        *ctx, "timeline", filt=filt, groups=groups, until=ask(*ctx, "last_article_day"), max_events=TIMELINE_EVENTS
+    )
+    st.plotly_chart(
+        charts.timeline_figure(timeline.bars, timeline.marks, timeline.events, names=names, lang=lang),
+        key="timeline_chart",
+        on_select=on_event_click,
+        selection_mode="points",
+        config=PLOTLY_CONFIG,
+    )
     if timeline.rows < timeline.total_rows:
-        st.caption(v.t("timeline_bounded", lang).format(rows=timeline.rows, total=timeline.total_rows,
-                                                        events=timeline.total_events))
+        st.caption(
+            v.t("timeline_bounded", lang).format(
+                rows=timeline.rows, total=timeline.total_rows, events=timeline.total_events
+            )
+        )
     st.caption(v.t("click_event", lang))
     chosen = ask(*ctx, "event", event_id=st.session_state.get("event"))
     if chosen:
         evidence_card(ctx, lang, names, chosen)
     c1, c2 = st.columns(2)
     # the data are made when the button is clicked (a callable), not on every run of the page
-    c1.download_button(v.t("events_csv", lang), lambda: q.csv_bytes(ask(*ctx, "events", filt=filt)),
-                       "hutong-events.csv", "text/csv", on_click="ignore")
-    c2.download_button(v.t("events_json", lang), lambda: q.json_bytes(ask(*ctx, "events_with_reports", filt=filt)),
-                       "hutong-events.json", "application/json", on_click="ignore")
+    c1.download_button(
+        v.t("events_csv", lang),
+        lambda: q.csv_bytes(ask(*ctx, "events", filt=filt)),
+        "hutong-events.csv",
+        "text/csv",
+        on_click="ignore",
+    )
+    c2.download_button(
+        v.t("events_json", lang),
+        lambda: q.json_bytes(ask(*ctx, "events_with_reports", filt=filt)),
+        "hutong-events.json",
+        "application/json",
+        on_click="ignore",
+    )
 
 
 def evidence_card(ctx, lang, names, event: dict) -> None:
@@ -383,27 +511,48 @@ def evidence_card(ctx, lang, names, event: dict) -> None:
         c1, c2 = st.columns([1, 5])
         c1.button(v.t("close", lang), key="close_event", on_click=set_state, kwargs={"event": None})
         for doc_id, title in v.articles_of(reports).items():
-            c2.button(v.open_article_label(title, lang), key=f"event_read_{doc_id}", on_click=set_state,
-                      kwargs={"doc": doc_id})
+            c2.button(
+                v.open_article_label(title, lang),
+                key=f"event_read_{doc_id}",
+                on_click=set_state,
+                kwargs={"doc": doc_id},
+            )
 
 
 def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> None:
     st.header(v.t("matrix", lang))
     c1, c2 = st.columns([3, 1])
-    c2.radio(v.t("level", lang), v.LEVELS, key="level", horizontal=True, format_func=lambda x: v.t(x, lang),
-             on_change=sync_url)
+    c2.radio(
+        v.t("level", lang),
+        v.LEVELS,
+        key="level",
+        horizontal=True,
+        format_func=lambda x: v.t(x, lang),
+        on_change=sync_url,
+    )
     as_of = as_of_range[1] if as_of_range else None
     if as_of_range and as_of_range[0] < as_of_range[1]:
-        c1.slider(v.t("as_of", lang), min_value=as_of_range[0], max_value=as_of_range[1], key="as_of",
-                  on_change=sync_url, format="YYYY-MM-DD")
+        c1.slider(
+            v.t("as_of", lang),
+            min_value=as_of_range[0],
+            max_value=as_of_range[1],
+            key="as_of",
+            on_change=sync_url,
+            format="YYYY-MM-DD",
+        )
         as_of = st.session_state.as_of
     if as_of is None:
         st.info(v.t("no_data", lang))
         return
     matrix = ask(*ctx, "interop_matrix", filt=filt, as_of=as_of, level=view.level)
     parties = ask(*ctx, "matrix_parties", filt=filt, level=view.level)
-    event = st.plotly_chart(charts.interop_matrix_figure(matrix, parties, names=names, lang=lang, as_of=as_of),
-                            key="matrix_chart", on_select="rerun", selection_mode="points", config=PLOTLY_CONFIG)
+    event = st.plotly_chart(
+        charts.interop_matrix_figure(matrix, parties, names=names, lang=lang, as_of=as_of),
+        key="matrix_chart",
+        on_select="rerun",
+        selection_mode="points",
+        config=PLOTLY_CONFIG,
+    )
     st.caption(v.t("click_cell", lang))
     cell = v.matrix_cell_from_selection(event)
     if cell:
@@ -414,8 +563,13 @@ def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> No
             st.info(v.t("no_events_cell", lang))
         else:
             st.dataframe(behind, hide_index=True)
-    st.download_button(f"{v.t('csv', lang)} · {v.t('matrix', lang)}", q.csv_bytes(matrix), "hutong-matrix.csv",
-                       "text/csv", on_click="ignore")
+    st.download_button(
+        f"{v.t('csv', lang)} · {v.t('matrix', lang)}",
+        q.csv_bytes(matrix),
+        "hutong-matrix.csv",
+        "text/csv",
+        on_click="ignore",
+    )
 
 
 def reader_section(ctx, lang, view: v.ViewState, filt, names) -> None:
@@ -424,11 +578,27 @@ def reader_section(ctx, lang, view: v.ViewState, filt, names) -> None:
     total = ask(*ctx, "article_count", filt=filt)
     titles = v.articles_of(table, dated=True)
     st.session_state["_article_ids"] = list(titles)
-    columns = {"title": v.t("title_col", lang), "source": v.t("source", lang), "published_at": v.t("published", lang),
-               "script": v.t("script", lang), "chars": v.t("chars", lang), "event_reports": v.t("event_reports", lang)}
-    st.dataframe(table, hide_index=True, key="article_table", on_select=on_article_row, selection_mode="single-row",
-                 column_config={**columns, "doc_id": None, "url": st.column_config.LinkColumn(v.t("link", lang)),
-                                "published_at": st.column_config.DatetimeColumn(columns["published_at"], format="YYYY-MM-DD HH:mm")})
+    columns = {
+        "title": v.t("title_col", lang),
+        "source": v.t("source", lang),
+        "published_at": v.t("published", lang),
+        "script": v.t("script", lang),
+        "chars": v.t("chars", lang),
+        "event_reports": v.t("event_reports", lang),
+    }
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="article_table",
+        on_select=on_article_row,
+        selection_mode="single-row",
+        column_config={
+            **columns,
+            "doc_id": None,
+            "url": st.column_config.LinkColumn(v.t("link", lang)),
+            "published_at": st.column_config.DatetimeColumn(columns["published_at"], format="YYYY-MM-DD HH:mm"),
+        },
+    )
     if total > len(table):
         st.caption(v.t("reader_bounded", lang).format(shown=len(table), total=total))
     options = list(titles)
@@ -442,13 +612,21 @@ def reader_section(ctx, lang, view: v.ViewState, filt, names) -> None:
         return
     if st.session_state.get("doc") not in options:
         st.session_state.doc = None
-    st.selectbox(v.t("pick_article", lang), options, key="doc", format_func=titles.get, on_change=sync_url,
-                 placeholder=titles[options[0]])
+    st.selectbox(
+        v.t("pick_article", lang),
+        options,
+        key="doc",
+        format_func=titles.get,
+        on_change=sync_url,
+        placeholder=titles[options[0]],
+    )
     doc = ask(*ctx, "article", doc_id=st.session_state.doc or options[0])  # the newest until one is picked
     if doc:
         spans = v.annotation_spans(ask(*ctx, "article_annotations", doc_id=doc["doc_id"]), names=names, lang=lang)
         with st.container(border=True, height=600):
-            st.html(f"<small>{v.source_line(doc['title'], doc['source'], doc['published_at'], doc['url'], lang)}</small>")
+            st.html(
+                f"<small>{v.source_line(doc['title'], doc['source'], doc['published_at'], doc['url'], lang)}</small>"
+            )
             st.html(v.article_html(doc["text"], spans))
 
 

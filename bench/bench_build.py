@@ -33,8 +33,10 @@ class Timing:
 
 def timed(work: Callable[[], object]) -> Timing:
     def cpu() -> float:
-        return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
-                   for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        return sum(
+            resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
 
     wall, start = time.perf_counter(), cpu()
     work()
@@ -70,23 +72,37 @@ def main() -> None:
         corpus = write_corpus(Path(tmp) / "corpus", args.n)
         # Rounds of the three, one after the other: this machine's speed drifts by ±15% over minutes, so each
         # ratio is taken within a round (seconds apart) and the median round is reported, with the spread.
-        rounds = [(segmentation_ceiling(corpus), timed_build(corpus, Path(tmp) / "one", 1),
-                   timed_build(corpus, Path(tmp) / "two", 2)) for _ in range(args.repeat)]
+        rounds = [
+            (
+                segmentation_ceiling(corpus),
+                timed_build(corpus, Path(tmp) / "one", 1),
+                timed_build(corpus, Path(tmp) / "two", 2),
+            )
+            for _ in range(args.repeat)
+        ]
     ratios = sorted(one.wall / ceiling.wall for ceiling, one, _ in rounds)
     cpu_ratios = sorted(one.cpu / ceiling.cpu for ceiling, one, _ in rounds)
     speedups = sorted(one.wall / two.wall for _, one, two in rounds)
-    ceiling, one, two = (Timing(statistics.median(t.wall for t in column), statistics.median(t.cpu for t in column))
-                         for column in zip(*rounds, strict=True))
+    ceiling, one, two = (
+        Timing(statistics.median(t.wall for t in column), statistics.median(t.cpu for t in column))
+        for column in zip(*rounds, strict=True)
+    )
     print(f"machine: {describe_machine()}")
-    print(f"corpus: {args.n} synthetic articles (bench/corpus.py), {args.repeat} rounds; medians, "
-          "ratios within a round (lowest–highest in brackets)")
+    print(
+        f"corpus: {args.n} synthetic articles (bench/corpus.py), {args.repeat} rounds; medians, "
+        "ratios within a round (lowest–highest in brackets)"
+    )
     print("| measurement | wall seconds | CPU seconds | ratio |")
     print("|---|---|---|---|")
     print(f"| bare jieba.lcut over the same files (baseline) | {ceiling.wall:.2f} | {ceiling.cpu:.2f} | 1.00 |")
-    print(f"| build, 1 worker | {one.wall:.2f} | {one.cpu:.2f} | {statistics.median(ratios):.2f} × baseline "
-          f"({ratios[0]:.2f}–{ratios[-1]:.2f}; CPU {statistics.median(cpu_ratios):.2f} ×) |")
-    print(f"| build, 2 workers | {two.wall:.2f} | {two.cpu:.2f} | speedup {statistics.median(speedups):.2f} × "
-          f"over 1 worker ({speedups[0]:.2f}–{speedups[-1]:.2f}) |")
+    print(
+        f"| build, 1 worker | {one.wall:.2f} | {one.cpu:.2f} | {statistics.median(ratios):.2f} × baseline "
+        f"({ratios[0]:.2f}–{ratios[-1]:.2f}; CPU {statistics.median(cpu_ratios):.2f} ×) |"
+    )
+    print(
+        f"| build, 2 workers | {two.wall:.2f} | {two.cpu:.2f} | speedup {statistics.median(speedups):.2f} × "
+        f"over 1 worker ({speedups[0]:.2f}–{speedups[-1]:.2f}) |"
+    )
 
 
 if __name__ == "__main__":

@@ -47,10 +47,17 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402 - to read th
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
-                 # nothing but loopback resolves: the page cannot reach the network even if it tried
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    # nothing but loopback resolves: the page cannot reach the network even if it tried
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 MIN_CHARTS = 4
 # Set in every page before it loads: no CSS animations or transitions (Streamlit's skeleton shimmer and
 # running indicator would otherwise repaint 30 pages at 60 frames a second on the benchmark's own CPUs).
@@ -63,7 +70,11 @@ POLL_S = 0.5
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The views the sessions open, in turn (parameter names from hutong.view._PARAM_OF).
 START_VIEWS: list[dict[str, str]] = [
-    {}, {"lang": "en"}, {"domain": "payment"}, {"entity": "京东"}, {"lang": "en", "action": "start"},
+    {},
+    {"lang": "en"},
+    {"domain": "payment"},
+    {"entity": "京东"},
+    {"lang": "en", "action": "start"},
     {"asof": "2025-10-01"},
 ]
 # The filters they then apply, in turn (5 is coprime with 6, so every view meets every filter).
@@ -86,6 +97,8 @@ PAGE_STATE_JS = """(withText) => {
         charts: charts,
     };
 }"""
+
+
 @dataclass
 class Session:
     index: int
@@ -133,8 +146,15 @@ def server_env(store: Path | None, scratch: Path) -> tuple[dict[str, str], str]:
     raw, out = scratch / "raw", scratch / "store"
     shutil.copytree(REPO / "data" / "raw", raw)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "hutong", "build", "--input", str(raw), "--out", str(out), "--workers", "1"],
-                   cwd=REPO, env=env, check=True, timeout=600, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "hutong", "build", "--input", str(raw), "--out", str(out), "--workers", "1"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=600,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     env["HUTONG_STORE_DIR"] = str(out)
     return env, f"a snapshot of data/raw, built in {time.monotonic() - started:.0f} s into {out}"
 
@@ -246,13 +266,28 @@ def cpu_idle_percent(seconds: float = 3.0) -> float:
 
 
 def start_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               # as when deployed: no watching of the working tree, where others may be editing files meanwhile
-               "--server.fileWatcherType", "none"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        # as when deployed: no watching of the working tree, where others may be editing files meanwhile
+        "--server.fileWatcherType",
+        "none",
+    ]
     with log.open("w") as out:
-        return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # its own process group, stopped as a whole
+        return subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )  # its own process group, stopped as a whole
 
 
 def wait_healthy(process: subprocess.Popen, url: str, timeout: float, log: Path) -> float:
@@ -323,8 +358,9 @@ async def wait_rendered(page, session: Session, timeout_s: float, *, started: fl
         if state["exceptions"]:
             return state  # an error shows instead of the charts: no use waiting for them
         if time.perf_counter() > deadline:
-            raise TimeoutError(f"not rendered after {timeout_s:.0f} s: {state}, "
-                               f"runs finished {session.runs_finished} of {runs}")
+            raise TimeoutError(
+                f"not rendered after {timeout_s:.0f} s: {state}, runs finished {session.runs_finished} of {runs}"
+            )
         if idle:
             await main.evaluate("e => e.scrollBy(0, 1200)")
         await asyncio.sleep(POLL_S)
@@ -348,8 +384,11 @@ async def pick_option(page, session: Session, widget_key: str, timeout_ms: float
         await option.click(timeout=timeout_ms)
         await page.keyboard.press("Escape")
         try:
-            await page.wait_for_function("([sel, before]) => document.querySelector(sel)?.innerText !== before",
-                                         arg=[widget, before], timeout=15_000)
+            await page.wait_for_function(
+                "([sel, before]) => document.querySelector(sel)?.innerText !== before",
+                arg=[widget, before],
+                timeout=15_000,
+            )
             return started
         except PlaywrightTimeout:
             session.warnings.append(f"{session.stage}: pick {attempt} in {widget_key} not shown after 15 s")
@@ -409,8 +448,17 @@ class Connections:
         self.now -= 1
 
 
-async def run_session(browser, base: str, session: Session, *, timeout_s: float, delay: float, shared,
-                      all_done: asyncio.Event, connections: Connections) -> None:
+async def run_session(
+    browser,
+    base: str,
+    session: Session,
+    *,
+    timeout_s: float,
+    delay: float,
+    shared,
+    all_done: asyncio.Event,
+    connections: Connections,
+) -> None:
     """One user: a fresh browser context (or a page in the `shared` one). It stays open, connected to the
     server, until every session is done, so that all of them are served at the same time."""
     from playwright.async_api import Error as PlaywrightError
@@ -454,8 +502,12 @@ async def run_session(browser, base: str, session: Session, *, timeout_s: float,
         page.on("response", on_response)
         page.on("requestfailed", on_request_failed)
         page.on("pageerror", lambda exc: session.errors.append(f"{session.stage}: JavaScript error {exc}"))
-        page.on("console", lambda msg: session.warnings.append(f"console {msg.type}: {msg.text[:200]}")
-                if msg.type == "error" else None)
+        page.on(
+            "console",
+            lambda msg: (
+                session.warnings.append(f"console {msg.type}: {msg.text[:200]}") if msg.type == "error" else None
+            ),
+        )
         page.on("websocket", on_websocket)
 
         session.stage = "first render"
@@ -499,21 +551,43 @@ async def run_session(browser, base: str, session: Session, *, timeout_s: float,
             session.warnings.append(f"closing the session: {problem!r}")
 
 
-async def run_sessions(base: str, sessions: list[Session], *, timeout_s: float, stagger: float, deadline: float,
-                       shared_context: bool, connections: Connections) -> None:
+async def run_sessions(
+    base: str,
+    sessions: list[Session],
+    *,
+    timeout_s: float,
+    stagger: float,
+    deadline: float,
+    shared_context: bool,
+    connections: Connections,
+) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                                   timeout=timeout_s * 1000)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=timeout_s * 1000
+        )
         try:
             shared = await new_context(browser) if shared_context else None
             all_done = asyncio.Event()
-            tasks = [asyncio.create_task(run_session(browser, base, s, timeout_s=timeout_s, delay=s.index * stagger,
-                                                     shared=shared, all_done=all_done, connections=connections))
-                     for s in sessions]
-            while time.monotonic() < deadline and any(s.stage != "done" and not t.done()
-                                                      for s, t in zip(sessions, tasks, strict=True)):
+            tasks = [
+                asyncio.create_task(
+                    run_session(
+                        browser,
+                        base,
+                        s,
+                        timeout_s=timeout_s,
+                        delay=s.index * stagger,
+                        shared=shared,
+                        all_done=all_done,
+                        connections=connections,
+                    )
+                )
+                for s in sessions
+            ]
+            while time.monotonic() < deadline and any(
+                s.stage != "done" and not t.done() for s, t in zip(sessions, tasks, strict=True)
+            ):
                 await asyncio.sleep(0.5)
             all_done.set()
             # the sessions that are done now close; any still rendering at the deadline get 30 s more
@@ -534,63 +608,102 @@ async def run_sessions(base: str, sessions: list[Session], *, timeout_s: float, 
 def summary(label: str, values: list[float]) -> str:
     if not values:
         return f"{label}: none measured"
-    return (f"{label}: median {statistics.median(values):.1f} s, p95 {percentile(values, 95):.1f} s, "
-            f"min {min(values):.1f} s, max {max(values):.1f} s (n={len(values)})")
+    return (
+        f"{label}: median {statistics.median(values):.1f} s, p95 {percentile(values, 95):.1f} s, "
+        f"min {min(values):.1f} s, max {max(values):.1f} s (n={len(values)})"
+    )
 
 
-def report(args, sessions: list[Session], sampler: Sampler, *, cpu: dict[str, float], health_s: float, wall: float,
-           log: Path, idle_before: float, shown: str, peak_connected: int) -> int:
+def report(
+    args,
+    sessions: list[Session],
+    sampler: Sampler,
+    *,
+    cpu: dict[str, float],
+    health_s: float,
+    wall: float,
+    log: Path,
+    idle_before: float,
+    shown: str,
+    peak_connected: int,
+) -> int:
     served = [s for s in sessions if s.first_render is not None]
     clean = [s for s in sessions if s.stage == "done" and not s.errors]
     errors = [(s, e) for s in sessions for e in s.errors]
     log_text = log.read_text(errors="replace")
     tracebacks = log_text.count("Traceback")
     print()
-    print(f"machine: {describe_machine()}; CPU idle in the 3 s before the run: {idle_before:.0f}%"
-          + (" (other work was running: the figures are pessimistic)" if idle_before < 90 else ""))
+    print(
+        f"machine: {describe_machine()}; CPU idle in the 3 s before the run: {idle_before:.0f}%"
+        + (" (other work was running: the figures are pessimistic)" if idle_before < 90 else "")
+    )
     print(f"store: {shown}")
-    print(f"server: streamlit run app.py on 127.0.0.1, answering after {health_s:.1f} s; one headless Chromium, "
-          + ("all sessions as pages of one context, " if args.shared_context else "one context per session, ")
-          + f"{args.sessions} sessions started "
-          + (f"{args.stagger:g} s apart" if args.stagger else "at once")
-          + f"; browsers at niceness +{args.browser_nice}, the server at 0")
-    print(f"sessions served (first page rendered): {len(served)}/{len(sessions)}; "
-          f"completed without error (page + filter): {len(clean)}/{len(sessions)}")
+    print(
+        f"server: streamlit run app.py on 127.0.0.1, answering after {health_s:.1f} s; one headless Chromium, "
+        + ("all sessions as pages of one context, " if args.shared_context else "one context per session, ")
+        + f"{args.sessions} sessions started "
+        + (f"{args.stagger:g} s apart" if args.stagger else "at once")
+        + f"; browsers at niceness +{args.browser_nice}, the server at 0"
+    )
+    print(
+        f"sessions served (first page rendered): {len(served)}/{len(sessions)}; "
+        f"completed without error (page + filter): {len(clean)}/{len(sessions)}"
+    )
     print(f"sessions connected to the server at the same time, at most: {peak_connected}")
-    print(f"errors: {len(errors)} in {len({s.index for s, _ in errors})} sessions; "
-          f"tracebacks in the server log: {tracebacks}")
+    print(
+        f"errors: {len(errors)} in {len({s.index for s, _ in errors})} sessions; "
+        f"tracebacks in the server log: {tracebacks}"
+    )
     for session, error in errors[:40]:
         print(f"  session {session.index} {session.path} [{session.filter}]: {error}")
     print(summary("first rendered page (charts drawn)", [s.first_render for s in served]))
-    print(summary("  server's part (first message sent to script_finished received)",
-                  [s.first_run for s in served if s.first_run is not None]))
+    print(
+        summary(
+            "  server's part (first message sent to script_finished received)",
+            [s.first_run for s in served if s.first_run is not None],
+        )
+    )
     print(summary("re-render after filter (charts drawn)", [s.rerender for s in sessions if s.rerender is not None]))
-    print(summary("  server's part (rerun request to script_finished received)",
-                  [s.rerun for s in sessions if s.rerun is not None]))
+    print(
+        summary(
+            "  server's part (rerun request to script_finished received)",
+            [s.rerun for s in sessions if s.rerun is not None],
+        )
+    )
     for kind in FILTERS:
         done = [s for s in sessions if s.filter == kind and s.rerender is not None]
         if done:
-            print(f"  {kind:>9}: median {statistics.median(s.rerender for s in done):.1f} s, server's part "
-                  f"{statistics.median(s.rerun for s in done):.1f} s (n={len(done)})")
+            print(
+                f"  {kind:>9}: median {statistics.median(s.rerender for s in done):.1f} s, server's part "
+                f"{statistics.median(s.rerun for s in done):.1f} s (n={len(done)})"
+            )
     print(f"charts drawn after the filter: {sorted({s.charts for s in sessions if s.rerender is not None})}")
     print(f"server peak RSS: {sampler.server_peak_kb / 1024:.0f} MiB")
     cores = os.cpu_count() or 1
-    print(f"CPU seconds over the {wall:.0f} s of sessions ({cores} cores = {wall * cores:.0f} core-seconds): "
-          f"server {cpu['server']:.0f} (+{cpu['server_start']:.0f} starting), "
-          f"Chromium + Playwright driver {cpu['browser']:.0f}, this script {cpu['harness']:.0f}")
+    print(
+        f"CPU seconds over the {wall:.0f} s of sessions ({cores} cores = {wall * cores:.0f} core-seconds): "
+        f"server {cpu['server']:.0f} (+{cpu['server_start']:.0f} starting), "
+        f"Chromium + Playwright driver {cpu['browser']:.0f}, this script {cpu['harness']:.0f}"
+    )
     others = cpu["busy"] - cpu["server"] - cpu["browser"] - cpu["harness"]
-    print(f"  all cores busy: {cpu['busy']:.0f} core-seconds, of which other processes (not this benchmark's) "
-          f"about {max(others, 0):.0f}" + (": the figures are pessimistic" if others > 0.1 * cpu["busy"] else ""))
+    print(
+        f"  all cores busy: {cpu['busy']:.0f} core-seconds, of which other processes (not this benchmark's) "
+        f"about {max(others, 0):.0f}" + (": the figures are pessimistic" if others > 0.1 * cpu["busy"] else "")
+    )
     by_kind = sampler.browser_cpu_by_kind().items()
     print("  Chromium + driver by process: " + ", ".join(f"{kind} {seconds:.0f}" for kind, seconds in by_kind))
-    print(f"machine memory in use: {sampler.baseline_used_kb / 2**20:.1f} GiB before, "
-          f"{sampler.peak_used_kb / 2**20:.1f} GiB at peak")
+    print(
+        f"machine memory in use: {sampler.baseline_used_kb / 2**20:.1f} GiB before, "
+        f"{sampler.peak_used_kb / 2**20:.1f} GiB at peak"
+    )
     external = sum(s.external_requests for s in sessions)
     print(f"requests to hosts other than 127.0.0.1: {external} (blocked by the browser's resolver rules)")
     warnings = [w for s in sessions for w in s.warnings]
     if warnings:
-        print(f"warnings (not counted as errors: browser console errors, picks tried again): {len(warnings)}, "
-              f"distinct: {len(set(warnings))}")
+        print(
+            f"warnings (not counted as errors: browser console errors, picks tried again): {len(warnings)}, "
+            f"distinct: {len(set(warnings))}"
+        )
         for warning in sorted(set(warnings))[:10]:
             print(f"  {warning}")
     print(f"total run: {wall:.0f} s; server log: {log}")
@@ -609,15 +722,27 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds for each wait (default 120)")
     parser.add_argument("--deadline", type=float, default=600, help="seconds for the whole run (default 600)")
-    parser.add_argument("--stagger", type=float, default=7.0,
-                        help="seconds between session starts (default 7: about what one page load costs the browser "
-                             "here, in CPU seconds over 2 cores; 0 starts all at once)")
-    parser.add_argument("--browser-nice", type=int, default=10,
-                        help="niceness of the browsers and this script, so the server keeps its CPU (default 10)")
-    parser.add_argument("--shared-context", action="store_true",
-                        help="all sessions as pages of one browser context (shared HTTP cache) instead of one each")
-    parser.add_argument("--store", type=Path, help="show this store (HUTONG_STORE_DIR) instead of a fresh snapshot "
-                                                   "of data/raw")
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=7.0,
+        help="seconds between session starts (default 7: about what one page load costs the browser "
+        "here, in CPU seconds over 2 cores; 0 starts all at once)",
+    )
+    parser.add_argument(
+        "--browser-nice",
+        type=int,
+        default=10,
+        help="niceness of the browsers and this script, so the server keeps its CPU (default 10)",
+    )
+    parser.add_argument(
+        "--shared-context",
+        action="store_true",
+        help="all sessions as pages of one browser context (shared HTTP cache) instead of one each",
+    )
+    parser.add_argument(
+        "--store", type=Path, help="show this store (HUTONG_STORE_DIR) instead of a fresh snapshot of data/raw"
+    )
     args = parser.parse_args()
 
     began = time.monotonic()
@@ -626,8 +751,10 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     log = OUT / "bench_load_server.log"
     views = [START_VIEWS[i % len(START_VIEWS)] for i in range(args.sessions)]
-    sessions = [Session(i, "/" + ("?" + urlencode(view) if view else ""), FILTERS[i % len(FILTERS)])
-                for i, view in enumerate(views)]
+    sessions = [
+        Session(i, "/" + ("?" + urlencode(view) if view else ""), FILTERS[i % len(FILTERS)])
+        for i, view in enumerate(views)
+    ]
     with tempfile.TemporaryDirectory(prefix="hutong-bench-load-") as scratch:
         env, shown = server_env(args.store, Path(scratch))
         port = args.port or free_port()
@@ -637,8 +764,9 @@ def main() -> int:
         try:
             with Sampler(process.pid) as sampler:
                 health_s = wait_healthy(process, base, args.timeout, log)
-                print(f"server answering on {base} after {health_s:.1f} s; starting {args.sessions} sessions",
-                      flush=True)
+                print(
+                    f"server answering on {base} after {health_s:.1f} s; starting {args.sessions} sessions", flush=True
+                )
                 run_started = time.monotonic()
                 # The browsers stand in for the users' own machines: from here on this script, Playwright's driver
                 # and Chromium run at a lower priority than the server, which must not be starved by its load test.
@@ -646,22 +774,43 @@ def main() -> int:
                 sampler.sample()
                 harness_cpu, machine_before, server_start_cpu = cpu_seconds(), machine_cpu(), sampler.server_cpu
                 connections = Connections()
-                asyncio.run(run_sessions(base, sessions, timeout_s=args.timeout, stagger=args.stagger,
-                                         deadline=deadline, shared_context=args.shared_context,
-                                         connections=connections))
+                asyncio.run(
+                    run_sessions(
+                        base,
+                        sessions,
+                        timeout_s=args.timeout,
+                        stagger=args.stagger,
+                        deadline=deadline,
+                        shared_context=args.shared_context,
+                        connections=connections,
+                    )
+                )
                 wall = time.monotonic() - run_started
                 sampler.sample()
                 machine_after = machine_cpu()
-                cpu = {"server": sampler.server_cpu - server_start_cpu, "server_start": server_start_cpu,
-                       "browser": sum(sampler.browser_cpu.values()),
-                       "harness": cpu_seconds() - harness_cpu,
-                       "busy": (machine_after[1] - machine_before[1]) - (machine_after[0] - machine_before[0])}
+                cpu = {
+                    "server": sampler.server_cpu - server_start_cpu,
+                    "server_start": server_start_cpu,
+                    "browser": sum(sampler.browser_cpu.values()),
+                    "harness": cpu_seconds() - harness_cpu,
+                    "busy": (machine_after[1] - machine_before[1]) - (machine_after[0] - machine_before[0]),
+                }
                 if process.poll() is not None:
                     sessions[0].errors.append(f"the server exited with {process.returncode} during the run")
         finally:
             stop_server(process)
-    code = report(args, sessions, sampler, cpu=cpu, health_s=health_s, wall=wall, log=log, idle_before=idle_before,
-                  shown=shown, peak_connected=connections.peak)
+    code = report(
+        args,
+        sessions,
+        sampler,
+        cpu=cpu,
+        health_s=health_s,
+        wall=wall,
+        log=log,
+        idle_before=idle_before,
+        shown=shown,
+        peak_connected=connections.peak,
+    )
     print(f"whole benchmark (store build, server start, sessions, shutdown): {time.monotonic() - began:.0f} s")
     return code
 

@@ -14,8 +14,19 @@ from machine import describe_machine, run_measured  # noqa: E402
 
 
 def measured_build(corpus: Path, out: Path, workers: int) -> tuple[float, int]:
-    cmd = [sys.executable, "-m", "hutong", "build", "--input", str(corpus), "--out", str(out),
-           "--workers", str(workers), "--full"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hutong",
+        "build",
+        "--input",
+        str(corpus),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+        "--full",
+    ]
     seconds, peak_mib, result = run_measured(cmd)
     if result.returncode != 0:
         sys.exit(f"build failed: {result.stderr[-2000:]}")

@@ -51,30 +51,41 @@ def page_queries(con, lexicon, view: ViewState) -> dict[str, Callable[[], object
     newest = q.articles(con, filt, limit=READER_ROWS)["doc_id"].head(1).tolist()
     return {
         "setup: date bounds, as-of range, sources, entity names": lambda: (
-            q.date_bounds(con), q.as_of_range(con), q.sources(con), q.entity_names_in_store(con)),
+            q.date_bounds(con),
+            q.as_of_range(con),
+            q.sources(con),
+            q.entity_names_in_store(con),
+        ),
         "setup: filtered span (the bucket)": lambda: q.filtered_span(con, filt),
         "header: corpus overview": lambda: q.corpus_overview(con),
         "trends: rising terms": lambda: q.rising_terms(con, filt, bucket=bucket),
         "trends: term picker": lambda: q.frequent_terms(con, filt),
         "trends: series": lambda: q.keyword_trends(con, filt, terms=rising, bucket=bucket),
-        "trends: sentences behind a point": lambda: point is not None and q.term_in_context(
-            con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"]),
+        "trends: sentences behind a point": lambda: (
+            point is not None
+            and q.term_in_context(con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"])
+        ),
         "mentions: top entities": lambda: q.entity_counts(con, filt, groups=groups),
         "mentions: co-occurrence": lambda: q.entity_cooccurrence(con, filt, groups=groups),
         "mentions: over time": lambda: q.entity_mentions_over_time(con, filt, series=series, bucket=bucket),
         "timeline: last article day": lambda: q.last_article_day(con),
-        "timeline: bars and marks": lambda: q.timeline(con, filt, groups=groups, until=q.last_article_day(con),
-                                                       max_events=TIMELINE_EVENTS),
-        "timeline: evidence card": lambda: (q.event(con, event_id),
-                                            q.event_reports(con, [event_id], limit=EVIDENCE_REPORTS)),
+        "timeline: bars and marks": lambda: q.timeline(
+            con, filt, groups=groups, until=q.last_article_day(con), max_events=TIMELINE_EVENTS
+        ),
+        "timeline: evidence card": lambda: (
+            q.event(con, event_id),
+            q.event_reports(con, [event_id], limit=EVIDENCE_REPORTS),
+        ),
         "matrix: as of latest": lambda: q.interop_matrix(con, filt, as_of=as_of, level=view.level),
         "matrix: parties": lambda: q.matrix_parties(con, filt, level=view.level),
-        "matrix: events behind a cell": lambda: cell and q.cell_events(con, filt, row=cell[0], col=cell[1],
-                                                                       as_of=as_of, level=view.level),
+        "matrix: events behind a cell": lambda: (
+            cell and q.cell_events(con, filt, row=cell[0], col=cell[1], as_of=as_of, level=view.level)
+        ),
         "reader: article list": lambda: q.articles(con, filt, limit=READER_ROWS),
         "reader: article count": lambda: q.article_count(con, filt),
-        "reader: article and annotations": lambda: newest and (q.article(con, newest[0]),
-                                                               q.article_annotations(con, newest[0])),
+        "reader: article and annotations": lambda: (
+            newest and (q.article(con, newest[0]), q.article_annotations(con, newest[0]))
+        ),
     }
 
 
@@ -141,21 +152,27 @@ def main() -> None:
         pages = None if args.no_apptest else (apptest_seconds(small_store), apptest_seconds(args.store))
     views = list(next(iter(table.values())))
     print(f"machine: {describe_machine()}; load average {os.getloadavg()[0]:.1f}")
-    print(f"stores: the bundled corpus (2 articles) and {articles:,} articles "
-          f"({len(segment_dirs(args.store))} segment(s)); median of {args.repeat} runs, ms")
+    print(
+        f"stores: the bundled corpus (2 articles) and {articles:,} articles "
+        f"({len(segment_dirs(args.store))} segment(s)); median of {args.repeat} runs, ms"
+    )
     print(f"| query | bundled, default view | {' | '.join(f'{articles:,}: {v}' for v in views)} |")
     print("|---|---|" + "---|" * len(views))
     for name, by_view in table.items():
         print(f"| {name} | {bundled[name]:.1f} | {' | '.join(f'{by_view[v]:.1f}' for v in views)} |")
     medians = [statistics.median(by_view[v] for by_view in table.values()) for v in views]
     slowest = [max(by_view[v] for by_view in table.values()) for v in views]
-    print(f"| **median over queries** | {statistics.median(bundled.values()):.1f} | {' | '.join(f'{m:.1f}' for m in medians)} |")
+    print(
+        f"| **median over queries** | {statistics.median(bundled.values()):.1f} | {' | '.join(f'{m:.1f}' for m in medians)} |"
+    )
     print(f"| **slowest query** | {max(bundled.values()):.1f} | {' | '.join(f'{m:.1f}' for m in slowest)} |")
     print(f"free-text search of a text not searched before (one scan of every article's text): {searches:.0f} ms")
     if pages:
         (small_cold, small_warm), (large_cold, large_warm) = pages
-        print(f"whole page (AppTest), default view, s: bundled cold {small_cold:.2f}, warm {small_warm:.2f}; "
-              f"{articles:,} articles cold {large_cold:.2f}, warm {large_warm:.2f}")
+        print(
+            f"whole page (AppTest), default view, s: bundled cold {small_cold:.2f}, warm {small_warm:.2f}; "
+            f"{articles:,} articles cold {large_cold:.2f}, warm {large_warm:.2f}"
+        )
 
 
 if __name__ == "__main__":

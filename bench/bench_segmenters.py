@@ -63,8 +63,10 @@ def main() -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        corpora = {"bundled (data/raw)": texts_of(RAW_DIR),
-                   f"synthetic ({args.n} articles)": texts_of(write_corpus(Path(tmp), args.n))}
+        corpora = {
+            "bundled (data/raw)": texts_of(RAW_DIR),
+            f"synthetic ({args.n} articles)": texts_of(write_corpus(Path(tmp), args.n)),
+        }
     print(f"machine: {describe_machine()}")
     print("| corpus | characters | jieba s | jieba-next s | speed-up | token agreement |")
     print("|---|---|---|---|---|---|")
@@ -73,8 +75,10 @@ def main() -> None:
         t_next, tokens_next = measure(theirs, texts, args.repeat)
         same = sum(len(spans(a) & spans(b)) for a, b in zip(tokens_jieba, tokens_next))
         total = sum(len(a) for a in tokens_jieba)
-        print(f"| {name} | {sum(map(len, texts)):,} | {t_jieba:.3f} | {t_next:.3f} | "
-              f"{t_jieba / t_next:.2f}× | {same / total:.4%} |")
+        print(
+            f"| {name} | {sum(map(len, texts)):,} | {t_jieba:.3f} | {t_next:.3f} | "
+            f"{t_jieba / t_next:.2f}× | {same / total:.4%} |"
+        )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,18 @@ from hutong.models import RawArticle
 from hutong.normalise import load_boilerplate_patterns, normalise_text
 from hutong.paths import RAW_DIR
 
-SOURCES = ["电商报", "网经社", "晚点LatePost", "21世纪经济报道", "界面新闻", "36氪", "财新网", "新浪科技", "华盛通", "虎嗅"]
+SOURCES = [
+    "电商报",
+    "网经社",
+    "晚点LatePost",
+    "21世纪经济报道",
+    "界面新闻",
+    "36氪",
+    "财新网",
+    "新浪科技",
+    "华盛通",
+    "虎嗅",
+]
 CHINA = timezone(timedelta(hours=8))
 _YEAR = re.compile(r"20(1\d|2[0-5])年")
 
@@ -32,7 +43,7 @@ def seed_sentences() -> list[str]:
     for article in read_corpus(RAW_DIR):
         if isinstance(article, RawArticle):
             normalised = normalise_text(article.text, boilerplate=boilerplate)
-            sentences += [article.text[s.start:s.end] for s in normalised.sentences if len(s.text) > 8]
+            sentences += [article.text[s.start : s.end] for s in normalised.sentences if len(s.text) > 8]
     return sentences
 
 
@@ -54,8 +65,10 @@ def make_article(rng: random.Random, sentences: list[str], platforms: list[str],
     script = "traditional" if rng.random() < 0.3 else "simplified"
     if script == "traditional":
         text, title = to_traditional(text), to_traditional(title)
-    front = (f"---\ntitle: \"{title}\"\npublished_at: {published.isoformat()}\n"
-             f"source: {rng.choice(SOURCES)}\nurl: https://example.com/{rng.getrandbits(48):x}\n---\n\n")
+    front = (
+        f'---\ntitle: "{title}"\npublished_at: {published.isoformat()}\n'
+        f"source: {rng.choice(SOURCES)}\nurl: https://example.com/{rng.getrandbits(48):x}\n---\n\n"
+    )
     return published.strftime("%Y/%m"), front + text + "\n"
 
 

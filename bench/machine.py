@@ -11,7 +11,9 @@ from pathlib import Path
 
 
 def describe_machine() -> str:
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
     return f"{os.cpu_count()} cores, {mem_kb / 1024 / 1024:.1f} GiB, Python {platform.python_version()}, {platform.machine()}"
 
 
@@ -38,7 +40,9 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], *, interval: float = 0.2, env: dict | None = None) -> tuple[float, int, subprocess.CompletedProcess]:
+def run_measured(
+    cmd: list[str], *, interval: float = 0.2, env: dict | None = None
+) -> tuple[float, int, subprocess.CompletedProcess]:
     """Run cmd; return (seconds, peak resident memory of its process tree in MiB, result)."""
     start = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

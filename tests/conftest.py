@@ -21,15 +21,27 @@ from hutong.pipeline import build_store
 # Four short articles: three dated a month apart (so trends have buckets), one undated, one with markup
 # that must never reach the page as markup, and one with a link that must never become a link.
 TINY_ARTICLES = [
-    {"title": "淘宝接入微信支付", "source": "测试日报", "url": "https://example.com/a",
-     "published_at": "2025-01-06T09:00:00+08:00",
-     "text": "2025年1月5日，淘宝正式接入微信支付。\n这是阿里巴巴和腾讯互联互通的一步，支付壁垒正在消除。"},
-    {"title": "京东物流与菜鸟合作", "source": "测试晚报", "url": "javascript:alert(1)",
-     "published_at": "2025-02-10T09:00:00+08:00",
-     "text": "<script>alert('x')</script>\n2025年2月8日，京东物流正式接入菜鸟驿站。\n物流互联互通加速，物流成本下降。"},
-    {"title": "微信关闭京东入口", "source": "测试日报", "url": "https://example.com/c",
-     "published_at": "2025-03-20T09:00:00+08:00",
-     "text": "3月18日，微信关闭京东购物一级入口，流量合作结束。\n流量入口的变化引起关注，流量格局重塑。"},
+    {
+        "title": "淘宝接入微信支付",
+        "source": "测试日报",
+        "url": "https://example.com/a",
+        "published_at": "2025-01-06T09:00:00+08:00",
+        "text": "2025年1月5日，淘宝正式接入微信支付。\n这是阿里巴巴和腾讯互联互通的一步，支付壁垒正在消除。",
+    },
+    {
+        "title": "京东物流与菜鸟合作",
+        "source": "测试晚报",
+        "url": "javascript:alert(1)",
+        "published_at": "2025-02-10T09:00:00+08:00",
+        "text": "<script>alert('x')</script>\n2025年2月8日，京东物流正式接入菜鸟驿站。\n物流互联互通加速，物流成本下降。",
+    },
+    {
+        "title": "微信关闭京东入口",
+        "source": "测试日报",
+        "url": "https://example.com/c",
+        "published_at": "2025-03-20T09:00:00+08:00",
+        "text": "3月18日，微信关闭京东购物一级入口，流量合作结束。\n流量入口的变化引起关注，流量格局重塑。",
+    },
     {"title": "没有日期的文章", "source": "测试晚报", "text": "抖音宣布与支付宝展开合作，支付体验改善。"},
 ]
 
@@ -58,8 +70,14 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---- the page in a real browser -------------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 REPO = Path(__file__).resolve().parents[1]
 SERVER_TIMEOUT_S = 90
 
@@ -87,8 +105,21 @@ def serve_app(chromium, tmp_path_factory) -> Iterator[Callable[[Path], str]]:
         port = free_port()
         log = tmp_path_factory.mktemp("server") / "streamlit.log"
         env = {**os.environ, "HUTONG_STORE_DIR": str(store)}
-        command = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-                   "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
         with log.open("w") as out:
             process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         started.append((process, log))

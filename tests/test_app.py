@@ -59,9 +59,18 @@ def test_page_draws_every_chart_without_error(seed_app):
 
 
 def test_query_params_in_give_the_same_filters_out(seed_app):
-    params = {"lang": "en", "domain": ["payment", "traffic"], "entity": "阿里巴巴", "from": "2024-01-01",
-              "q": "支付", "bucket": "month", "level": "group", "measure": "share", "event": "e00007",
-              "term": ["支付", "流量"]}
+    params = {
+        "lang": "en",
+        "domain": ["payment", "traffic"],
+        "entity": "阿里巴巴",
+        "from": "2024-01-01",
+        "q": "支付",
+        "bucket": "month",
+        "level": "group",
+        "measure": "share",
+        "event": "e00007",
+        "term": ["支付", "流量"],
+    }
     seed_app.query_params = params
     at = seed_app.run()
     assert not at.exception
@@ -112,8 +121,14 @@ def test_evidence_card_opens_from_the_url(seed_app, seed_store):
 
 
 def test_filters_that_match_nothing_leave_a_working_page(seed_app):
-    for params in ({"entity": "京东家政"}, {"q": "完全不存在的词"}, {"from": "2025-09-29", "to": "2025-09-30"},
-                   {"domain": "capital"}, {"asof": "1999-01-01"}, {"doc": "no-such-doc", "event": "e99999"}):
+    for params in (
+        {"entity": "京东家政"},
+        {"q": "完全不存在的词"},
+        {"from": "2025-09-29", "to": "2025-09-30"},
+        {"domain": "capital"},
+        {"asof": "1999-01-01"},
+        {"doc": "no-such-doc", "event": "e99999"},
+    ):
         seed_app.query_params = params
         at = seed_app.run()
         assert not at.exception, params
@@ -143,8 +158,9 @@ def test_undated_articles_are_counted_and_readable(tiny_app, tiny_store):
 def test_missing_store_is_built_on_first_load(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "a.txt").write_text("---\ntitle: 测试\npublished_at: 2025-01-06\n---\n2025年1月5日，淘宝正式接入微信支付。\n",
-                               encoding="utf-8")
+    (raw / "a.txt").write_text(
+        "---\ntitle: 测试\npublished_at: 2025-01-06\n---\n2025年1月5日，淘宝正式接入微信支付。\n", encoding="utf-8"
+    )
     monkeypatch.setenv("HUTONG_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("HUTONG_RAW_DIR", str(raw))
     at = AppTest.from_file(APP, default_timeout=60).run()
@@ -156,8 +172,10 @@ def test_missing_store_is_built_on_first_load(tmp_path, monkeypatch):
 def test_uploaded_articles_make_a_private_corpus(seed_app, seed_store):
     before = (seed_store / "report.json").read_bytes()
     at = seed_app.run()
-    articles = [{"title": "上传一", "published_at": "2025-05-01", "text": "京东正式接入支付宝支付。"},
-                {"title": "上传二", "published_at": "2025-06-01", "text": "微信关闭京东购物入口。"}]
+    articles = [
+        {"title": "上传一", "published_at": "2025-05-01", "text": "京东正式接入支付宝支付。"},
+        {"title": "上传二", "published_at": "2025-06-01", "text": "微信关闭京东购物入口。"},
+    ]
     jsonl = "\n".join(json.dumps(a, ensure_ascii=False) for a in articles).encode()
     at.get("file_uploader")[0].set_value([("../evil name.jsonl", jsonl, "application/json")]).run()
     [build] = [b for b in at.button if b.label == "处理上传的文章"]
@@ -184,8 +202,9 @@ def test_uploads_can_be_switched_off(seed_app, monkeypatch):
 def test_upload_limits_are_enforced(seed_app, monkeypatch):
     monkeypatch.setenv("HUTONG_UPLOAD_MAX_FILES", "1")
     at = seed_app.run()
-    at.get("file_uploader")[0].set_value([("a.txt", "京东".encode(), "text/plain"),
-                                          ("b.txt", "淘宝".encode(), "text/plain")]).run()
+    at.get("file_uploader")[0].set_value(
+        [("a.txt", "京东".encode(), "text/plain"), ("b.txt", "淘宝".encode(), "text/plain")]
+    ).run()
     [build] = [b for b in at.button if b.label == "处理上传的文章"]
     build.click().run()
     assert "over the limit of 1" in at.error[0].value

@@ -52,8 +52,12 @@ def traces(page, chart_key: str) -> list[dict]:
 
 def timeline_bars(page) -> dict[str, str]:
     """Each bar's row label → its start day, as plotted."""
-    return {y: base[:10] for t in traces(page, "timeline_chart") if t["type"] == "bar"
-            for y, base in zip(t["y"], t["base"], strict=True)}
+    return {
+        y: base[:10]
+        for t in traces(page, "timeline_chart")
+        if t["type"] == "bar"
+        for y, base in zip(t["y"], t["base"], strict=True)
+    }
 
 
 def screenshot(page, path: Path) -> None:
@@ -74,8 +78,9 @@ def test_dashboard_renders_every_chart_with_data(server, page):
 
     bars = timeline_bars(page)
     assert bars["京东 – 支付宝 · 支付 payment"] == "2024-10-29"
-    wechat_jd = [t for t in traces(page, "timeline_chart") if t["type"] == "bar"
-                 and "微信 – 京东 · 流量 traffic" in t["y"]][0]
+    wechat_jd = [
+        t for t in traces(page, "timeline_chart") if t["type"] == "bar" and "微信 – 京东 · 流量 traffic" in t["y"]
+    ][0]
     i = wechat_jd["y"].index("微信 – 京东 · 流量 traffic")
     assert wechat_jd["customdata"][i][1], "the WeChat–JD bar ends at an end event"
 
@@ -107,8 +112,12 @@ def test_clicking_a_timeline_event_opens_its_evidence_card(server, page):
     chart = page.locator(".st-key-timeline_chart")
     scatter = [t for t in traces(page, "timeline_chart") if t["type"] == "scatter"]
     # the start of 京东 – 支付宝 payment: find its trace and point, then click that point
-    (trace_no, point_no), = [(k, i) for k, t in enumerate(scatter) for i, y in enumerate(t["y"])
-                             if y == "京东 – 支付宝 · 支付 payment" and t["name"] == "开通"]
+    ((trace_no, point_no),) = [
+        (k, i)
+        for k, t in enumerate(scatter)
+        for i, y in enumerate(t["y"])
+        if y == "京东 – 支付宝 · 支付 payment" and t["name"] == "开通"
+    ]
     chart.scroll_into_view_if_needed()
     chart.locator("g.scatterlayer g.trace").nth(trace_no).locator("path.point").nth(point_no).click(force=True)
     card = page.get_by_test_id("stHtml").filter(has_text="同一事件的其他报道")
@@ -126,7 +135,8 @@ def test_clicking_an_entity_filters_the_page_to_it(server, page):
     chart = page.locator(".st-key-entity_chart")
     chart.scroll_into_view_if_needed()
     chart.locator("g.barlayer g.trace").nth(0).locator("path").nth(0).click(force=True)
-    page.wait_for_function("e => decodeURIComponent(location.search).includes('entity=' + e)", arg=entity,
-                           timeout=TIMEOUT_S * 1000)
+    page.wait_for_function(
+        "e => decodeURIComponent(location.search).includes('entity=' + e)", arg=entity, timeout=TIMEOUT_S * 1000
+    )
     page.get_by_test_id("stSidebar").get_by_text(entity).first.wait_for(timeout=TIMEOUT_S * 1000)
     assert_no_errors(page)

@@ -51,8 +51,9 @@ def test_every_chart_of_empty_data_says_so():
     for fig in (
         charts.keyword_trend_figure(empty),
         charts.entity_bar_figure(pd.DataFrame(columns=["entity", "group", "mentions", "articles"]), names={}),
-        charts.timeline_figure(pd.DataFrame(columns=["row"]), pd.DataFrame(columns=["row"]),
-                               pd.DataFrame(columns=["event_id"]), names={}),
+        charts.timeline_figure(
+            pd.DataFrame(columns=["row"]), pd.DataFrame(columns=["row"]), pd.DataFrame(columns=["event_id"]), names={}
+        ),
         charts.interop_matrix_figure(pd.DataFrame(columns=["row_party"]), [], names={}),
     ):
         assert isinstance(fig, go.Figure) and not fig.data
@@ -95,7 +96,10 @@ def test_entity_bars_are_coloured_by_group_in_the_chosen_language(seed, groups, 
 
 
 def test_group_colours_do_not_depend_on_what_is_shown():
-    assert charts.group_colours(["腾讯", "京东", "阿里巴巴"])["京东"] == charts.group_colours(["阿里巴巴", "京东", "腾讯"])["京东"]
+    assert (
+        charts.group_colours(["腾讯", "京东", "阿里巴巴"])["京东"]
+        == charts.group_colours(["阿里巴巴", "京东", "腾讯"])["京东"]
+    )
 
 
 def test_network_nodes_carry_their_entity_and_edges_are_drawn(seed, groups):
@@ -150,10 +154,25 @@ def test_timeline_marks_carry_event_ids_and_precision_in_hover(seed_events, grou
 
 
 def test_timeline_hover_escapes_evidence():
-    events = pd.DataFrame([{
-        "event_id": "e1", "kind": "partnership", "a": "京东", "b": "支付宝", "a_group": "京东", "b_group": "阿里巴巴",
-        "domain": "payment", "action": "start", "date": "2024-10-29", "date_resolution": "same sentence",
-        "evidence": "<script>alert(1)</script>京东接入支付宝", "when": date(2024, 10, 29), "precision": "day"}])
+    events = pd.DataFrame(
+        [
+            {
+                "event_id": "e1",
+                "kind": "partnership",
+                "a": "京东",
+                "b": "支付宝",
+                "a_group": "京东",
+                "b_group": "阿里巴巴",
+                "domain": "payment",
+                "action": "start",
+                "date": "2024-10-29",
+                "date_resolution": "same sentence",
+                "evidence": "<script>alert(1)</script>京东接入支付宝",
+                "when": date(2024, 10, 29),
+                "precision": "day",
+            }
+        ]
+    )
     bars, marks = q.partnership_timeline(events, until=date(2025, 1, 1), groups={})
     fig = charts.timeline_figure(bars, marks, events, names={}, lang="en")
     hovers = [h for t in fig.data for h in (t.hovertext or [])]

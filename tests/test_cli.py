@@ -17,11 +17,18 @@ def test_extract_prints_entities_times_and_events_as_json(capsys):
     assert main(["extract", str(SEED_000), "--published", "2025-03-10T17:47:56+08:00", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {"document", "entities", "times", "events"}
-    assert {"name": "京东", "type": "platform"}.items() <= next(e for e in result["entities"] if e["name"] == "京东").items()
+    assert {"name": "京东", "type": "platform"}.items() <= next(
+        e for e in result["entities"] if e["name"] == "京东"
+    ).items()
     assert any(t["text"] == "10月29日" and t["value"] == "2024-10-29" for t in result["times"])
     oct29 = next(t for t in result["times"] if t["text"] == "10月29日")
     assert (oct29["first_day"], oct29["last_day"], oct29["precision"], oct29["method"], oct29["approximate"]) == (
-        "2024-10-29", "2024-10-29", "day", "inherited", False)
+        "2024-10-29",
+        "2024-10-29",
+        "day",
+        "inherited",
+        False,
+    )
     assert any(e["a"] == "京东" and e["b"] == "支付宝" and e["date"] == "2024-10-29" for e in result["events"])
 
 
@@ -50,9 +57,19 @@ def test_misuse_gives_a_clear_message_and_exit_code_2(capsys, tmp_path):
 @pytest.mark.skipif(not EVAL_DIR.exists(), reason="../shared/eval is not beside the project")
 def test_evaluate_meets_the_bar_on_the_seed_gold():
     result = subprocess.run(
-        [sys.executable, "-m", "hutong", "evaluate", str(EVAL_DIR / "events_dev.jsonl"),
-         str(EVAL_DIR / "timex_dev.jsonl"), "--docs", str(RAW_DIR)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "hutong",
+            "evaluate",
+            str(EVAL_DIR / "events_dev.jsonl"),
+            str(EVAL_DIR / "timex_dev.jsonl"),
+            "--docs",
+            str(RAW_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     events_line = next(line for line in result.stdout.splitlines() if line.startswith("events:"))
     f1 = float(events_line.split("F1 ")[1].split()[0])
@@ -62,8 +79,21 @@ def test_evaluate_meets_the_bar_on_the_seed_gold():
 
 def test_build_prints_a_closing_summary(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "hutong", "build", "--input", str(RAW_DIR), "--out", str(tmp_path / "s"), "--workers", "1"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "hutong",
+            "build",
+            "--input",
+            str(RAW_DIR),
+            "--out",
+            str(tmp_path / "s"),
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "3 files seen, 2 articles ingested, 0 duplicates, 0 rejected" in result.stdout
 
@@ -73,8 +103,10 @@ def test_build_rejects_an_article_over_max_chars_and_keeps_the_others(tmp_path, 
     folder.mkdir()
     (folder / "short.txt").write_text("京东商城正式开通支付宝支付。", encoding="utf-8")
     (folder / "long.txt").write_text("微信支付页面的京东购物入口将正式下线。" * 20, encoding="utf-8")
-    assert main(["build", "--input", str(folder), "--out", str(tmp_path / "out"), "--workers", "1",
-                 "--max-chars", "100"]) == 0
+    assert (
+        main(["build", "--input", str(folder), "--out", str(tmp_path / "out"), "--workers", "1", "--max-chars", "100"])
+        == 0
+    )
     assert "2 files seen, 1 articles ingested, 0 duplicates, 1 rejected" in capsys.readouterr().out
 
 

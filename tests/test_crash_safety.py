@@ -48,8 +48,19 @@ class KillRun:
 
 
 def build_command(corpus: Path, out: Path, *options: str) -> list[str]:
-    return [sys.executable, "-m", "hutong", "build", "--input", str(corpus), "--out", str(out), "--workers", "1",
-            *options]
+    return [
+        sys.executable,
+        "-m",
+        "hutong",
+        "build",
+        "--input",
+        str(corpus),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        *options,
+    ]
 
 
 def snapshot(store_dir: Path) -> dict[str, bytes]:
@@ -75,8 +86,10 @@ def replaced_whole(before: dict[str, bytes], after: dict[str, bytes], store_dir:
     that lands in the moments between the atomic swap and the process's exit leaves this, not a mix."""
     if after.keys() != before.keys() or unreadable(store_dir) is not None:
         return False
-    return store.read_summary(store_dir)["built_at"] >= json.loads(before["report.json"])["summary"]["built_at"] \
+    return (
+        store.read_summary(store_dir)["built_at"] >= json.loads(before["report.json"])["summary"]["built_at"]
         and after["report.json"] != before["report.json"]
+    )
 
 
 def leftovers(out: Path) -> list[str]:
@@ -117,8 +130,10 @@ def kill_run(tmp_path_factory: pytest.TempPathFactory) -> KillRun:
             outcome = f"killed, store {'unchanged' if trial.identical else 'CHANGED'}"
         else:
             outcome = f"finished first (exit {trial.returncode}), its store in place"
-        print(f"kill after {trial.delay:5.2f} s of a {build_seconds:.2f} s build: {outcome}, "
-              f"{trial.unreadable or 'loads'}")
+        print(
+            f"kill after {trial.delay:5.2f} s of a {build_seconds:.2f} s build: {outcome}, "
+            f"{trial.unreadable or 'loads'}"
+        )
     after_kills = leftovers(out)
     next(corpus.rglob("*.md")).write_text(f"---\ntitle: 编辑过的文章\n---\n\n{EDITED}\n", encoding="utf-8")
     next_build = subprocess.run(build_command(corpus, out), capture_output=True, text=True, timeout=300)

@@ -45,15 +45,24 @@ ARTICLES = {
         "script.md",
         f"---\ntitle: 京东接入支付宝{SCRIPT}\npublished_at: 2024-10-30T09:00:00+08:00\nsource: {IMG}日报\nurl: {JS_URL}\n---\n"
         f"2024年10月29日，京东宣布{SCRIPT}接入支付宝支付。\n京东与支付宝合作，{IMG}支付壁垒正在消除。\n",
-        day="2024-10-30", title=f"京东接入支付宝{SCRIPT}", source=f"{IMG}日报", in_text=(SCRIPT, IMG), in_evidence=(SCRIPT,), term=SCRIPT,
+        day="2024-10-30",
+        title=f"京东接入支付宝{SCRIPT}",
+        source=f"{IMG}日报",
+        in_text=(SCRIPT, IMG),
+        in_evidence=(SCRIPT,),
+        term=SCRIPT,
     ),
     "links": Hostile(
         "links.md",
         f"---\ntitle: '{MD_LINK} 淘宝开通微信支付'\npublished_at: 2025-01-06T09:00:00+08:00\nsource: {IFRAME}晚报\n"
         f"url: https://example.com/links\n---\n"
         f"2025年1月5日，淘宝正式接入微信支付{MD_LINK}，{RAW_LINK}支付体验改善。\n淘宝和微信互联互通，{IFRAME}支付壁垒正在消除。\n",
-        day="2025-01-06", title=f"{MD_LINK} 淘宝开通微信支付", source=f"{IFRAME}晚报", in_text=(MD_LINK, RAW_LINK, IFRAME),
-        in_evidence=(MD_LINK, RAW_LINK), term=MD_LINK,
+        day="2025-01-06",
+        title=f"{MD_LINK} 淘宝开通微信支付",
+        source=f"{IFRAME}晚报",
+        in_text=(MD_LINK, RAW_LINK, IFRAME),
+        in_evidence=(MD_LINK, RAW_LINK),
+        term=MD_LINK,
     ),
     # trafilatura drops the page's own <script>, <img> and link targets and keeps escaped markup as text
     "html": Hostile(
@@ -64,7 +73,12 @@ ARTICLES = {
         f"<p>2025年2月8日，京东物流{html.escape(IMG)}正式接入菜鸟驿站，物流互联互通加速。{SCRIPT}{IMG}</p>"
         f"<p>菜鸟与京东物流合作，{RAW_LINK}{html.escape(IFRAME)}物流成本下降，双方表示将继续深化合作。</p>"
         "</article></body></html>",
-        day="2025-02-10", title=f"菜鸟接入京东物流{SCRIPT}", source=None, in_text=(SCRIPT, IMG, IFRAME), in_evidence=(IMG,), term=IFRAME,
+        day="2025-02-10",
+        title=f"菜鸟接入京东物流{SCRIPT}",
+        source=None,
+        in_text=(SCRIPT, IMG, IFRAME),
+        in_evidence=(IMG,),
+        term=IFRAME,
     ),
 }
 
@@ -91,7 +105,9 @@ OFFENCES_JS = r"""() => {
 }"""
 # Glide data grid draws the reader's table on a canvas; its accessible copy of the cells is what a test can read.
 GRID_CELLS_JS = """el => [...el.querySelectorAll('td, [role=gridcell]')].map(c => c.textContent)"""
-TREND_POINTS_JS = """el => el.querySelector('.js-plotly-plot').data.map(t => (t.customdata || []).map(c => [c[0], c[1]]))"""
+TREND_POINTS_JS = (
+    """el => el.querySelector('.js-plotly-plot').data.map(t => (t.customdata || []).map(c => [c[0], c[1]]))"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +135,12 @@ def ids(hostile_store) -> dict[str, tuple[str, str]]:
     for key, article in ARTICLES.items():
         doc_id = articles.loc[articles["title"] == article.title, "doc_id"]
         assert len(doc_id) == 1, f"{article.name} was not ingested with its title"
-        own = reports[(reports["doc_id"] == doc_id.iloc[0])
-                      & reports["sentence_original"].map(lambda s, a=article: isinstance(s, str) and all(x in s for x in a.in_evidence))]
+        own = reports[
+            (reports["doc_id"] == doc_id.iloc[0])
+            & reports["sentence_original"].map(
+                lambda s, a=article: isinstance(s, str) and all(x in s for x in a.in_evidence)
+            )
+        ]
         assert not own.empty, f"no event extracted from the hostile sentence of {article.name}"
         found[key] = (doc_id.iloc[0], own["event_id"].iloc[0])
     return found
@@ -147,7 +167,10 @@ def open_view(page, url: str) -> None:
     main.wait_for(timeout=TIMEOUT_S * 1000)
     page.get_by_test_id("stDataFrame").first.wait_for(timeout=TIMEOUT_S * 1000)
     deadline = time.monotonic() + TIMEOUT_S
-    while main.evaluate("e => { const before = e.scrollTop; e.scrollBy(0, 1200); return e.scrollTop === before; }") is False:
+    while (
+        main.evaluate("e => { const before = e.scrollTop; e.scrollBy(0, 1200); return e.scrollTop === before; }")
+        is False
+    ):
         assert time.monotonic() < deadline
         page.wait_for_timeout(200)
     wait_until_idle(page)

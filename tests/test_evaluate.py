@@ -1,7 +1,14 @@
 from hutong.evaluate import PredictedEvent, event_matches, score_events, score_time_expressions
 from hutong.models import TimeExpression
 
-GOLD = {"a": ["京东"], "b": ["支付宝", "阿里巴巴"], "domain": "payment", "action": "start", "date": "2024-10", "required": True}
+GOLD = {
+    "a": ["京东"],
+    "b": ["支付宝", "阿里巴巴"],
+    "domain": "payment",
+    "action": "start",
+    "date": "2024-10",
+    "required": True,
+}
 
 
 def test_a_match_needs_parties_domain_action_and_a_date_starting_with_the_gold():
@@ -33,9 +40,15 @@ def test_required_gold_gets_the_prediction_when_both_could_take_it():
 
 def test_time_gold_passes_on_overlap_with_the_value_and_null_needs_no_date():
     text = "时隔14年,去年10月上线。"
-    times = [TimeExpression("时隔14年", 0, 5, 0, None, "duration", "duration"),
-             TimeExpression("去年10月", 6, 11, 0, "2024-10", "date", "去年")]
-    gold = [{"text": "时隔14年", "value": None}, {"text": "去年10月", "value": "2024-10"}, {"text": "上线", "value": "2024"}]
+    times = [
+        TimeExpression("时隔14年", 0, 5, 0, None, "duration", "duration"),
+        TimeExpression("去年10月", 6, 11, 0, "2024-10", "date", "去年"),
+    ]
+    gold = [
+        {"text": "时隔14年", "value": None},
+        {"text": "去年10月", "value": "2024-10"},
+        {"text": "上线", "value": "2024"},
+    ]
     score = score_time_expressions(times, gold, simplified_text=text)
     assert (score.passed, score.total) == (2, 3)
     assert score.failures[0]["text"] == "上线"

@@ -57,8 +57,12 @@ def test_both_sides_stands_for_the_pair_named_last(resources):
 
 
 def test_traditional_text_gives_the_same_events(resources):
-    simplified = events_of("据公众号通知,9月30日微信“发现-购物”一级入口将于当日正式关闭,这一入口曾为京东带来数亿用户。", resources)
-    traditional = events_of("據公眾號通知,9月30日微信「發現-購物」一級入口將於當日正式關閉,這一入口曾為京東帶來數億用户。", resources)
+    simplified = events_of(
+        "据公众号通知,9月30日微信“发现-购物”一级入口将于当日正式关闭,这一入口曾为京东带来数亿用户。", resources
+    )
+    traditional = events_of(
+        "據公眾號通知,9月30日微信「發現-購物」一級入口將於當日正式關閉,這一入口曾為京東帶來數億用户。", resources
+    )
     assert brief(simplified) == brief(traditional) == {("微信", "京东", "traffic", "end", "2025-09-30")}
 
 
@@ -69,7 +73,9 @@ def test_durations_give_no_date(resources):
 
 
 def test_a_restated_event_is_one_event_with_its_reports(resources):
-    text = "2011年京东停止使用支付宝。回顾往昔,2011年京东停止使用支付宝,宣告着京东与阿里系平台在支付领域的合作正式中断。"
+    text = (
+        "2011年京东停止使用支付宝。回顾往昔,2011年京东停止使用支付宝,宣告着京东与阿里系平台在支付领域的合作正式中断。"
+    )
     article = RawArticle(path="t.txt", text=text, format="txt", encoding="utf-8")
     reports = analyse_article(article, resources).event_reports
     heads = [r for r in reports if r["merged_into"] is None]
@@ -78,14 +84,21 @@ def test_a_restated_event_is_one_event_with_its_reports(resources):
 
 
 def test_a_regulator_meeting_is_a_milestone_not_a_partnership(resources):
-    events = events_of("早在2021年9月,工信部就组织召开了一场“屏蔽网址链接问题行政指导会”,阿里、腾讯等均有参会。", resources)
+    events = events_of(
+        "早在2021年9月,工信部就组织召开了一场“屏蔽网址链接问题行政指导会”,阿里、腾讯等均有参会。", resources
+    )
     assert [(e["kind"], e["a"], e["date"]) for e in events] == [("milestone", "工信部", "2021-09")]
 
 
 def test_evidence_contains_both_parties_or_their_stand_in(resources):
     text = (Path(__file__).parents[1] / "data" / "raw" / "000_dec19d54dabd6123.txt").read_text(encoding="utf-8")
-    article = RawArticle(path="t.txt", text=text, format="txt", encoding="utf-8",
-                         published_at=datetime(2025, 3, 10, 17, 47, tzinfo=CHINA))
+    article = RawArticle(
+        path="t.txt",
+        text=text,
+        format="txt",
+        encoding="utf-8",
+        published_at=datetime(2025, 3, 10, 17, 47, tzinfo=CHINA),
+    )
     for report in analyse_article(article, resources).event_reports:
         if report["kind"] == "partnership":
             assert report["a_surface"] in report["evidence"] or report["a_surface"] in ("双方", "两者")
@@ -116,9 +129,17 @@ def _merged_by_trying_every_item(reports):
     """The corpus-wide merge as it is specified: each report joins the first item with a compatible date."""
     items, assigned = [], []
     for r in reports:
-        position = next((i for i, item in enumerate(items)
-                         if r.date is None or item["date"] is None or r.date.startswith(item["date"])
-                         or item["date"].startswith(r.date)), None)
+        position = next(
+            (
+                i
+                for i, item in enumerate(items)
+                if r.date is None
+                or item["date"] is None
+                or r.date.startswith(item["date"])
+                or item["date"].startswith(r.date)
+            ),
+            None,
+        )
         if position is None:
             position = len(items)
             items.append({"date": r.date, "first_doc_id": r.doc_id, "first_report_index": r.report_index})
@@ -136,9 +157,25 @@ def test_a_group_s_reports_join_the_first_item_their_date_is_compatible_with():
     rng = random.Random(7)
     dates = [None, "2024", "2024-10", "2024-10-29", "2024-10-30", "2024-11", "2025", "2025-09-30", "2024-1"]
     for trial in range(300):
-        reports = [HeadReport(f"d{trial}-{i}", i, "partnership", "京东", "支付宝", "京东", "阿里巴巴", "payment",
-                              "start", rng.choice(dates), "resolved") for i in range(rng.randint(1, 12))]
+        reports = [
+            HeadReport(
+                f"d{trial}-{i}",
+                i,
+                "partnership",
+                "京东",
+                "支付宝",
+                "京东",
+                "阿里巴巴",
+                "payment",
+                "start",
+                rng.choice(dates),
+                "resolved",
+            )
+            for i in range(rng.randint(1, 12))
+        ]
         items, assigned = merge_timeline_group(reports)
         expected_items, expected_assigned = _merged_by_trying_every_item(reports)
         assert assigned == expected_assigned
-        assert [{k: item[k] for k in ("date", "first_doc_id", "first_report_index")} for item in items] == expected_items
+        assert [
+            {k: item[k] for k in ("date", "first_doc_id", "first_report_index")} for item in items
+        ] == expected_items

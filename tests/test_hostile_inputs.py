@@ -112,17 +112,26 @@ def make_hostile_corpus(base: Path) -> HostileCorpus:
     ingested("dates/invalid.md", _front_matter("上周二下午", next(unused)), note="unparseable date")
     ingested("dates/future.md", _front_matter("2999-01-01", next(unused)), note="in the future")
     ingested("dates/ancient.md", _front_matter("1066-10-14", next(unused)), note="before 1990")
-    ingested("dates/broken-yaml.md", f"---\ntitle: [未闭合\npublished_at: 2025-01-01\n---\n\n{next(unused)}\n",
-             note="front matter is not valid YAML")
+    ingested(
+        "dates/broken-yaml.md",
+        f"---\ntitle: [未闭合\npublished_at: 2025-01-01\n---\n\n{next(unused)}\n",
+        note="front matter is not valid YAML",
+    )
     laughs = "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
-    ingested("dates/yaml-bomb.md", f"---\na: &a [哈, 哈, 哈, 哈, 哈, 哈, 哈, 哈, 哈]\n{laughs}---\n\n{next(unused)}\n",
-             note="YAML aliases")
-    ingested("dates/deep-yaml.md", f"---\ntitle: {'[' * 5_000}{']' * 5_000}\n---\n\n{next(unused)}\n",
-             note="nested more than 50 levels deep")
+    ingested(
+        "dates/yaml-bomb.md",
+        f"---\na: &a [哈, 哈, 哈, 哈, 哈, 哈, 哈, 哈, 哈]\n{laughs}---\n\n{next(unused)}\n",
+        note="YAML aliases",
+    )
+    ingested(
+        "dates/deep-yaml.md",
+        f"---\ntitle: {'[' * 5_000}{']' * 5_000}\n---\n\n{next(unused)}\n",
+        note="nested more than 50 levels deep",
+    )
 
     # names: spaces, quotes, dots, Chinese, deep folders
     ingested("names/with spaces in it.txt", next(unused))
-    ingested("names/quote's \"double\".txt", next(unused))
+    ingested('names/quote\'s "double".txt', next(unused))
     ingested("names/a..b.txt", next(unused))
     ingested("names/中文文件名.txt", next(unused))
     ingested("a/b/c/d/e/深层文章.md", next(unused))
@@ -130,18 +139,21 @@ def make_hostile_corpus(base: Path) -> HostileCorpus:
 
     # markup: scripts and event handlers must end up as text, never as markup that runs
     para = [good("markup/page.html"), good("markup/page.html")]
-    ingested("markup/page.html", (
-        "<html><head><title>淘宝接入微信支付</title>"
-        "<script>document.write('恶意脚本内容')</script></head><body><article>"
-        f"<h1>淘宝接入微信支付</h1><p>{para[0]}</p><p>{para[1]}</p>"
-        "<img src=x onerror=\"alert('图片错误')\"><script>alert('正文脚本')</script>"
-        "</article></body></html>"
-    ))
+    ingested(
+        "markup/page.html",
+        (
+            "<html><head><title>淘宝接入微信支付</title>"
+            "<script>document.write('恶意脚本内容')</script></head><body><article>"
+            f"<h1>淘宝接入微信支付</h1><p>{para[0]}</p><p>{para[1]}</p>"
+            "<img src=x onerror=\"alert('图片错误')\"><script>alert('正文脚本')</script>"
+            "</article></body></html>"
+        ),
+    )
     para = [good("markup/tags.txt"), good("markup/tags.txt")]
-    ingested("markup/tags.txt", (
-        f"<script>alert('x')</script>{para[0]}\n"
-        f"<a href=\"javascript:alert(1)\">点击这里</a><b>{para[1]}</b>\n"
-    ))
+    ingested(
+        "markup/tags.txt",
+        (f"<script>alert('x')</script>{para[0]}\n<a href=\"javascript:alert(1)\">点击这里</a><b>{para[1]}</b>\n"),
+    )
 
     # rows: good jsonl lines and csv rows beside broken ones
     jsonl = [
@@ -164,13 +176,16 @@ def make_hostile_corpus(base: Path) -> HostileCorpus:
         "rows/articles.jsonl#row=7": "nested too deeply",
         "rows/articles.jsonl#row=8": "digits",
     }
-    _write(root / "rows/articles.csv", (
-        "title,published_at,text\n"
-        f"第一条,2025-01-03,{next(unused)}\n"
-        "多出字段,2025-01-04,正文,多余的一列\n"
-        "没有正文,2025-01-05,\n"
-        f"第四条,2025-01-06,\"{next(unused)}\"\n"
-    ))
+    _write(
+        root / "rows/articles.csv",
+        (
+            "title,published_at,text\n"
+            f"第一条,2025-01-03,{next(unused)}\n"
+            "多出字段,2025-01-04,正文,多余的一列\n"
+            "没有正文,2025-01-05,\n"
+            f'第四条,2025-01-06,"{next(unused)}"\n'
+        ),
+    )
     corpus.ingested |= {"rows/articles.csv#row=1", "rows/articles.csv#row=4"}
     corpus.rejected |= {"rows/articles.csv#row=2": "fields but the header has", "rows/articles.csv#row=3": "no text"}
 
@@ -244,8 +259,18 @@ def api_store(hostile: HostileCorpus) -> Path:
 @pytest.fixture(scope="module")
 def cli_run(hostile: HostileCorpus) -> tuple[subprocess.CompletedProcess, Path]:
     out = hostile.root.parent / "store-cli"
-    command = [sys.executable, "-m", "hutong", "build", "--input", str(hostile.root), "--out", str(out),
-               "--workers", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "hutong",
+        "build",
+        "--input",
+        str(hostile.root),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=300), out
 
 

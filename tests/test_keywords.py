@@ -27,8 +27,11 @@ def test_stopwords_numbers_and_punctuation_are_not_keywords(stopwords):
 
 
 def test_counts_keep_entity_names_whole(stopwords, tokenizer):
-    counts = count_terms(sentences("淘宝天猫将会正式接入京东物流。", "京东物流也能够扩大选择。"),
-                         tokenizer=tokenizer, stopwords=stopwords)
+    counts = count_terms(
+        sentences("淘宝天猫将会正式接入京东物流。", "京东物流也能够扩大选择。"),
+        tokenizer=tokenizer,
+        stopwords=stopwords,
+    )
     assert counts.counts["京东物流"] == 2
     assert "京东" not in counts.counts
     assert counts.tokens >= 8
@@ -38,5 +41,7 @@ def test_traditional_and_simplified_give_the_same_counts(stopwords, tokenizer):
     from hutong.normalise import to_simplified
 
     a = count_terms(sentences("京东与腾讯微信长达十年的流量入口合作终止"), tokenizer=tokenizer, stopwords=stopwords)
-    b = count_terms(sentences(to_simplified("京東與騰訊微信長達十年的流量入口合作終止")), tokenizer=tokenizer, stopwords=stopwords)
+    b = count_terms(
+        sentences(to_simplified("京東與騰訊微信長達十年的流量入口合作終止")), tokenizer=tokenizer, stopwords=stopwords
+    )
     assert a == b

@@ -44,8 +44,16 @@ def test_aliases_in_both_scripts_and_english_give_the_canonical_name(lexicon):
 
 
 def test_longest_match_wins(lexicon):
-    assert names(lexicon, "淘宝天猫将会正式接入京东物流") == [("淘宝", "淘宝"), ("天猫", "天猫"), ("京东物流", "京东物流")]
-    assert names(lexicon, "京东也会接入菜鸟速递和菜鸟驿站") == [("京东", "京东"), ("菜鸟", "菜鸟速递"), ("菜鸟", "菜鸟驿站")]
+    assert names(lexicon, "淘宝天猫将会正式接入京东物流") == [
+        ("淘宝", "淘宝"),
+        ("天猫", "天猫"),
+        ("京东物流", "京东物流"),
+    ]
+    assert names(lexicon, "京东也会接入菜鸟速递和菜鸟驿站") == [
+        ("京东", "京东"),
+        ("菜鸟", "菜鸟速递"),
+        ("菜鸟", "菜鸟驿站"),
+    ]
 
 
 def test_listed_non_entities_block_the_name_inside_them(lexicon):
@@ -90,7 +98,9 @@ def test_a_bad_type_is_reported_with_file_and_line(tmp_path):
 def test_jieba_next_gives_the_same_tokens_as_jieba(lexicon, tokenizer):
     pytest.importorskip("jieba_next", reason="jieba-next is in requirements-dev.txt")
     faster = make_tokenizer(lexicon, segmenter="jieba-next")
-    text = to_simplified("據公眾號通知,微信發現-購物一級入口將於當日正式關閉。淘宝天猫将会正式接入京东物流,京东也会接入菜鸟驿站。")
+    text = to_simplified(
+        "據公眾號通知,微信發現-購物一級入口將於當日正式關閉。淘宝天猫将会正式接入京东物流,京东也会接入菜鸟驿站。"
+    )
     assert faster.lcut(text) == tokenizer.lcut(text)
 
 
@@ -189,7 +199,9 @@ def test_names_in_both_scripts_and_english_give_one_entity(lexicon, entity, text
 
 
 def test_sub_brands_roll_up_to_their_group(lexicon):
-    assert {"淘特", "闲鱼", "饿了么", "高德", "优酷", "大麦", "考拉海购", "钉钉", "网商银行"} <= set(lexicon.members_of("阿里巴巴"))
+    assert {"淘特", "闲鱼", "饿了么", "高德", "优酷", "大麦", "考拉海购", "钉钉", "网商银行"} <= set(
+        lexicon.members_of("阿里巴巴")
+    )
     assert {"微信", "QQ", "QQ音乐", "财付通", "视频号", "微众银行"} <= set(lexicon.members_of("腾讯"))
     assert {"抖音", "今日头条", "抖音支付", "飞书", "火山引擎"} <= set(lexicon.members_of("字节跳动"))
     assert lexicon.group_of("丰巢") == "顺丰"
@@ -199,9 +211,18 @@ def test_sub_brands_roll_up_to_their_group(lexicon):
 
 
 def test_news_outlets_courts_and_people_have_types_that_are_not_platforms(lexicon):
-    types = {name: lexicon.entities[name].type for name in ["澎湃新闻", "券商中国", "晚点LatePost", "北京市高级人民法院", "马云", "央视"]}
-    assert types == {"澎湃新闻": "media", "券商中国": "media", "晚点LatePost": "media",
-                     "北京市高级人民法院": "regulator", "马云": "person", "央视": "media"}
+    types = {
+        name: lexicon.entities[name].type
+        for name in ["澎湃新闻", "券商中国", "晚点LatePost", "北京市高级人民法院", "马云", "央视"]
+    }
+    assert types == {
+        "澎湃新闻": "media",
+        "券商中国": "media",
+        "晚点LatePost": "media",
+        "北京市高级人民法院": "regulator",
+        "马云": "person",
+        "央视": "media",
+    }
 
 
 def test_a_cctv_gala_partnership_names_the_gala_not_the_outlet(lexicon):
@@ -214,17 +235,48 @@ def test_a_cctv_gala_partnership_names_the_gala_not_the_outlet(lexicon):
 @pytest.mark.parametrize(
     "text",
     [
-        "日本央行维持利率不变", "欧洲央行宣布降息", "美国的央行再次加息",
-        "我们去阿里山看日出", "拳王阿里的传奇",
-        "摄像头可以360度旋转", "这件衣服卖1688元", "他在全校排第360名",
-        "小米粥很养胃", "早上喝了一碗小米", "我每天吃苹果", "苹果汁和香蕉", "烟台苹果丰收",
-        "北京东路上新开了一家店", "美国美联储宣布加息", "中国美食节开幕",
-        "集中行动打击违法", "员工行为规范", "外交行为准则", "组建行动小组",
-        "和包括银行在内的机构", "两国人员来往频繁", "这款产品玩法新颖",
-        "互联网联盟成立", "一个字节有八位", "他重申通过谈判解决", "这是贸易迅速增长的一年",
-        "麦田里种着大麦和小麦", "门上的猫眼坏了", "他是个菜鸟", "板上钉钉的事", "物美价廉的商品",
-        "点点滴滴的积累", "三星级酒店", "亚马逊雨林", "攀登喜马拉雅山", "只想赚快钱",
-        "李小鹏出席了会议", "地方卫视春晚", "智能网联汽车", "发达经济体央行纷纷降息", "苹果酸",
+        "日本央行维持利率不变",
+        "欧洲央行宣布降息",
+        "美国的央行再次加息",
+        "我们去阿里山看日出",
+        "拳王阿里的传奇",
+        "摄像头可以360度旋转",
+        "这件衣服卖1688元",
+        "他在全校排第360名",
+        "小米粥很养胃",
+        "早上喝了一碗小米",
+        "我每天吃苹果",
+        "苹果汁和香蕉",
+        "烟台苹果丰收",
+        "北京东路上新开了一家店",
+        "美国美联储宣布加息",
+        "中国美食节开幕",
+        "集中行动打击违法",
+        "员工行为规范",
+        "外交行为准则",
+        "组建行动小组",
+        "和包括银行在内的机构",
+        "两国人员来往频繁",
+        "这款产品玩法新颖",
+        "互联网联盟成立",
+        "一个字节有八位",
+        "他重申通过谈判解决",
+        "这是贸易迅速增长的一年",
+        "麦田里种着大麦和小麦",
+        "门上的猫眼坏了",
+        "他是个菜鸟",
+        "板上钉钉的事",
+        "物美价廉的商品",
+        "点点滴滴的积累",
+        "三星级酒店",
+        "亚马逊雨林",
+        "攀登喜马拉雅山",
+        "只想赚快钱",
+        "李小鹏出席了会议",
+        "地方卫视春晚",
+        "智能网联汽车",
+        "发达经济体央行纷纷降息",
+        "苹果酸",
         "王兴兴表示",
     ],
 )
@@ -256,7 +308,11 @@ def test_the_same_short_names_in_business_news_are_found(lexicon, text, expected
 
 
 def test_a_guarded_name_is_still_found_at_the_start_of_a_list(lexicon):
-    assert names(lexicon, "工行、农行、中行均已接入") == [("工商银行", "工行"), ("农业银行", "农行"), ("中国银行", "中行")]
+    assert names(lexicon, "工行、农行、中行均已接入") == [
+        ("工商银行", "工行"),
+        ("农业银行", "农行"),
+        ("中国银行", "中行"),
+    ]
 
 
 def test_a_bad_guard_rule_is_reported_with_file_and_line(tmp_path):
@@ -311,10 +367,18 @@ def test_guarded_names_do_not_split_ordinary_words(tokenizer):
 def test_traditional_articles_find_the_same_entities_after_normalising(lexicon):
     from hutong.normalise import load_boilerplate_patterns, normalise_text
 
-    text = "騰訊旗下的微信支付宣佈接入雲閃付，並與中國銀聯合作。淘寶特價版與嗶哩嗶哩、順豐同城達成協議。日本央行今日加息。"
+    text = (
+        "騰訊旗下的微信支付宣佈接入雲閃付，並與中國銀聯合作。淘寶特價版與嗶哩嗶哩、順豐同城達成協議。日本央行今日加息。"
+    )
     normalised = normalise_text(text, boilerplate=load_boilerplate_patterns())
     found = lexicon.mentions_in_sentences(normalised.simplified, normalised.sentences)
     assert [(m.entity, m.sentence_index) for m in found] == [
-        ("腾讯", 0), ("微信支付", 0), ("云闪付", 0), ("银联", 0), ("淘特", 1), ("哔哩哔哩", 1), ("顺丰同城", 1),
+        ("腾讯", 0),
+        ("微信支付", 0),
+        ("云闪付", 0),
+        ("银联", 0),
+        ("淘特", 1),
+        ("哔哩哔哩", 1),
+        ("顺丰同城", 1),
     ]
-    assert [text[m.start:m.end] for m in found][:4] == ["騰訊", "微信支付", "雲閃付", "中國銀聯"]
+    assert [text[m.start : m.end] for m in found][:4] == ["騰訊", "微信支付", "雲閃付", "中國銀聯"]

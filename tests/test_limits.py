@@ -35,8 +35,9 @@ def limited_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     out = folder / "store"
     build_store(raw, out, workers=1, max_chars=100, max_file_bytes=4_000)
     report = store.read_report(out)["inputs"]
-    statuses = {e["path"] if e["row"] is None else f"{e['path']}#row={e['row']}": (e["status"], e["reason"])
-                for e in report}
+    statuses = {
+        e["path"] if e["row"] is None else f"{e['path']}#row={e['row']}": (e["status"], e["reason"]) for e in report
+    }
     return out, statuses
 
 
@@ -90,7 +91,7 @@ def test_cut_sentences_keep_offsets_into_the_original_text():
     assert len(sentences) >= len(simplified) // 100
     for sentence in sentences:
         assert len(sentence.text) <= 100
-        assert to_simplified(original[sentence.start:sentence.end]) == sentence.text
+        assert to_simplified(original[sentence.start : sentence.end]) == sentence.text
         assert not sentence.text[0].isspace() and not sentence.text[-1].isspace()
 
 
@@ -103,7 +104,10 @@ def test_short_sentences_are_not_changed_by_the_cap():
 
 # Each case is (unit, times): the document is the unit repeated, on one line.
 PATHOLOGICAL = {
-    "2 MB line of Chinese without punctuation": ("互联互通是平台经济发展的大趋势京东淘宝微信支付宝之间的壁垒正在逐渐消除", 19_000),
+    "2 MB line of Chinese without punctuation": (
+        "互联互通是平台经济发展的大趋势京东淘宝微信支付宝之间的壁垒正在逐渐消除",
+        19_000,
+    ),
     "2024年 written 100,000 times": ("2024年", 100_000),
     "a million digits": ("1", 1_000_000),
     "京东与淘宝 written 50,000 times": ("京东与淘宝", 50_000),
@@ -141,8 +145,9 @@ _CHILD = textwrap.dedent("""
 def analyse_in_subprocess(cases: dict[str, tuple[str, int]], *, timeout: float) -> dict[str, dict]:
     """Analyse each case in a child interpreter; cases it did not finish before the timeout are missing."""
     try:
-        completed = subprocess.run([sys.executable, "-c", _CHILD], input=json.dumps(cases), capture_output=True,
-                                   text=True, timeout=timeout)
+        completed = subprocess.run(
+            [sys.executable, "-c", _CHILD], input=json.dumps(cases), capture_output=True, text=True, timeout=timeout
+        )
         output = completed.stdout
         assert completed.returncode == 0, completed.stderr[-2000:]
     except subprocess.TimeoutExpired as expired:
@@ -152,9 +157,11 @@ def analyse_in_subprocess(cases: dict[str, tuple[str, int]], *, timeout: float) 
     for line in output.splitlines():
         result = json.loads(line)
         results[result["name"]] = result
-        print(f"{result['name']}: {result['chars']:,} characters, {result['sentences']:,} sentences, "
-              f"{result['mentions']:,} mentions, {result['times']:,} time expressions, "
-              f"{result['reports']:,} event reports in {result['cpu_seconds']} s CPU ({result['wall_seconds']} s wall)")
+        print(
+            f"{result['name']}: {result['chars']:,} characters, {result['sentences']:,} sentences, "
+            f"{result['mentions']:,} mentions, {result['times']:,} time expressions, "
+            f"{result['reports']:,} event reports in {result['cpu_seconds']} s CPU ({result['wall_seconds']} s wall)"
+        )
     return results
 
 

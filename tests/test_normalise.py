@@ -25,7 +25,7 @@ def test_sentence_offsets_point_into_the_original_text():
         "京东方面回应称,将持续加码微信生态!",
     ]
     for sentence in result.sentences:
-        assert to_simplified(original[sentence.start:sentence.end]) == sentence.text
+        assert to_simplified(original[sentence.start : sentence.end]) == sentence.text
 
 
 def test_closing_quote_stays_with_its_sentence():
@@ -36,10 +36,15 @@ def test_closing_quote_stays_with_its_sentence():
 
 
 def test_news_page_furniture_is_boilerplate():
-    for line in ["图源:淘宝APP", "  • 简体中文", "繁体", "热门资讯> 正文",
-                 "2、电商号平台仅提供信息存储服务,如发现文章、图片等侵权行为,侵权责任由作者本人承担。",
-                 "3、如对本稿件有异议或投诉,请联系:info@dsb.cn",
-                 "风险及免责提示:以上内容仅代表作者的个人立场和观点"]:
+    for line in [
+        "图源:淘宝APP",
+        "  • 简体中文",
+        "繁体",
+        "热门资讯> 正文",
+        "2、电商号平台仅提供信息存储服务,如发现文章、图片等侵权行为,侵权责任由作者本人承担。",
+        "3、如对本稿件有异议或投诉,请联系:info@dsb.cn",
+        "风险及免责提示:以上内容仅代表作者的个人立场和观点",
+    ]:
         assert is_boilerplate(line, BOILERPLATE), line
 
 

@@ -40,15 +40,24 @@ def test_times_carry_their_period_precision_and_method(seed_build):
     times = store.read_table(out, "times")
     row = times[times["text"] == "10月29日"].iloc[0]
     assert (row["value"], row["first_day"], row["last_day"], row["precision"], row["method"], row["approximate"]) == (
-        "2024-10-29", "2024-10-29", "2024-10-29", "day", "inherited", False)
+        "2024-10-29",
+        "2024-10-29",
+        "2024-10-29",
+        "day",
+        "inherited",
+        False,
+    )
 
 
 def test_report_names_every_input_file(seed_build):
     out, _ = seed_build
     report = store.read_report(out)
     statuses = {entry["path"]: entry["status"] for entry in report["inputs"]}
-    assert statuses == {"000_dec19d54dabd6123.txt": "ingested", "004_68426414e0c44e0c.txt": "ingested",
-                        "MANIFEST.csv": "manifest"}
+    assert statuses == {
+        "000_dec19d54dabd6123.txt": "ingested",
+        "004_68426414e0c44e0c.txt": "ingested",
+        "MANIFEST.csv": "manifest",
+    }
 
 
 def test_traditional_seed_mentions_use_the_same_canonical_names(seed_build):
@@ -124,7 +133,19 @@ def test_a_killed_build_leaves_the_previous_store_and_the_next_build_succeeds(tm
     target = tmp_path / "processed"
     build_store(RAW_DIR, target, workers=1)
     before = {name: data for name, data in _files(target).items() if name != "report.json"}
-    cmd = [sys.executable, "-m", "hutong", "build", "--input", str(RAW_DIR), "--out", str(target), "--workers", "1", "--full"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hutong",
+        "build",
+        "--input",
+        str(RAW_DIR),
+        "--out",
+        str(target),
+        "--workers",
+        "1",
+        "--full",
+    ]
     for delay in (0.3, 1.0, 1.6):
         process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -250,8 +271,13 @@ def test_segments_beyond_the_limit_are_merged(tmp_path, monkeypatch, rows_per_gr
     corpus.mkdir()
     _write(corpus, "a.txt", "---\ndate: 2024-10-30\n---\n10月29日,京东商城正式开通支付宝支付。用户可在结算页选择。")
     build_store(corpus, out, workers=1)
-    for i, text in enumerate(["淘宝已支持微信支付方式。这是双方首次合作。", "京东物流正式接入菜鸟驿站。包裹可到站自提。",
-                              "抖音与淘宝宣布合作。详情尚未公布。"]):
+    for i, text in enumerate(
+        [
+            "淘宝已支持微信支付方式。这是双方首次合作。",
+            "京东物流正式接入菜鸟驿站。包裹可到站自提。",
+            "抖音与淘宝宣布合作。详情尚未公布。",
+        ]
+    ):
         _write(corpus, f"new-{i}.txt", f"---\ndate: 2025-0{i + 1}-10\n---\n{text}")
         build_store(corpus, out, workers=1)
         assert len(store.segment_dirs(out)) <= 2
@@ -266,8 +292,9 @@ def test_a_new_file_that_cannot_be_read_is_reported_by_the_next_build(tmp_path):
     build_store(corpus, out, workers=1)
     _write(corpus, ".淘宝.txt", "淘宝已支持微信支付方式。")
     assert not build_store(corpus, out, workers=1).up_to_date
-    assert {"path": ".淘宝.txt", "status": "rejected", "reason": "hidden file"}.items() <= \
-        next(e for e in store.read_report(out)["inputs"] if e["path"] == ".淘宝.txt").items()
+    assert {"path": ".淘宝.txt", "status": "rejected", "reason": "hidden file"}.items() <= next(
+        e for e in store.read_report(out)["inputs"] if e["path"] == ".淘宝.txt"
+    ).items()
     assert build_store(corpus, out, workers=1).up_to_date
 
 

@@ -76,9 +76,13 @@ def test_date_bounds_cover_event_dates_before_publication(seed):
 
 @pytest.mark.parametrize(
     ("first", "last", "bucket"),
-    [(date(2025, 1, 1), date(2025, 1, 20), "day"), (date(2025, 1, 1), date(2025, 3, 20), "week"),
-     (date(2025, 3, 10), date(2025, 9, 28), "month"), (date(2015, 1, 1), date(2025, 1, 1), "quarter"),
-     (None, None, "month")],
+    [
+        (date(2025, 1, 1), date(2025, 1, 20), "day"),
+        (date(2025, 1, 1), date(2025, 3, 20), "week"),
+        (date(2025, 3, 10), date(2025, 9, 28), "month"),
+        (date(2015, 1, 1), date(2025, 1, 1), "quarter"),
+        (None, None, "month"),
+    ],
 )
 def test_bucket_fits_the_span(first, last, bucket):
     assert q.choose_bucket(first, last) == bucket
@@ -166,7 +170,9 @@ def test_entity_counts_rank_entities_with_their_group(seed, groups):
 
 def test_mentions_over_time_roll_a_group_up(seed, lexicon):
     series = {"阿里巴巴": lexicon.members_of("阿里巴巴"), "淘宝": ["淘宝"]}
-    frame = q.entity_mentions_over_time(seed, q.NO_FILTER, series=series, bucket="month").set_index(["entity", "bucket"])
+    frame = q.entity_mentions_over_time(seed, q.NO_FILTER, series=series, bucket="month").set_index(
+        ["entity", "bucket"]
+    )
     march = pd.Timestamp("2025-03-01")
     assert frame.loc[("阿里巴巴", march), "mentions"] > frame.loc[("淘宝", march), "mentions"] > 0
 
@@ -193,8 +199,13 @@ def test_circular_layout_is_deterministic_and_groups_members(seed, groups):
 
 @pytest.mark.parametrize(
     ("value", "start", "precision"),
-    [("2011", date(2011, 1, 1), "year"), ("2024-10", date(2024, 10, 1), "month"),
-     ("2024-10-29", date(2024, 10, 29), "day"), (None, None, None), ("soon", None, None)],
+    [
+        ("2011", date(2011, 1, 1), "year"),
+        ("2024-10", date(2024, 10, 1), "month"),
+        ("2024-10-29", date(2024, 10, 29), "day"),
+        (None, None, None),
+        ("soon", None, None),
+    ],
 )
 def test_dates_are_placed_at_the_period_start(value, start, precision):
     assert q.period_start(value) == start
@@ -240,8 +251,11 @@ def test_timeline_puts_milestones_on_their_own_rows(seed, groups):
     _, marks = q.partnership_timeline(q.events(seed, q.NO_FILTER), until=None, groups=groups)
     milestones = marks[marks["mark"] == "milestone"]
     # two regulatory milestones and one company milestone (京东 launches 京东家政)
-    assert set(milestones["row"]) == {("工信部", None, "milestone"), ("国家发展改革委", None, "milestone"),
-                                      ("京东", None, "milestone")}
+    assert set(milestones["row"]) == {
+        ("工信部", None, "milestone"),
+        ("国家发展改革委", None, "milestone"),
+        ("京东", None, "milestone"),
+    }
 
 
 def synthetic_events(rows: list[tuple]) -> pd.DataFrame:
@@ -252,27 +266,34 @@ def synthetic_events(rows: list[tuple]) -> pd.DataFrame:
 
 
 def test_timeline_bar_closes_at_the_next_end_and_reopens():
-    events = synthetic_events([
-        ("e1", "partnership", "支付宝", "京东", "阿里巴巴", "京东", "payment", "start", "2010"),
-        ("e2", "partnership", "京东", "支付宝", "京东", "阿里巴巴", "payment", "end", "2011-05"),
-        ("e3", "partnership", "京东", "支付宝", "京东", "阿里巴巴", "payment", "start", "2024-10-29"),
-    ])
+    events = synthetic_events(
+        [
+            ("e1", "partnership", "支付宝", "京东", "阿里巴巴", "京东", "payment", "start", "2010"),
+            ("e2", "partnership", "京东", "支付宝", "京东", "阿里巴巴", "payment", "end", "2011-05"),
+            ("e3", "partnership", "京东", "支付宝", "京东", "阿里巴巴", "payment", "start", "2024-10-29"),
+        ]
+    )
     bars, _ = q.partnership_timeline(events, until=date(2025, 1, 1), groups={})
     assert bars["row"].nunique() == 1  # 支付宝 – 京东 and 京东 – 支付宝 are one row, named as first seen
     assert bars["row"].iloc[0] == ("支付宝", "京东", "payment")
     assert list(zip(bars["start"], bars["end"], bars["open"], strict=True)) == [
-        (date(2010, 1, 1), date(2011, 5, 1), False), (date(2024, 10, 29), date(2025, 1, 1), True)]
+        (date(2010, 1, 1), date(2011, 5, 1), False),
+        (date(2024, 10, 29), date(2025, 1, 1), True),
+    ]
 
 
 def test_matrix_as_of_the_latest_day(seed):
-    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1)).set_index(["row_party", "col_party", "domain"])
+    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1)).set_index(
+        ["row_party", "col_party", "domain"]
+    )
     assert matrix.loc[("京东", "支付宝", "payment"), "state"] == "open"  # a later plan does not close it
     assert matrix.loc[("支付宝", "京东", "payment"), "state"] == "open"
     assert matrix.loc[("微信", "京东", "traffic"), "state"] == "closed"
 
 
-@pytest.mark.parametrize(("as_of", "state"), [(date(2012, 1, 1), "closed"), (date(2024, 9, 15), "planned"),
-                                              (date(2024, 10, 29), "open")])
+@pytest.mark.parametrize(
+    ("as_of", "state"), [(date(2012, 1, 1), "closed"), (date(2024, 9, 15), "planned"), (date(2024, 10, 29), "open")]
+)
 def test_matrix_follows_the_jd_alipay_history(seed, as_of, state):
     matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=as_of).set_index(["row_party", "col_party", "domain"])
     assert matrix.loc[("京东", "支付宝", "payment"), "state"] == state
@@ -327,9 +348,9 @@ def test_annotations_are_spans_of_the_original_text(seed):
     text = q.article(seed, doc_id)["text"]
     spans = q.article_annotations(seed, doc_id)
     entity = spans[spans["kind"] == "entity"].iloc[0]
-    assert len(text[entity["start"]:entity["end"]]) == len(entity["detail"])
+    assert len(text[entity["start"] : entity["end"]]) == len(entity["detail"])
     time_span = spans[(spans["kind"] == "time") & (spans["label"] == "2025-09-30")].iloc[0]
-    assert text[time_span["start"]:time_span["end"]] in {"9月30日", "當日"}
+    assert text[time_span["start"] : time_span["end"]] in {"9月30日", "當日"}
 
 
 def test_unknown_article_is_none(seed):
@@ -368,10 +389,12 @@ def test_uploads_are_written_under_generated_names(tmp_path):
 
 @pytest.mark.parametrize(
     ("files", "limits", "reason"),
-    [([("a.txt", b"x" * 11)], q.UploadLimits(max_bytes=10), "over the limit"),
-     ([("a.txt", b"x"), ("b.txt", b"y")], q.UploadLimits(max_files=1), "over the limit of 1"),
-     ([("a.exe", b"x")], q.UploadLimits(), "is not one of"),
-     ([], q.UploadLimits(), "no files")],
+    [
+        ([("a.txt", b"x" * 11)], q.UploadLimits(max_bytes=10), "over the limit"),
+        ([("a.txt", b"x"), ("b.txt", b"y")], q.UploadLimits(max_files=1), "over the limit of 1"),
+        ([("a.exe", b"x")], q.UploadLimits(), "is not one of"),
+        ([], q.UploadLimits(), "no files"),
+    ],
 )
 def test_uploads_over_a_limit_are_refused(tmp_path, files, limits, reason):
     with pytest.raises(q.UploadRejected, match=reason):
@@ -379,7 +402,9 @@ def test_uploads_over_a_limit_are_refused(tmp_path, files, limits, reason):
 
 
 def test_upload_limits_come_from_the_environment():
-    limits = q.UploadLimits.from_env({"HUTONG_UPLOAD_MAX_MB": "1", "HUTONG_UPLOAD_MAX_FILES": "3", "HUTONG_UPLOADS": "off"})
+    limits = q.UploadLimits.from_env(
+        {"HUTONG_UPLOAD_MAX_MB": "1", "HUTONG_UPLOAD_MAX_FILES": "3", "HUTONG_UPLOADS": "off"}
+    )
     assert limits == q.UploadLimits(enabled=False, max_bytes=2**20, max_files=3)
     assert q.UploadLimits.from_env({}) == q.UploadLimits()
     assert q.UploadLimits.from_env({"HUTONG_UPLOAD_MAX_MB": "lots"}).max_bytes == 20 * 2**20
@@ -498,11 +523,15 @@ FILTERS = {
     "none": CorpusFilter(),
     "dates": CorpusFilter(date_from=date(2025, 1, 1), date_to=date(2025, 2, 28)),
     "one source": CorpusFilter(sources=("测试日报", "电商报 (dsb.cn)")),  # a source of each store: some articles
-    "every source": CorpusFilter(sources=("测试日报", "测试晚报", "电商报 (dsb.cn)", "華盛通 (hstong.com) reprinting 網經社")),
+    "every source": CorpusFilter(
+        sources=("测试日报", "测试晚报", "电商报 (dsb.cn)", "華盛通 (hstong.com) reprinting 網經社")
+    ),
     "entity": CorpusFilter(entities=("支付宝", "京东物流")),
     "text": CorpusFilter(text="京東"),
     "latin text": CorpusFilter(text="app"),
-    "dates and source": CorpusFilter(date_from=date(2025, 2, 1), sources=("测试晚报", "華盛通 (hstong.com) reprinting 網經社")),
+    "dates and source": CorpusFilter(
+        date_from=date(2025, 2, 1), sources=("测试晚报", "華盛通 (hstong.com) reprinting 網經社")
+    ),
 }
 
 
@@ -531,8 +560,10 @@ def raw_where(filt: CorpusFilter, *, dates: bool = True) -> tuple[str, list]:
         matches = []
         for needle in {filt.text, to_simplified(filt.text)}:
             like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            matches.append("d.title ILIKE ? ESCAPE '\\' OR d.text ILIKE ? ESCAPE '\\' OR d.doc_id IN "
-                           "(SELECT doc_id FROM sentences WHERE text ILIKE ? ESCAPE '\\')")
+            matches.append(
+                "d.title ILIKE ? ESCAPE '\\' OR d.text ILIKE ? ESCAPE '\\' OR d.doc_id IN "
+                "(SELECT doc_id FROM sentences WHERE text ILIKE ? ESCAPE '\\')"
+            )
             params += [like] * 3
         clauses.append("(" + " OR ".join(matches) + ")")
     return " AND ".join(clauses), params
@@ -544,7 +575,8 @@ def raw_term_uses(con, filt: CorpusFilter, bucket: str) -> pd.DataFrame:
         f"""SELECT t.term, date_trunc('{bucket}', timezone('Asia/Shanghai', d.published_at)) AS bucket,
                    sum(t.count) AS count, count(DISTINCT t.doc_id) AS docs
             FROM terms t JOIN documents d USING (doc_id) WHERE d.published_at IS NOT NULL AND {where} GROUP BY ALL""",
-        params).df()
+        params,
+    ).df()
 
 
 def raw_rising_terms(con, filt: CorpusFilter, bucket: str, top_n: int = 8, min_count: int = 2) -> list[str]:
@@ -552,7 +584,9 @@ def raw_rising_terms(con, filt: CorpusFilter, bucket: str, top_n: int = 8, min_c
     where, params = raw_where(filt)
     tokens = con.execute(
         f"""SELECT date_trunc('{bucket}', timezone('Asia/Shanghai', d.published_at)) AS bucket, sum(d.tokens) AS tokens
-            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""", params).df()
+            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""",
+        params,
+    ).df()
     uses = raw_term_uses(con, filt, bucket)
     uses = uses[uses["term"].isin((totals := uses.groupby("term")["count"].sum())[totals >= min_count].index)]
     if uses.empty:
@@ -562,8 +596,17 @@ def raw_rising_terms(con, filt: CorpusFilter, bucket: str, top_n: int = 8, min_c
     wide = uses.pivot_table(index="term", columns="bucket", values="per10k", fill_value=0.0)
     wide = wide.reindex(columns=sorted(tokens["bucket"]), fill_value=0.0)
     earlier = wide.iloc[:, :-1].mean(axis=1) if wide.shape[1] > 1 else 0.0
-    ranked = pd.DataFrame({"rise": wide.iloc[:, -1] - earlier, "overall": wide.mean(axis=1),
-                           "total": uses.groupby("term")["count"].sum()}).rename_axis("term").reset_index()
+    ranked = (
+        pd.DataFrame(
+            {
+                "rise": wide.iloc[:, -1] - earlier,
+                "overall": wide.mean(axis=1),
+                "total": uses.groupby("term")["count"].sum(),
+            }
+        )
+        .rename_axis("term")
+        .reset_index()
+    )
     rising = ranked[ranked["rise"] > 1e-9].sort_values(["rise", "total", "term"], ascending=[False, False, True])
     chosen = rising["term"].head(top_n).tolist()
     rest = ranked[~ranked["term"].isin(chosen)].sort_values(["overall", "term"], ascending=[False, True])
@@ -585,8 +628,11 @@ def test_rising_terms_and_the_term_picker_agree_with_the_raw_terms(con, name):
     filt = FILTERS[name]
     assert q.rising_terms(con, filt, bucket="month") == raw_rising_terms(con, filt, "month")
     where, params = raw_where(filt)
-    frequent = con.execute(f"""SELECT t.term, sum(t.count) AS n FROM terms t JOIN documents d USING (doc_id)
-                               WHERE {where} GROUP BY 1 ORDER BY n DESC, t.term LIMIT 40""", params).df()
+    frequent = con.execute(
+        f"""SELECT t.term, sum(t.count) AS n FROM terms t JOIN documents d USING (doc_id)
+                               WHERE {where} GROUP BY 1 ORDER BY n DESC, t.term LIMIT 40""",
+        params,
+    ).df()
     assert q.frequent_terms(con, filt, limit=40) == frequent["term"].tolist()
 
 
@@ -594,29 +640,41 @@ def test_rising_terms_and_the_term_picker_agree_with_the_raw_terms(con, name):
 def test_entity_questions_agree_with_the_raw_mentions(con, groups, name):
     filt = FILTERS[name]
     where, params = raw_where(filt)
-    counts = con.execute(f"""SELECT entity, count(*) AS mentions, count(DISTINCT doc_id) AS articles FROM mentions
+    counts = con.execute(
+        f"""SELECT entity, count(*) AS mentions, count(DISTINCT doc_id) AS articles FROM mentions
                              WHERE doc_id IN (SELECT doc_id FROM documents d WHERE {where})
-                             GROUP BY entity ORDER BY mentions DESC, entity""", params).df()
+                             GROUP BY entity ORDER BY mentions DESC, entity""",
+        params,
+    ).df()
     answer = q.entity_counts(con, filt, groups=groups, top_n=1000)
     assert answer[["entity", "mentions", "articles"]].values.tolist() == counts.values.tolist()
-    edges = con.execute(f"""WITH m AS (SELECT DISTINCT doc_id, sentence_index, entity FROM mentions
+    edges = con.execute(
+        f"""WITH m AS (SELECT DISTINCT doc_id, sentence_index, entity FROM mentions
                                        WHERE doc_id IN (SELECT doc_id FROM documents d WHERE {where}))
                             SELECT x.entity AS a, y.entity AS b, count(*) AS sentences FROM m x JOIN m y
                               ON x.doc_id = y.doc_id AND x.sentence_index = y.sentence_index AND x.entity < y.entity
-                            GROUP BY ALL ORDER BY sentences DESC, a, b""", params).df()
+                            GROUP BY ALL ORDER BY sentences DESC, a, b""",
+        params,
+    ).df()
     nodes, answer_edges = q.entity_cooccurrence(con, filt, groups=groups, top_n=1000)
     assert answer_edges.values.tolist() == edges.values.tolist()
     over_time = con.execute(
         f"""SELECT date_trunc('month', timezone('Asia/Shanghai', d.published_at)) AS bucket, count(*) AS mentions
             FROM mentions m JOIN documents d USING (doc_id)
-            WHERE d.published_at IS NOT NULL AND {where} AND m.entity IN ('京东', '京东物流') GROUP BY 1""", params).df()
+            WHERE d.published_at IS NOT NULL AND {where} AND m.entity IN ('京东', '京东物流') GROUP BY 1""",
+        params,
+    ).df()
     answer = q.entity_mentions_over_time(con, filt, series={"京东": ["京东", "京东物流"]}, bucket="month")
     assert dict(zip(answer["bucket"], answer["mentions"])) == {
-        **dict.fromkeys(answer["bucket"], 0), **dict(zip(over_time["bucket"], over_time["mentions"]))}
+        **dict.fromkeys(answer["bucket"], 0),
+        **dict(zip(over_time["bucket"], over_time["mentions"])),
+    }
 
 
-@pytest.mark.parametrize("text", ["开放共生", "開放共生", "京東", "130%", "1_0%", "latepost", "LatePost", "APP",
-                                  "dsb.cn", "2025年", "不存在的词"])
+@pytest.mark.parametrize(
+    "text",
+    ["开放共生", "開放共生", "京東", "130%", "1_0%", "latepost", "LatePost", "APP", "dsb.cn", "2025年", "不存在的词"],
+)
 def test_free_text_search_agrees_with_a_case_blind_scan_of_titles_texts_and_sentences(con, text):
     where, params = raw_where(CorpusFilter(text=text))
     expected = con.execute(f"SELECT doc_id FROM documents d WHERE {where}", params).df()["doc_id"]
@@ -626,8 +684,13 @@ def test_free_text_search_agrees_with_a_case_blind_scan_of_titles_texts_and_sent
 def test_the_articles_a_filter_picks_are_found_once_per_connection(seed_store):
     con = q.connect(seed_store)
     try:
+
         def kept() -> list[str]:
-            return con.execute("SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_')").df()["table_name"].tolist()
+            return (
+                con.execute("SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_')")
+                .df()["table_name"]
+                .tolist()
+            )
 
         filt = CorpusFilter(text="京東")
         first = q.articles(con, filt)
@@ -672,8 +735,19 @@ def random_events(seed: int, n: int = 60) -> pd.DataFrame:
     rows = []
     for i in range(n):
         (a, a_group), (b, b_group) = rng.sample(parties, 2)
-        rows.append((f"e{i:05d}", rng.choice(["partnership"] * 9 + ["milestone"]), a, b, a_group, b_group,
-                     rng.choice(["payment", "traffic"]), rng.choice(["start", "end", "planned"]), rng.choice(days)))
+        rows.append(
+            (
+                f"e{i:05d}",
+                rng.choice(["partnership"] * 9 + ["milestone"]),
+                a,
+                b,
+                a_group,
+                b_group,
+                rng.choice(["payment", "traffic"]),
+                rng.choice(["start", "end", "planned"]),
+                rng.choice(days),
+            )
+        )
     return synthetic_events(rows)
 
 
@@ -686,8 +760,11 @@ def test_the_matrix_is_the_events_replayed_in_order(seed_number, level):
     store.hold_events(con, "frame")
     for as_of in (date(2020, 12, 31), date(2024, 10, 29), date(2025, 12, 31)):
         matrix = q.interop_matrix(con, q.NO_FILTER, as_of=as_of, level=level)
-        answer = {(r.row_party, r.col_party, r.domain): (r.state, r.since, r.events)
-                  for r in matrix.itertuples() if r.row_party < r.col_party}
+        answer = {
+            (r.row_party, r.col_party, r.domain): (r.state, r.since, r.events)
+            for r in matrix.itertuples()
+            if r.row_party < r.col_party
+        }
         assert answer == replayed_matrix(frame, as_of, level), as_of
         assert len(matrix) == 2 * len(answer)  # both orders of each pair
 
@@ -715,10 +792,12 @@ def test_the_timeline_draws_the_most_reported_rows_and_says_how_many_there_are(s
 
 
 def test_a_row_drawn_alone_still_inherits_its_start_from_a_row_not_drawn(groups):
-    frame = synthetic_events([
-        ("e1", "partnership", "腾讯", "京东", "腾讯", "京东", "traffic", "start", "2014"),
-        ("e2", "partnership", "微信", "京东", "腾讯", "京东", "traffic", "end", "2025-09-30"),
-    ]).assign(reports=[1, 5])
+    frame = synthetic_events(
+        [
+            ("e1", "partnership", "腾讯", "京东", "腾讯", "京东", "traffic", "start", "2014"),
+            ("e2", "partnership", "微信", "京东", "腾讯", "京东", "traffic", "end", "2025-09-30"),
+        ]
+    ).assign(reports=[1, 5])
     con = duckdb.connect()
     con.register("frame", frame.drop(columns=["when", "precision"]))
     store.hold_events(con, "frame")
@@ -745,8 +824,14 @@ def test_the_reader_lists_the_newest_articles_and_counts_them_all(tiny):
     assert q.article_count(tiny, CorpusFilter(text="不存在的词")) == 0
 
 
-@pytest.mark.parametrize(("bucket", "first", "last"), [
-    ("day", date(2025, 3, 1), date(2025, 3, 1)), ("week", date(2025, 3, 3), date(2025, 3, 9)),
-    ("month", date(2024, 2, 1), date(2024, 2, 29)), ("quarter", date(2025, 10, 1), date(2025, 12, 31))])
+@pytest.mark.parametrize(
+    ("bucket", "first", "last"),
+    [
+        ("day", date(2025, 3, 1), date(2025, 3, 1)),
+        ("week", date(2025, 3, 3), date(2025, 3, 9)),
+        ("month", date(2024, 2, 1), date(2024, 2, 29)),
+        ("quarter", date(2025, 10, 1), date(2025, 12, 31)),
+    ],
+)
 def test_a_bucket_ends_on_its_last_day(bucket, first, last):
     assert q.bucket_end(bucket, first) == last

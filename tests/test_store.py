@@ -37,24 +37,38 @@ def test_each_aggregate_holds_what_its_query_computes(seed_store, name):
 
 def test_aggregates_add_up_to_the_rows_they_summarise(seed_store):
     with store.connected(seed_store) as con:
-        assert table(con, "SELECT sum(count) AS n FROM term_days")["n"][0] == table(con, "SELECT sum(count) AS n FROM terms")["n"][0]
-        assert table(con, "SELECT sum(mentions) AS n FROM doc_entities")["n"][0] == table(con, "SELECT count(*) AS n FROM mentions")["n"][0]
-        days = table(con, """SELECT DISTINCT e.doc_id, e.day, CAST(timezone('Asia/Shanghai', d.published_at) AS DATE) AS local
-                              FROM doc_entities e JOIN documents d USING (doc_id)""")
+        assert (
+            table(con, "SELECT sum(count) AS n FROM term_days")["n"][0]
+            == table(con, "SELECT sum(count) AS n FROM terms")["n"][0]
+        )
+        assert (
+            table(con, "SELECT sum(mentions) AS n FROM doc_entities")["n"][0]
+            == table(con, "SELECT count(*) AS n FROM mentions")["n"][0]
+        )
+        days = table(
+            con,
+            """SELECT DISTINCT e.doc_id, e.day, CAST(timezone('Asia/Shanghai', d.published_at) AS DATE) AS local
+                              FROM doc_entities e JOIN documents d USING (doc_id)""",
+        )
     assert (days["day"] == days["local"]).all()  # the day in China time: 2025-03-10 17:47 +08 is 2025-03-10
 
 
 def test_search_holds_titles_texts_and_simplified_sentences_in_lower_case(seed_store):
     with store.connected(seed_store) as con:
-        search = table(con, "SELECT s.text, d.script FROM search s JOIN documents d USING (doc_id)").set_index("script")["text"]
+        search = table(con, "SELECT s.text, d.script FROM search s JOIN documents d USING (doc_id)").set_index(
+            "script"
+        )["text"]
     assert "開放共生" in search["traditional"] and "开放共生" in search["traditional"]
     assert all(text == text.lower() for text in search)
 
 
 def test_sentences_carry_their_article_day_in_day_order(seed_store):
     with store.connected(seed_store) as con:
-        sentences = table(con, """SELECT s.day, CAST(timezone('Asia/Shanghai', d.published_at) AS DATE) AS local
-                                  FROM sentences s JOIN documents d USING (doc_id)""")
+        sentences = table(
+            con,
+            """SELECT s.day, CAST(timezone('Asia/Shanghai', d.published_at) AS DATE) AS local
+                                  FROM sentences s JOIN documents d USING (doc_id)""",
+        )
         in_file = table(con, "SELECT day FROM sentences")["day"]
     assert (sentences["day"] == sentences["local"]).all()
     assert in_file.is_monotonic_increasing
@@ -96,11 +110,13 @@ def test_term_weights_are_tf_idf_over_the_whole_corpus(seed_store):
 def test_an_incremental_build_recomputes_the_aggregates(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "a.md").write_text("---\ntitle: 一\npublished_at: 2025-01-06T09:00:00+08:00\n---\n淘宝正式接入微信支付。\n",
-                              encoding="utf-8")
+    (raw / "a.md").write_text(
+        "---\ntitle: 一\npublished_at: 2025-01-06T09:00:00+08:00\n---\n淘宝正式接入微信支付。\n", encoding="utf-8"
+    )
     build_store(raw, tmp_path / "store", workers=1)
-    (raw / "b.md").write_text("---\ntitle: 二\npublished_at: 2025-02-10T09:00:00+08:00\n---\n京东物流正式接入菜鸟驿站。\n",
-                              encoding="utf-8")
+    (raw / "b.md").write_text(
+        "---\ntitle: 二\npublished_at: 2025-02-10T09:00:00+08:00\n---\n京东物流正式接入菜鸟驿站。\n", encoding="utf-8"
+    )
     summary = build_store(raw, tmp_path / "store", workers=1)
     assert summary.reused == 1
     entities = store.read_table(tmp_path / "store", "doc_entities")

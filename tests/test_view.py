@@ -12,8 +12,10 @@ BOUNDS = (date(2011, 1, 1), date(2025, 9, 30))
 
 def click(*customdata, **point) -> dict:
     """A selection as st.plotly_chart(on_select=...) returns it after a click on one or more points."""
-    points = [{"curve_number": 0, "point_number": i, "point_index": i, "x": 1, "y": 2, "customdata": c, **point}
-              for i, c in enumerate(customdata)]
+    points = [
+        {"curve_number": 0, "point_number": i, "point_index": i, "x": 1, "y": 2, "customdata": c, **point}
+        for i, c in enumerate(customdata)
+    ]
     return {"selection": {"points": points, "point_indices": list(range(len(points))), "box": [], "lasso": []}}
 
 
@@ -30,10 +32,21 @@ def test_default_view_has_an_empty_query_string():
 
 def test_view_round_trips_through_query_params():
     state = ViewState(
-        lang="en", date_from=date(2024, 1, 1), date_to=date(2025, 6, 30), sources=("电商报 (dsb.cn)",),
-        entities=("阿里巴巴", "微信"), domains=("payment", "traffic"), actions=("start",), text="互联互通",
-        terms=("流量", "支付"), measure="share", bucket="week", as_of=date(2025, 1, 1), level="group",
-        doc="39c530b6d8e8bea7", event="e00007",
+        lang="en",
+        date_from=date(2024, 1, 1),
+        date_to=date(2025, 6, 30),
+        sources=("电商报 (dsb.cn)",),
+        entities=("阿里巴巴", "微信"),
+        domains=("payment", "traffic"),
+        actions=("start",),
+        text="互联互通",
+        terms=("流量", "支付"),
+        measure="share",
+        bucket="week",
+        as_of=date(2025, 1, 1),
+        level="group",
+        doc="39c530b6d8e8bea7",
+        event="e00007",
     )
     params = state.to_query_params()
     assert params["domain"] == ["payment", "traffic"] and params["lang"] == "en" and params["from"] == "2024-01-01"
@@ -46,10 +59,18 @@ def test_a_single_value_in_the_url_is_a_list_of_one():
 
 
 def test_values_that_cannot_be_right_are_dropped():
-    state = ViewState.from_query_params({
-        "lang": "fr", "domain": ["payment", "teleport"], "action": "explode", "from": "yesterday",
-        "measure": "x", "bucket": "decade", "level": "planet", "entity": ["", " "],
-    })
+    state = ViewState.from_query_params(
+        {
+            "lang": "fr",
+            "domain": ["payment", "teleport"],
+            "action": "explode",
+            "from": "yesterday",
+            "measure": "x",
+            "bucket": "decade",
+            "level": "planet",
+            "entity": ["", " "],
+        }
+    )
     assert state == ViewState(domains=("payment",))
 
 
@@ -70,7 +91,9 @@ def test_view_drops_what_the_corpus_does_not_have():
 
 def test_a_group_rolls_up_its_members_in_the_filter():
     members = {"阿里巴巴": ["阿里巴巴", "淘宝", "天猫", "支付宝", "菜鸟"]}
-    filt = ViewState(entities=("阿里巴巴", "微信"), text="  京东 ").corpus_filter(members_of=lambda e: members.get(e, [e]))
+    filt = ViewState(entities=("阿里巴巴", "微信"), text="  京东 ").corpus_filter(
+        members_of=lambda e: members.get(e, [e])
+    )
     assert filt.entities == ("阿里巴巴", "淘宝", "天猫", "支付宝", "菜鸟", "微信")
     assert filt.text == "京东"
 
@@ -103,7 +126,9 @@ def test_a_half_picked_date_range_changes_nothing():
 
 def test_clicking_an_entity_filters_the_page_to_it():
     state = ViewState(entities=("微信",), lang="en")
-    assert v.entity_filter_from_selection(state, click(["京东", "京东", 60, 2])) == ViewState(entities=("京东",), lang="en")
+    assert v.entity_filter_from_selection(state, click(["京东", "京东", 60, 2])) == ViewState(
+        entities=("京东",), lang="en"
+    )
 
 
 def test_no_click_leaves_the_view_as_it_is():
@@ -113,7 +138,9 @@ def test_no_click_leaves_the_view_as_it_is():
 
 
 def test_a_box_around_several_entities_filters_to_all_of_them():
-    state = v.entity_filter_from_selection(ViewState(), click(["淘宝", "阿里巴巴"], ["天猫", "阿里巴巴"], ["淘宝", "阿里巴巴"]))
+    state = v.entity_filter_from_selection(
+        ViewState(), click(["淘宝", "阿里巴巴"], ["天猫", "阿里巴巴"], ["淘宝", "阿里巴巴"])
+    )
     assert state.entities == ("淘宝", "天猫")
 
 
@@ -157,7 +184,11 @@ def test_words_in_both_languages():
 
 def test_entity_names_in_english_fall_back_to_chinese():
     names_en = {"京东": "JD.com", "菜鸟": ""}
-    assert v.entity_labels(["京东", "菜鸟", "新公司"], names_en, "en") == {"京东": "JD.com", "菜鸟": "菜鸟", "新公司": "新公司"}
+    assert v.entity_labels(["京东", "菜鸟", "新公司"], names_en, "en") == {
+        "京东": "JD.com",
+        "菜鸟": "菜鸟",
+        "新公司": "新公司",
+    }
     assert v.entity_label("京东", names_en, "zh") == "京东"
 
 
@@ -192,8 +223,12 @@ def test_links_are_only_http():
 def test_only_http_links_are_kept_in_a_link_column():
     import pandas as pd
 
-    table = pd.DataFrame({"title": ["京东接入支付宝", "淘宝开通微信支付", "微信关闭京东入口"],
-                          "url": ["https://example.com/a", "javascript:alert(1)", None]})
+    table = pd.DataFrame(
+        {
+            "title": ["京东接入支付宝", "淘宝开通微信支付", "微信关闭京东入口"],
+            "url": ["https://example.com/a", "javascript:alert(1)", None],
+        }
+    )
     kept = v.only_http_links(table)
     assert kept["url"][0] == "https://example.com/a" and kept["url"][1:].isna().all()
     assert table["url"][1] == "javascript:alert(1)"  # the cached table is not changed
@@ -215,18 +250,46 @@ def test_a_button_opening_an_article_shows_its_title_as_text():
 def test_kwic_and_evidence_card_escape_everything():
     import pandas as pd
 
-    sentences = pd.DataFrame([{"original": "<u>流量</u>入口", "text": "<u>流量</u>入口", "title": "<i>t</i>",
-                               "source": "s", "published_at": pd.Timestamp("2025-09-28 12:12", tz="UTC"),
-                               "url": "https://e.com"}])
+    sentences = pd.DataFrame(
+        [
+            {
+                "original": "<u>流量</u>入口",
+                "text": "<u>流量</u>入口",
+                "title": "<i>t</i>",
+                "source": "s",
+                "published_at": pd.Timestamp("2025-09-28 12:12", tz="UTC"),
+                "url": "https://e.com",
+            }
+        ]
+    )
     html = v.kwic_html(sentences, term="流量", lang="zh")
     assert "<u>" not in html and "<i>" not in html and ">流量</mark>" in html and "2025-09-28 20:12" in html
-    reports = pd.DataFrame([{"a_surface": "京东", "b_surface": "支付宝", "date_text": "10月29日", "date": "2024-10-29",
-                             "date_resolution": "same sentence", "sentence_original": "10月29日，京东开通<支付宝>支付",
-                             "sentence_simplified": "10月29日，京东开通<支付宝>支付", "evidence": "", "title": "T",
-                             "source": "S", "published_at": None, "url": None}])
-    event = {"a": "京东", "b": "支付宝", "domain": "payment", "action": "start", "date": "2024-10-29",
-             "date_resolution": "same sentence"}
+    reports = pd.DataFrame(
+        [
+            {
+                "a_surface": "京东",
+                "b_surface": "支付宝",
+                "date_text": "10月29日",
+                "date": "2024-10-29",
+                "date_resolution": "same sentence",
+                "sentence_original": "10月29日，京东开通<支付宝>支付",
+                "sentence_simplified": "10月29日，京东开通<支付宝>支付",
+                "evidence": "",
+                "title": "T",
+                "source": "S",
+                "published_at": None,
+                "url": None,
+            }
+        ]
+    )
+    event = {
+        "a": "京东",
+        "b": "支付宝",
+        "domain": "payment",
+        "action": "start",
+        "date": "2024-10-29",
+        "date_resolution": "same sentence",
+    }
     card = v.evidence_card_html(event, reports, names={"京东": "JD.com"}, lang="en")
     assert "JD.com – 支付宝 · payment · start" in card
     assert card.count("<mark") == 3 and "&lt;" in card and "<支付宝>" not in card
-

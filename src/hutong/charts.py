@@ -15,13 +15,20 @@ from hutong.queries import MATRIX_STATES
 from hutong.view import domain_label, t
 
 DOMAIN_COLOURS = {
-    "payment": "#2563eb", "logistics": "#ea580c", "traffic": "#16a34a", "storefront": "#9333ea",
-    "capital": "#a16207", "other": "#64748b",
+    "payment": "#2563eb",
+    "logistics": "#ea580c",
+    "traffic": "#16a34a",
+    "storefront": "#9333ea",
+    "capital": "#a16207",
+    "other": "#64748b",
 }
 STATE_COLOURS = {"none": "#f8fafc", "closed": "#f87171", "planned": "#fbbf24", "open": "#4ade80"}
 STATE_MARKS = {"open": "✓", "closed": "✗", "planned": "…"}
 _MARK_SYMBOLS = {
-    "start": "circle", "end": "x", "planned": "circle-open", "end_without_start": "line-ns-open",
+    "start": "circle",
+    "end": "x",
+    "planned": "circle-open",
+    "end_without_start": "line-ns-open",
     "milestone": "diamond",
 }
 _FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
@@ -41,8 +48,15 @@ def _layout(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
 
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
-    fig.add_annotation(text=html.escape(message), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font={"size": 14, "color": "#64748b"})
+    fig.add_annotation(
+        text=html.escape(message),
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font={"size": 14, "color": "#64748b"},
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
@@ -53,7 +67,7 @@ def _wrap(text: str, width: int = 42, *, limit: int = 240) -> str:
     text = " ".join(str(text or "").split())
     if len(text) > limit:
         text = text[:limit] + "…"
-    return "<br>".join(html.escape(text[i:i + width]) for i in range(0, len(text), width))
+    return "<br>".join(html.escape(text[i : i + width]) for i in range(0, len(text), width))
 
 
 def group_colours(groups: Sequence[str]) -> dict[str, str]:
@@ -75,17 +89,31 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
         return _empty(fig, t("no_data", lang))
     y_title = t("per10k", lang) if measure == "per10k" else t("share_articles", lang)
     for term, rows in trends.groupby("term", sort=False):
-        fig.add_trace(go.Scatter(
-            x=rows["bucket"], y=rows[measure], mode="lines+markers", name=html.escape(str(term)),
-            customdata=list(zip(rows["term"], rows["bucket"].dt.strftime("%Y-%m-%d"), rows["count"],
-                                rows["docs"], rows["articles"], rows["tokens"], strict=True)),
-            hovertemplate=(
-                f"<b>%{{customdata[0]}}</b> · %{{customdata[1]}}<br>{y_title}: %{{y:.3~f}}<br>"
-                f"{t('count', lang)}: %{{customdata[2]}} · {t('articles', lang)}: %{{customdata[3]}}/%{{customdata[4]}}"
-                "<extra></extra>"
-            ),
-            marker={"size": 9},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=rows["bucket"],
+                y=rows[measure],
+                mode="lines+markers",
+                name=html.escape(str(term)),
+                customdata=list(
+                    zip(
+                        rows["term"],
+                        rows["bucket"].dt.strftime("%Y-%m-%d"),
+                        rows["count"],
+                        rows["docs"],
+                        rows["articles"],
+                        rows["tokens"],
+                        strict=True,
+                    )
+                ),
+                hovertemplate=(
+                    f"<b>%{{customdata[0]}}</b> · %{{customdata[1]}}<br>{y_title}: %{{y:.3~f}}<br>"
+                    f"{t('count', lang)}: %{{customdata[2]}} · {t('articles', lang)}: %{{customdata[3]}}/%{{customdata[4]}}"
+                    "<extra></extra>"
+                ),
+                marker={"size": 9},
+            )
+        )
     fig.update_yaxes(title=y_title, tickformat=".0%" if measure == "share" else None, rangemode="tozero")
     fig.update_xaxes(title=None)
     return fig
@@ -106,12 +134,17 @@ def entity_bar_figure(
     colours = {**group_colours(counts["group"].tolist()), **(colours or {})}
     order = [names.get(e, e) for e in counts["entity"]]
     for group, rows in counts.groupby("group", sort=False):
-        fig.add_trace(go.Bar(
-            x=rows["mentions"], y=[names.get(e, e) for e in rows["entity"]], orientation="h",
-            name=html.escape(names.get(group, group)), marker_color=colours[group],
-            customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], rows["articles"], strict=True)),
-            hovertemplate=f"%{{y}}<br>{t('mentions_axis', lang)}: %{{x}} · {t('articles', lang)}: %{{customdata[3]}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=rows["mentions"],
+                y=[names.get(e, e) for e in rows["entity"]],
+                orientation="h",
+                name=html.escape(names.get(group, group)),
+                marker_color=colours[group],
+                customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], rows["articles"], strict=True)),
+                hovertemplate=f"%{{y}}<br>{t('mentions_axis', lang)}: %{{x}} · {t('articles', lang)}: %{{customdata[3]}}<extra></extra>",
+            )
+        )
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None)
     fig.update_xaxes(title=t("mentions_axis", lang))
     fig.update_layout(barmode="stack", legend={"title": None})
@@ -126,18 +159,29 @@ def entity_trend_figure(frame: pd.DataFrame, *, names: Mapping[str, str], lang: 
         return _empty(fig, t("no_data", lang))
     for entity, rows in frame.groupby("entity", sort=False):
         label = html.escape(names.get(entity, entity))
-        fig.add_trace(go.Scatter(
-            x=rows["bucket"], y=rows["per10k"], mode="lines+markers", name=label,
-            customdata=list(zip(rows["entity"], rows["bucket"].dt.strftime("%Y-%m-%d"), rows["mentions"], strict=True)),
-            hovertemplate=f"<b>{label}</b> · %{{customdata[1]}}<br>{t('mentions_per10k', lang)}: %{{y:.1f}}<br>"
-                          f"{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=rows["bucket"],
+                y=rows["per10k"],
+                mode="lines+markers",
+                name=label,
+                customdata=list(
+                    zip(rows["entity"], rows["bucket"].dt.strftime("%Y-%m-%d"), rows["mentions"], strict=True)
+                ),
+                hovertemplate=f"<b>{label}</b> · %{{customdata[1]}}<br>{t('mentions_per10k', lang)}: %{{y:.1f}}<br>"
+                f"{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
+            )
+        )
     fig.update_yaxes(title=t("mentions_per10k", lang), rangemode="tozero")
     return fig
 
 
 def cooccurrence_figure(
-    nodes: pd.DataFrame, edges: pd.DataFrame, *, names: Mapping[str, str], lang: str = "zh",
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    names: Mapping[str, str],
+    lang: str = "zh",
     colours: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Entities named in the same sentence: nodes (with x, y from a layout) sized by mentions and coloured
@@ -156,19 +200,36 @@ def cooccurrence_figure(
                 xs += [where[a][0], where[b][0], None]
                 ys += [where[a][1], where[b][1], None]
         if xs:
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"width": width, "color": "rgba(100,116,139,0.45)"},
-                                     hoverinfo="skip", showlegend=False))
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    line={"width": width, "color": "rgba(100,116,139,0.45)"},
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
     colours = {**group_colours(nodes["group"].tolist()), **(colours or {})}
     biggest = max(int(nodes["mentions"].max()), 1)
     for group, rows in nodes.groupby("group", sort=True):
-        fig.add_trace(go.Scatter(
-            x=rows["x"], y=rows["y"], mode="markers+text", name=html.escape(names.get(group, group)),
-            text=[html.escape(names.get(e, e)) for e in rows["entity"]], textposition="top center",
-            marker={"size": [12 + 30 * (m / biggest) ** 0.5 for m in rows["mentions"]], "color": colours[group],
-                    "line": {"width": 1, "color": "white"}},
-            customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], strict=True)),
-            hovertemplate=f"%{{text}}<br>{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=rows["x"],
+                y=rows["y"],
+                mode="markers+text",
+                name=html.escape(names.get(group, group)),
+                text=[html.escape(names.get(e, e)) for e in rows["entity"]],
+                textposition="top center",
+                marker={
+                    "size": [12 + 30 * (m / biggest) ** 0.5 for m in rows["mentions"]],
+                    "color": colours[group],
+                    "line": {"width": 1, "color": "white"},
+                },
+                customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], strict=True)),
+                hovertemplate=f"%{{text}}<br>{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
+            )
+        )
     fig.update_xaxes(visible=False, range=[-1.35, 1.35])
     fig.update_yaxes(visible=False, range=[-1.25, 1.3], scaleanchor="x")
     return fig
@@ -204,27 +265,45 @@ def timeline_figure(
     labels = {row: html.escape(row_label(row, names, lang)) for row in rows}
     _layout(fig, title=t("timeline", lang), height=140 + 30 * len(rows))
     for domain, part in bars.groupby("domain", sort=False):
-        fig.add_trace(go.Bar(
-            y=[labels[r] for r in part["row"]], base=[d.isoformat() for d in part["start"]],
-            x=[max(_ms(s, e), 86_400_000.0) for s, e in zip(part["start"], part["end"], strict=True)],
-            orientation="h", marker={"color": DOMAIN_COLOURS.get(domain, "#64748b"), "opacity": 0.55},
-            name=html.escape(domain_label(domain, lang)), legendgroup=domain, width=0.5,
-            customdata=[[s, e if isinstance(e, str) else ""] for s, e in zip(part["start_event"], part["end_event"], strict=True)],
-            hovertext=[_bar_hover(b, info, names, lang) for b in part.to_dict("records")],
-            hovertemplate="%{hovertext}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                y=[labels[r] for r in part["row"]],
+                base=[d.isoformat() for d in part["start"]],
+                x=[max(_ms(s, e), 86_400_000.0) for s, e in zip(part["start"], part["end"], strict=True)],
+                orientation="h",
+                marker={"color": DOMAIN_COLOURS.get(domain, "#64748b"), "opacity": 0.55},
+                name=html.escape(domain_label(domain, lang)),
+                legendgroup=domain,
+                width=0.5,
+                customdata=[
+                    [s, e if isinstance(e, str) else ""]
+                    for s, e in zip(part["start_event"], part["end_event"], strict=True)
+                ],
+                hovertext=[_bar_hover(b, info, names, lang) for b in part.to_dict("records")],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
     for mark, part in marks.groupby("mark", sort=False):
-        fig.add_trace(go.Scatter(
-            x=[d.isoformat() for d in part["when"]], y=[labels[r] for r in part["row"]], mode="markers",
-            name=html.escape(t(mark, lang)),
-            marker={"symbol": _MARK_SYMBOLS.get(mark, "circle"), "size": 13 if mark != "end_without_start" else 22,
+        fig.add_trace(
+            go.Scatter(
+                x=[d.isoformat() for d in part["when"]],
+                y=[labels[r] for r in part["row"]],
+                mode="markers",
+                name=html.escape(t(mark, lang)),
+                marker={
+                    "symbol": _MARK_SYMBOLS.get(mark, "circle"),
+                    "size": 13 if mark != "end_without_start" else 22,
                     "color": [DOMAIN_COLOURS.get(d, "#64748b") for d in part["domain"]],
-                    "line": {"width": 2 if mark != "end_without_start" else 4,
-                             "color": [DOMAIN_COLOURS.get(d, "#64748b") for d in part["domain"]]}},
-            customdata=[[e] for e in part["event_id"]],
-            hovertext=[_event_hover(info[e], e, names, lang) for e in part["event_id"]],
-            hovertemplate="%{hovertext}<extra></extra>",
-        ))
+                    "line": {
+                        "width": 2 if mark != "end_without_start" else 4,
+                        "color": [DOMAIN_COLOURS.get(d, "#64748b") for d in part["domain"]],
+                    },
+                },
+                customdata=[[e] for e in part["event_id"]],
+                hovertext=[_event_hover(info[e], e, names, lang) for e in part["event_id"]],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
     fig.update_yaxes(categoryorder="array", categoryarray=[labels[r] for r in rows][::-1], title=None, automargin=True)
     fig.update_xaxes(type="date", title=None)
     fig.update_layout(barmode="overlay", legend={"title": None})
@@ -240,8 +319,11 @@ def _timeline_rows(bars: pd.DataFrame, marks: pd.DataFrame) -> list[tuple]:
 
 
 def _event_hover(e, event_id: str, names: Mapping[str, str], lang: str) -> str:
-    parties = names.get(e["a"], e["a"]) if not isinstance(e["b"], str) else \
-        f"{names.get(e['a'], e['a'])} – {names.get(e['b'], e['b'])}"
+    parties = (
+        names.get(e["a"], e["a"])
+        if not isinstance(e["b"], str)
+        else f"{names.get(e['a'], e['a'])} – {names.get(e['b'], e['b'])}"
+    )
     return (
         f"<b>{html.escape(parties)}</b> · {html.escape(domain_label(e['domain'], lang))} · "
         f"{html.escape(t(e['action'], lang))} ({html.escape(event_id)})<br>"
@@ -259,8 +341,10 @@ def _bar_hover(bar: dict, info: Mapping[str, dict], names: Mapping[str, str], la
     else:
         lines.append(f"{t('end', lang)}: {t('still_open', lang)} {bar['end'].isoformat()}")
     if isinstance(bar["inherited_from"], str) and bar["inherited_from"]:
-        lines.append(f"{t('inherited', lang)} {html.escape(bar['inherited_from'])} "
-                     f"({html.escape(names.get(start['a'], start['a']))} – {html.escape(names.get(start['b'], start['b']))})")
+        lines.append(
+            f"{t('inherited', lang)} {html.escape(bar['inherited_from'])} "
+            f"({html.escape(names.get(start['a'], start['a']))} – {html.escape(names.get(start['b'], start['b']))})"
+        )
     lines.append(f"{t('evidence', lang)}: {_wrap(start['evidence'])}")
     return "<br>".join(lines)
 
@@ -269,7 +353,12 @@ def _bar_hover(bar: dict, info: Mapping[str, dict], names: Mapping[str, str], la
 
 
 def interop_matrix_figure(
-    matrix: pd.DataFrame, parties: Sequence[str], *, names: Mapping[str, str], lang: str = "zh", as_of: date | None = None
+    matrix: pd.DataFrame,
+    parties: Sequence[str],
+    *,
+    names: Mapping[str, str],
+    lang: str = "zh",
+    as_of: date | None = None,
 ) -> go.Figure:
     """Parties × parties: each cell lists the domains open (✓), closed (✗) or planned (…) between the two,
     coloured by the best of them. Clicks land on an invisible marker per cell: customdata [row party, column party]."""
@@ -293,25 +382,51 @@ def interop_matrix_figure(
         z[i][j] = max(MATRIX_STATES.index(s) for _, s, _ in cell)
         text[i][j] = "<br>".join(f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}" for d, s, _ in cell)
         hover[i][j] = "<br>".join(
-            f"{html.escape(domain_label(d, lang))}: {html.escape(t(s, lang))}" + (f" ({since.isoformat()})" if isinstance(since, date) else "")
+            f"{html.escape(domain_label(d, lang))}: {html.escape(t(s, lang))}"
+            + (f" ({since.isoformat()})" if isinstance(since, date) else "")
             for d, s, since in cell
         )
     scale = [[k / 3, STATE_COLOURS[s]] for k, s in enumerate(MATRIX_STATES)]
-    fig.add_trace(go.Heatmap(
-        z=z, x=labels, y=labels, zmin=0, zmax=3, colorscale=scale, showscale=False, xgap=2, ygap=2,
-        text=text, texttemplate="%{text}", textfont={"size": 11}, hoverinfo="skip",
-    ))
+    fig.add_trace(
+        go.Heatmap(
+            z=z,
+            x=labels,
+            y=labels,
+            zmin=0,
+            zmax=3,
+            colorscale=scale,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 11},
+            hoverinfo="skip",
+        )
+    )
     cells = [(i, j) for i in range(n) for j in range(n) if z[i][j] > 0]
-    fig.add_trace(go.Scatter(
-        x=[labels[j] for _, j in cells], y=[labels[i] for i, _ in cells], mode="markers",
-        marker={"symbol": "square", "size": 30, "opacity": 0}, showlegend=False,
-        customdata=[[parties[i], parties[j]] for i, j in cells],
-        hovertext=[f"<b>{labels[i]} × {labels[j]}</b><br>{hover[i][j]}" for i, j in cells],
-        hovertemplate="%{hovertext}<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=[labels[j] for _, j in cells],
+            y=[labels[i] for i, _ in cells],
+            mode="markers",
+            marker={"symbol": "square", "size": 30, "opacity": 0},
+            showlegend=False,
+            customdata=[[parties[i], parties[j]] for i, j in cells],
+            hovertext=[f"<b>{labels[i]} × {labels[j]}</b><br>{hover[i][j]}" for i, j in cells],
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
     for state in ("open", "planned", "closed"):  # a legend for the colours
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{STATE_MARKS[state]} {t(state, lang)}",
-                                 marker={"symbol": "square", "size": 12, "color": STATE_COLOURS[state]}))
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"{STATE_MARKS[state]} {t(state, lang)}",
+                marker={"symbol": "square", "size": 12, "color": STATE_COLOURS[state]},
+            )
+        )
     fig.update_yaxes(autorange="reversed", title=None, automargin=True)
     fig.update_xaxes(side="bottom", title=None, tickangle=-35, automargin=True)
     fig.update_layout(plot_bgcolor="white")

@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hutong", description="Hutong: platform interoperability from the news.")
+    parser = argparse.ArgumentParser(
+        prog="python -m hutong", description="Hutong: platform interoperability from the news."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build", help="process a folder of articles into a store")
@@ -37,12 +39,24 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, required=True, help="store folder to write (replaced atomically)")
     build.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     build.add_argument("--full", action="store_true", help="reprocess every file, even where the store is current")
-    build.add_argument("--segmenter", choices=SEGMENTERS, default="jieba",
-                       help="word segmenter: jieba (default) or jieba-next (same tokens, faster; pip install jieba-next)")
-    build.add_argument("--max-chars", type=int, default=5_000_000,
-                       help="reject an article with more characters of text than this (default 5,000,000)")
-    build.add_argument("--max-file-bytes", type=int, default=50_000_000,
-                       help="reject, unread, an input file larger than this (default 50,000,000)")
+    build.add_argument(
+        "--segmenter",
+        choices=SEGMENTERS,
+        default="jieba",
+        help="word segmenter: jieba (default) or jieba-next (same tokens, faster; pip install jieba-next)",
+    )
+    build.add_argument(
+        "--max-chars",
+        type=int,
+        default=5_000_000,
+        help="reject an article with more characters of text than this (default 5,000,000)",
+    )
+    build.add_argument(
+        "--max-file-bytes",
+        type=int,
+        default=50_000_000,
+        help="reject, unread, an input file larger than this (default 50,000,000)",
+    )
     build.set_defaults(run=_build)
 
     extract = commands.add_parser("extract", help="entities, time expressions and events of one article")
@@ -61,16 +75,26 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> int:
     if not args.input.is_dir():
         raise NotADirectoryError(f"input folder not found: {args.input}")
-    for option, value in (("--workers", args.workers), ("--max-chars", args.max_chars),
-                          ("--max-file-bytes", args.max_file_bytes)):
+    for option, value in (
+        ("--workers", args.workers),
+        ("--max-chars", args.max_chars),
+        ("--max-file-bytes", args.max_file_bytes),
+    ):
         if value < 1:
             raise ValueError(f"{option} must be at least 1")
     from tqdm import tqdm
 
     with tqdm(unit=" inputs", desc="building", disable=not sys.stderr.isatty()) as bar:
-        summary = build_store(args.input, args.out, workers=args.workers, full=args.full,
-                              segmenter=args.segmenter, max_chars=args.max_chars,
-                              max_file_bytes=args.max_file_bytes, progress=bar.update)
+        summary = build_store(
+            args.input,
+            args.out,
+            workers=args.workers,
+            full=args.full,
+            segmenter=args.segmenter,
+            max_chars=args.max_chars,
+            max_file_bytes=args.max_file_bytes,
+            progress=bar.update,
+        )
     print(summary)
     return 0
 
@@ -118,15 +142,42 @@ def _extraction(article: RawArticle, resources) -> dict:
             for name, count in counts.most_common()
         ],
         "times": [
-            {"text": t["text"], "value": t["value"], "kind": t["kind"], "start": t["start"], "end": t["end"],
-             "first_day": t["first_day"], "last_day": t["last_day"], "precision": t["precision"],
-             "method": t["method"], "approximate": t["approximate"],
-             "resolution": t["resolution"], "sentence": sentences.get(t["sentence_index"], "")}
+            {
+                "text": t["text"],
+                "value": t["value"],
+                "kind": t["kind"],
+                "start": t["start"],
+                "end": t["end"],
+                "first_day": t["first_day"],
+                "last_day": t["last_day"],
+                "precision": t["precision"],
+                "method": t["method"],
+                "approximate": t["approximate"],
+                "resolution": t["resolution"],
+                "sentence": sentences.get(t["sentence_index"], ""),
+            }
             for t in analysis.times
         ],
         "events": [
-            {k: r[k] for k in ("kind", "a", "b", "domain", "action", "date", "date_resolution", "trigger",
-                               "evidence", "start", "end", "sentence_index", "rule", "confidence")}
+            {
+                k: r[k]
+                for k in (
+                    "kind",
+                    "a",
+                    "b",
+                    "domain",
+                    "action",
+                    "date",
+                    "date_resolution",
+                    "trigger",
+                    "evidence",
+                    "start",
+                    "end",
+                    "sentence_index",
+                    "rule",
+                    "confidence",
+                )
+            }
             | {"reports": 1 + sum(1 for o in analysis.event_reports if o["merged_into"] == r["report_index"])}
             for r in analysis.event_reports
             if r["merged_into"] is None
@@ -142,7 +193,9 @@ def _readable(result: dict) -> str:
     lines += [f"  {t['text']} → {t['value'] or '—'}  ({t['resolution']})" for t in result["times"]]
     lines.append("events:")
     for e in result["events"]:
-        lines.append(f"  {e['date'] or 'undated'}  {e['a']} – {e['b'] or ''}  {e['domain']}/{e['action']} [{e['kind']}]")
+        lines.append(
+            f"  {e['date'] or 'undated'}  {e['a']} – {e['b'] or ''}  {e['domain']}/{e['action']} [{e['kind']}]"
+        )
         lines.append(f"      {e['evidence']}")
     return "\n".join(lines)
 
@@ -156,15 +209,19 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _print_scores(result: ev.Evaluation) -> None:
     events, times = result.events, result.times
     if result.has_events:
-        print(f"events: precision {events.precision:.3f}  recall {events.recall:.3f}  F1 {events.f1:.3f}"
-              f"  ({events.true_positives} of {events.required} required found, {events.predicted} counted predictions)")
+        print(
+            f"events: precision {events.precision:.3f}  recall {events.recall:.3f}  F1 {events.f1:.3f}"
+            f"  ({events.true_positives} of {events.required} required found, {events.predicted} counted predictions)"
+        )
         for name, score in result.by_article.items():
             if not score.missed and not score.false:
                 continue
             print(f"  {name}: {score.true_positives} of {score.required} found, {len(score.false)} extra")
             for gold in score.missed:
-                print(f"    missed: {'/'.join(gold['a'])} – {'/'.join(gold['b'])} {gold['domain']}/{gold['action']}"
-                      f" {gold['date']}: {gold['evidence']}")
+                print(
+                    f"    missed: {'/'.join(gold['a'])} – {'/'.join(gold['b'])} {gold['domain']}/{gold['action']}"
+                    f" {gold['date']}: {gold['evidence']}"
+                )
             for p in score.false:
                 print(f"    extra:  {p.a} – {p.b} {p.domain}/{p.action} {p.date}: {p.evidence}")
     if result.has_times:

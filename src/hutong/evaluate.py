@@ -96,6 +96,7 @@ def read_gold(path: Path) -> list[dict]:
 
 def event_matches(predicted: PredictedEvent, gold: dict) -> bool:
     """Both parties accepted (either order), same domain and action, date starting with the gold date."""
+
     def accepted(value: str, names: list[str]) -> bool:
         return value in names
 
@@ -224,6 +225,10 @@ def evaluate_folder(gold_paths: list[Path], docs: Path, *, resources=None) -> Ev
         result.by_article[name] = score_events(predicted, doc_gold)
         score_events(predicted, doc_gold, result.events)
         times = [TimeExpression(**{k: v for k, v in t.items() if k != "doc_id"}) for t in analysis.times]
-        score_time_expressions(times, [g for g in gold_times if g["doc"] == name],
-                               simplified_text=to_simplified(article.text), score=result.times)
+        score_time_expressions(
+            times,
+            [g for g in gold_times if g["doc"] == name],
+            simplified_text=to_simplified(article.text),
+            score=result.times,
+        )
     return result

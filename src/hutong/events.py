@@ -135,20 +135,55 @@ class EventReport:
     def as_row(self, original_text: str) -> dict:
         """The report as a row of the store's event_reports table (REPORT_COLUMNS), but for doc_id."""
         return {
-            "report_index": self.order, "kind": self.kind, "a": self.a, "b": self.b,
-            "a_group": self.a_group, "b_group": self.b_group, "directed": self.directed,
-            "domain": self.domain, "action": self.action, "date": self.date,
-            "date_resolution": self.date_resolution, "trigger": self.trigger,
-            "sentence_index": self.sentence_index, "start": self.start, "end": self.end,
-            "evidence": original_text[self.start:self.end], "a_surface": self.a_surface,
-            "b_surface": self.b_surface, "date_text": self.date_text, "merged_into": self.merged_into,
-            "rule": self.rule, "confidence": self.confidence,
+            "report_index": self.order,
+            "kind": self.kind,
+            "a": self.a,
+            "b": self.b,
+            "a_group": self.a_group,
+            "b_group": self.b_group,
+            "directed": self.directed,
+            "domain": self.domain,
+            "action": self.action,
+            "date": self.date,
+            "date_resolution": self.date_resolution,
+            "trigger": self.trigger,
+            "sentence_index": self.sentence_index,
+            "start": self.start,
+            "end": self.end,
+            "evidence": original_text[self.start : self.end],
+            "a_surface": self.a_surface,
+            "b_surface": self.b_surface,
+            "date_text": self.date_text,
+            "merged_into": self.merged_into,
+            "rule": self.rule,
+            "confidence": self.confidence,
         }
 
 
-REPORT_COLUMNS = ("report_index", "kind", "a", "b", "a_group", "b_group", "directed", "domain", "action", "date",
-                  "date_resolution", "trigger", "sentence_index", "start", "end", "evidence", "a_surface",
-                  "b_surface", "date_text", "merged_into", "rule", "confidence")
+REPORT_COLUMNS = (
+    "report_index",
+    "kind",
+    "a",
+    "b",
+    "a_group",
+    "b_group",
+    "directed",
+    "domain",
+    "action",
+    "date",
+    "date_resolution",
+    "trigger",
+    "sentence_index",
+    "start",
+    "end",
+    "evidence",
+    "a_surface",
+    "b_surface",
+    "date_text",
+    "merged_into",
+    "rule",
+    "confidence",
+)
 
 
 @dataclass
@@ -203,12 +238,24 @@ def extract_event_reports(
     view = _ReadingView.of(sentences)
     if view is not None:
         reports = _extract(
-            view.sentences, mentions=[view.moved(m) for m in mentions], times=[view.moved(t) for t in times],
-            lexicon=lexicon, triggers=triggers, layout=layout, published=published,
+            view.sentences,
+            mentions=[view.moved(m) for m in mentions],
+            times=[view.moved(t) for t in times],
+            lexicon=lexicon,
+            triggers=triggers,
+            layout=layout,
+            published=published,
         )
         return [replace(r, start=view.original(r.start), end=view.original(r.end, end=True)) for r in reports]
-    return _extract(sentences, mentions=mentions, times=times, lexicon=lexicon, triggers=triggers, layout=layout,
-                    published=published)
+    return _extract(
+        sentences,
+        mentions=mentions,
+        times=times,
+        lexicon=lexicon,
+        triggers=triggers,
+        layout=layout,
+        published=published,
+    )
 
 
 CHINA_TIME = timezone(timedelta(hours=8))
@@ -222,12 +269,19 @@ def _layout(sentences: Sequence[Sentence], text: str | None) -> dict[int, tuple[
     layout: dict[int, tuple[int, bool]] = {}
     paragraph, in_body, previous_end = 0, False, 0
     for s in sentences:
-        if text is not None and "\n" in text[previous_end:s.start]:
+        if text is not None and "\n" in text[previous_end : s.start]:
             paragraph += 1
-        whole_line = text is not None and (s.start == 0 or text[s.start - 1] == "\n") and (
-            s.end >= len(text) or text[s.end] == "\n")
-        headline = (not in_body and whole_line and not s.text.rstrip().endswith(tuple(_SENTENCE_FINAL))
-                    and not _NUMBERED.match(s.text))
+        whole_line = (
+            text is not None
+            and (s.start == 0 or text[s.start - 1] == "\n")
+            and (s.end >= len(text) or text[s.end] == "\n")
+        )
+        headline = (
+            not in_body
+            and whole_line
+            and not s.text.rstrip().endswith(tuple(_SENTENCE_FINAL))
+            and not _NUMBERED.match(s.text)
+        )
         in_body = in_body or not headline
         layout[s.index] = (paragraph, headline)
         previous_end = s.end
@@ -255,7 +309,7 @@ class _ReadingView:
         for s in sentences:
             kept = [True] * len(s.text)
             for m in _INLINE_PINYIN.finditer(s.text):
-                kept[m.start():m.end()] = [False] * (m.end() - m.start())
+                kept[m.start() : m.end()] = [False] * (m.end() - m.start())
             start = len(to_original)
             to_original.extend(s.start + i for i, keep in enumerate(kept) if keep)
             text = "".join(c for c, keep in zip(s.text, kept) if keep)
@@ -326,7 +380,7 @@ def layout_heading(sentence: Sentence) -> bool:
 def _now_after(sentence: Sentence, last: TimeExpression, triggers: EventTriggers) -> bool:
     if last.sentence_index != sentence.index:
         return False
-    tail = sentence.text[last.end - sentence.start:]
+    tail = sentence.text[last.end - sentence.start :]
     return any(w in tail for w in triggers.words("now"))
 
 
@@ -350,7 +404,9 @@ class _Clause:
 def _clauses(sentence: Sentence) -> list[_Clause]:
     clauses, begin = [], 0
     for match in _CLAUSE_BREAK.finditer(sentence.text):
-        clauses.append(_Clause(sentence.start + begin, sentence.start + match.start(), sentence.text[begin:match.start()]))
+        clauses.append(
+            _Clause(sentence.start + begin, sentence.start + match.start(), sentence.text[begin : match.start()])
+        )
         begin = match.end()
     clauses.append(_Clause(sentence.start + begin, sentence.end, sentence.text[begin:]))
     return [c for c in clauses if c.text.strip()]
@@ -367,8 +423,11 @@ def _sentence_reports(
 ) -> list[EventReport]:
     reports: list[EventReport] = []
     first_order = len(discourse.reports)  # each report is made with its position among the article's
-    asides = frozenset(m.start for m in mentions
-                       if _NAMING_ASIDE.search(sentence.text[max(0, m.start - sentence.start - 6):m.start - sentence.start]))
+    asides = frozenset(
+        m.start
+        for m in mentions
+        if _NAMING_ASIDE.search(sentence.text[max(0, m.start - sentence.start - 6) : m.start - sentence.start])
+    )
     sentence_parties = _parties(mentions, lexicon, asides)
     pending_pairs: list[tuple[Party, Party]] = []
     section_domain = planned_sentence = masked = None  # worked out at the sentence's first trigger, if any
@@ -386,11 +445,18 @@ def _sentence_reports(
             parties.sort(key=lambda p: p.start)
         if may_trigger and masked is None:
             masked = _mask_mentions(sentence, mentions)
-        candidates = _find_triggers(clause, triggers, masked[clause.start - sentence.start:clause.end - sentence.start]) if may_trigger else []
+        candidates = (
+            _find_triggers(clause, triggers, masked[clause.start - sentence.start : clause.end - sentence.start])
+            if may_trigger
+            else []
+        )
         trigger = candidates[0] if candidates else None
         if may_be_milestone and _is_milestone(clause, mentions, lexicon, triggers):
-            reports.append(_milestone(sentence, clause, mentions, lexicon, triggers, times, discourse,
-                                      order=first_order + len(reports)))
+            reports.append(
+                _milestone(
+                    sentence, clause, mentions, lexicon, triggers, times, discourse, order=first_order + len(reports)
+                )
+            )
             continue
         if trigger is None and parties and reports and _ENUMERATION.match(clause.text):
             # 阿里旗下多个应用接入了微信支付,包括饿了么、优酷…: each member named is a party of that event
@@ -423,24 +489,59 @@ def _sentence_reports(
             planned_sentence = any(w in sentence.text for w in triggers.words("planned_sentence"))
         for pair in pairs:
             a, b, directed = pair.a, pair.b, pair.directed
-            masked_clause = masked[clause.start - sentence.start:clause.end - sentence.start]
-            for domain in _domains(masked_clause, masked, clause.end - sentence.start, a, b, section_domain, lexicon,
-                                   triggers, discourse, action, trigger=word):
+            masked_clause = masked[clause.start - sentence.start : clause.end - sentence.start]
+            for domain in _domains(
+                masked_clause,
+                masked,
+                clause.end - sentence.start,
+                a,
+                b,
+                section_domain,
+                lexicon,
+                triggers,
+                discourse,
+                action,
+                trigger=word,
+            ):
                 planned = planned_sentence or _planned_before(clause, position, triggers)
                 date, how, date_text = _event_date(
-                    sentence, clause, times, discourse, a, b, domain, action, triggers,
-                    planned=planned, all_times=all_times,
+                    sentence,
+                    clause,
+                    times,
+                    discourse,
+                    a,
+                    b,
+                    domain,
+                    action,
+                    triggers,
+                    planned=planned,
+                    all_times=all_times,
                 )
                 final_action = _final_action(action, planned, how)
-                reports.append(EventReport(
-                    kind="partnership", a=_party_name(a, lexicon), b=_party_name(b, lexicon),
-                    a_group=a.group, b_group=b.group,
-                    directed=directed, domain=domain, action=final_action, date=date,
-                    date_resolution=how, trigger=word, sentence_index=sentence.index,
-                    start=sentence.start, end=sentence.end, a_surface=a.surface, b_surface=b.surface,
-                    date_text=date_text, order=first_order + len(reports), rule=pair.rule,
-                    confidence=_confidence(pair.rule, how, planned_sentence),
-                ))
+                reports.append(
+                    EventReport(
+                        kind="partnership",
+                        a=_party_name(a, lexicon),
+                        b=_party_name(b, lexicon),
+                        a_group=a.group,
+                        b_group=b.group,
+                        directed=directed,
+                        domain=domain,
+                        action=final_action,
+                        date=date,
+                        date_resolution=how,
+                        trigger=word,
+                        sentence_index=sentence.index,
+                        start=sentence.start,
+                        end=sentence.end,
+                        a_surface=a.surface,
+                        b_surface=b.surface,
+                        date_text=date_text,
+                        order=first_order + len(reports),
+                        rule=pair.rule,
+                        confidence=_confidence(pair.rule, how, planned_sentence),
+                    )
+                )
             if len(pairs) == 1:  # 双方 later means these two, not a member of a list
                 discourse.last_pair = (a, b)
     return reports
@@ -449,7 +550,9 @@ def _sentence_reports(
 _ENUMERATION = re.compile(r"^\s*(?:其中)?(?:包括|包含|例如|比如|诸如|譬如|涵盖)")
 
 
-def _enumerated(reports: list[EventReport], members: list[Party], lexicon: Lexicon, first_order: int) -> list[EventReport]:
+def _enumerated(
+    reports: list[EventReport], members: list[Party], lexicon: Lexicon, first_order: int
+) -> list[EventReport]:
     """The sentence's last events again, once for each member of a group listed after 包括 in their place."""
     last = [r for r in reports if r.sentence_index == reports[-1].sentence_index and r.kind == "partnership"]
     made: list[EventReport] = []
@@ -459,9 +562,15 @@ def _enumerated(reports: list[EventReport], members: list[Party], lexicon: Lexic
             if side is None or member.name in (report.a, report.b):
                 continue
             name = _party_name(member, lexicon)
-            made.append(replace(report, **{side: name, f"{side}_surface": member.surface},
-                                order=first_order + len(reports) + len(made), rule="enumerated",
-                                confidence=EVENT_RULES["enumerated"][1]))
+            made.append(
+                replace(
+                    report,
+                    **{side: name, f"{side}_surface": member.surface},
+                    order=first_order + len(reports) + len(made),
+                    rule="enumerated",
+                    confidence=EVENT_RULES["enumerated"][1],
+                )
+            )
     return made
 
 
@@ -505,8 +614,10 @@ def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Dis
         if index >= 0:
             at = clause.start + index
             a, b = discourse.last_pair
-            return [Party(a.group, a.group, at, at + len(word), word),
-                    Party(b.group, b.group, at, at + len(word), word)]
+            return [
+                Party(a.group, a.group, at, at + len(word), word),
+                Party(b.group, b.group, at, at + len(word), word),
+            ]
     return []
 
 
@@ -532,9 +643,9 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
 def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers) -> bool:
     """A trigger used as a noun states no event: 双方的合作, 合作细节, 既竞争又合作的关系; right after a name
     it is a verb (京东和微信合作的目的: they did work together)."""
-    if text[max(0, start - 2):start].endswith(("□", "□也", "□已", "□曾", "□就")):
+    if text[max(0, start - 2) : start].endswith(("□", "□也", "□已", "□曾", "□就")):
         return False
-    return text[start - 1:start] == "的" or any(text.startswith(w, end) for w in triggers.words("noun_after"))
+    return text[start - 1 : start] == "的" or any(text.startswith(w, end) for w in triggers.words("noun_after"))
 
 
 # How far before a trigger a negation still governs it (尚未与支付宝 合作: 6 characters with the name masked)
@@ -576,7 +687,7 @@ _CLOSING = str.maketrans("", "", "”’」』)）》】\"' ")
 
 
 def _opens_clause(sentence: Sentence, party: Party) -> bool:
-    head = sentence.text[:party.start - sentence.start]
+    head = sentence.text[: party.start - sentence.start]
     return _CLAUSE_BREAK.split(head)[-1].strip(" “「\"'") == ""
 
 
@@ -585,7 +696,7 @@ _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{0,3}$")
 
 def _gap(sentence: Sentence, left: Party, right: Party) -> str:
     """What stands between two names, closing quotes and brackets left out (淘天”)和小红书)."""
-    between = sentence.text[left.end - sentence.start:right.start - sentence.start]
+    between = sentence.text[left.end - sentence.start : right.start - sentence.start]
     return _BRACKETED.sub("", between).translate(_CLOSING)
 
 
@@ -757,13 +868,17 @@ def _domains(
     named = _named_domains(masked_clause, triggers)
     if named:
         return named
-    kinds = [{_TYPE_DOMAIN[t] for t in (p.types or {lexicon.entities[p.name].type}) if t in _TYPE_DOMAIN} for p in (a, b)]
+    kinds = [
+        {_TYPE_DOMAIN[t] for t in (p.types or {lexicon.entities[p.name].type}) if t in _TYPE_DOMAIN} for p in (a, b)
+    ]
     shared = kinds[0] & kinds[1]
     if shared:  # 菜鸟封杀顺丰: two logistics networks cut off each other's logistics
         return [sorted(shared)[0]]
     if trigger in triggers.trigger_domains:
         return [triggers.trigger_domains[trigger]]
-    by_type = [_TYPE_DOMAIN[t] for p in (a, b) for t in sorted(p.types or {lexicon.entities[p.name].type}) if t in _TYPE_DOMAIN]
+    by_type = [
+        _TYPE_DOMAIN[t] for p in (a, b) for t in sorted(p.types or {lexicon.entities[p.name].type}) if t in _TYPE_DOMAIN
+    ]
     if by_type:
         return by_type[:1]
     if section_domain:
@@ -783,7 +898,9 @@ def _previous_report_with_domain(discourse: _Discourse, a: Party, b: Party, *, a
     return discourse.latest_with_domain.get((frozenset((a.group, b.group)), action))
 
 
-def _previous_dated_report(discourse: _Discourse, a: Party, b: Party, *, domain: str, action: str) -> EventReport | None:
+def _previous_dated_report(
+    discourse: _Discourse, a: Party, b: Party, *, domain: str, action: str
+) -> EventReport | None:
     """The latest earlier dated report between the same two groups in the same domain with the same action."""
     return discourse.latest_dated.get((frozenset((a.group, b.group)), domain, action))
 
@@ -792,7 +909,7 @@ def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> 
     """将/即将 right before the trigger, or 考虑/可能/申请 anywhere before it in the clause, make it a plan;
     已 (already) before the trigger makes it done."""
     head = clause.text[: position - clause.start]
-    if any(w in head[head.rfind("已") + 1:] for w in triggers.words("planned_clause")):
+    if any(w in head[head.rfind("已") + 1 :] for w in triggers.words("planned_clause")):
         return True  # 已申请接入: what is done is the application
     if "已" in head[-6:]:
         return False
@@ -853,7 +970,9 @@ def _event_date(
     previous = _previous_dated_report(discourse, a, b, domain=domain, action="planned" if planned else action)
     if previous is None and discourse.last_date is None:
         # a new paragraph that goes on with the same two groups' story (在支付方面,京东将会接入支付宝)
-        previous = discourse.latest_dated_any_domain.get((frozenset((a.group, b.group)), "planned" if planned else action))
+        previous = discourse.latest_dated_any_domain.get(
+            (frozenset((a.group, b.group)), "planned" if planned else action)
+        )
     if previous:
         return previous.date, f"same pair's event in sentence {previous.sentence_index + 1}: {previous.date}", None
     if now_word:
@@ -882,8 +1001,12 @@ def _date_headlines(reports: list[EventReport], published: date | None) -> list[
         return reports
     day = published.isoformat()
     how = f"approximate: a headline, news of the publication day {day}"
-    return [replace(r, date=day, date_resolution=how) if r.merged_into is None and r.date is None
-            and r.date_resolution == _HEADLINE_UNDATED else r for r in reports]
+    return [
+        replace(r, date=day, date_resolution=how)
+        if r.merged_into is None and r.date is None and r.date_resolution == _HEADLINE_UNDATED
+        else r
+        for r in reports
+    ]
 
 
 def _after_publication(value: str, discourse: _Discourse) -> bool:
@@ -909,7 +1032,9 @@ def _names_a_regulator(mentions: list[Mention], lexicon: Lexicon) -> bool:
 def _is_milestone(clause: _Clause, mentions: list[Mention], lexicon: Lexicon, triggers: EventTriggers) -> bool:
     if not any(w in clause.text for w in triggers.words("milestone")):
         return False
-    return any(lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end for m in mentions)
+    return any(
+        lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end for m in mentions
+    )
 
 
 def _milestone(
@@ -923,18 +1048,37 @@ def _milestone(
     *,
     order: int,
 ) -> EventReport:
-    actor = next(m for m in mentions if lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end)
+    actor = next(
+        m for m in mentions if lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end
+    )
     word = next(w for w in triggers.words("milestone") if w in clause.text)
     domain = next((d for w, d in triggers.domains.items() if w in sentence.text), "other")
     t = times[0] if times else discourse.last_date
-    date, how = (t.value, f"{'same sentence' if times else 'discourse'}: {t.text} → {t.value}") if t else (None, "undated")
+    date, how = (
+        (t.value, f"{'same sentence' if times else 'discourse'}: {t.text} → {t.value}") if t else (None, "undated")
+    )
     group = lexicon.group_of(actor.entity)
     return EventReport(
-        kind="milestone", a=actor.entity, b=None, a_group=group, b_group=None, directed=False,
-        domain=domain, action="start", date=date, date_resolution=how, trigger=word,
-        sentence_index=sentence.index, start=sentence.start, end=sentence.end,
-        a_surface=actor.surface, b_surface=None, date_text=t.text if t else None, order=order,
-        rule="milestone", confidence=EVENT_RULES["milestone"][1],
+        kind="milestone",
+        a=actor.entity,
+        b=None,
+        a_group=group,
+        b_group=None,
+        directed=False,
+        domain=domain,
+        action="start",
+        date=date,
+        date_resolution=how,
+        trigger=word,
+        sentence_index=sentence.index,
+        start=sentence.start,
+        end=sentence.end,
+        a_surface=actor.surface,
+        b_surface=None,
+        date_text=t.text if t else None,
+        order=order,
+        rule="milestone",
+        confidence=EVENT_RULES["milestone"][1],
     )
 
 
@@ -963,12 +1107,26 @@ def _launch(
     t = (in_clause or times or [None])[0] or discourse.last_date
     where = "same clause" if in_clause else "same sentence" if times else "discourse"
     return EventReport(
-        kind="milestone", a=actor.name, b=launched.name if launched else None, a_group=actor.group,
-        b_group=launched.group if launched else None, directed=True, domain="other", action="start",
-        date=t.value if t else None, date_resolution=f"{where}: {t.text} → {t.value}" if t else "undated",
-        trigger=word, sentence_index=sentence.index, start=sentence.start, end=sentence.end,
-        a_surface=actor.surface, b_surface=launched.surface if launched else None, date_text=t.text if t else None,
-        order=order, rule="launch", confidence=EVENT_RULES["launch"][1],
+        kind="milestone",
+        a=actor.name,
+        b=launched.name if launched else None,
+        a_group=actor.group,
+        b_group=launched.group if launched else None,
+        directed=True,
+        domain="other",
+        action="start",
+        date=t.value if t else None,
+        date_resolution=f"{where}: {t.text} → {t.value}" if t else "undated",
+        trigger=word,
+        sentence_index=sentence.index,
+        start=sentence.start,
+        end=sentence.end,
+        a_surface=actor.surface,
+        b_surface=launched.surface if launched else None,
+        date_text=t.text if t else None,
+        order=order,
+        rule="launch",
+        confidence=EVENT_RULES["launch"][1],
     )
 
 
@@ -1005,8 +1163,7 @@ def _same_event(r: EventReport, into: EventReport, lexicon: Lexicon) -> bool:
     # after a group's event (阿里旗下多个应用…,包括饿了么、优酷) are events of their own
     if r.rule == "enumerated" or into.rule == "enumerated":
         return False
-    return all(x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group
-               for x, y in _aligned(r, into))
+    return all(x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group for x, y in _aligned(r, into))
 
 
 def _aligned(r: EventReport, into: EventReport) -> list[tuple[str, str]]:
@@ -1106,11 +1263,21 @@ def merge_timeline_group(reports: Iterable[HeadReport]) -> tuple[list[dict], lis
         position = index.first_compatible(r.date, len(items))
         if position is None:
             position = len(items)
-            items.append({
-                "kind": r.kind, "a": r.a, "b": r.b, "a_group": r.a_group, "b_group": r.b_group,
-                "domain": r.domain, "action": r.action, "date": r.date, "date_resolution": r.date_resolution,
-                "first_doc_id": r.doc_id, "first_report_index": r.report_index,
-            })
+            items.append(
+                {
+                    "kind": r.kind,
+                    "a": r.a,
+                    "b": r.b,
+                    "a_group": r.a_group,
+                    "b_group": r.b_group,
+                    "domain": r.domain,
+                    "action": r.action,
+                    "date": r.date,
+                    "date_resolution": r.date_resolution,
+                    "first_doc_id": r.doc_id,
+                    "first_report_index": r.report_index,
+                }
+            )
             index.add(position, r.date)
         elif items[position]["date"] is None and r.date:
             items[position]["date"], items[position]["date_resolution"] = r.date, r.date_resolution

@@ -136,8 +136,13 @@ def plan_corpus(
 def read_planned(
     entry: FileToRead, *, max_chars: int = MAX_CHARS, max_file_bytes: int = MAX_FILE_BYTES
 ) -> Iterator[Record]:
-    return read_file(entry.path, relative_to=entry.root, max_chars=max_chars, max_file_bytes=max_file_bytes,
-                     manifest_row=entry.manifest_row)
+    return read_file(
+        entry.path,
+        relative_to=entry.root,
+        max_chars=max_chars,
+        max_file_bytes=max_file_bytes,
+        manifest_row=entry.manifest_row,
+    )
 
 
 def _unchanged(

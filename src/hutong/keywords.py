@@ -55,9 +55,7 @@ def is_keyword(token: str, stopwords: frozenset[str]) -> bool:
     return token.lower() not in stopwords
 
 
-def count_terms(
-    sentences: Iterable[Sentence], *, tokenizer: jieba.Tokenizer, stopwords: frozenset[str]
-) -> TermCounts:
+def count_terms(sentences: Iterable[Sentence], *, tokenizer: jieba.Tokenizer, stopwords: frozenset[str]) -> TermCounts:
     # One cut over the sentences joined by newlines: jieba never joins across a newline, and one call
     # costs far less than one per sentence.
     raw = Counter(tokenizer.cut("\n".join(s.text for s in sentences)))

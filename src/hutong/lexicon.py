@@ -195,7 +195,9 @@ def load_context_guards(path: Path = CONTEXT_GUARDS_PATH) -> dict[str, ContextGu
             continue
         fields = line.split("\t")
         if len(fields) != 3 or fields[1] not in GUARD_RULES:
-            raise LexiconError(f"{path}: line {line_number}: expected 'surfaces<TAB>rule<TAB>pattern' with a rule from {GUARD_RULES}")
+            raise LexiconError(
+                f"{path}: line {line_number}: expected 'surfaces<TAB>rule<TAB>pattern' with a rule from {GUARD_RULES}"
+            )
         surfaces, rule, pattern = fields
         try:
             re.compile(pattern)

@@ -40,6 +40,7 @@ class NormalisedText:
     content_hash: str
     boilerplate_lines: int
 
+
 _WHITESPACE_RUN = re.compile(r"\s+")
 
 
@@ -58,9 +59,7 @@ def to_simplified(text: str) -> str:
     for line in text.split("\n"):
         line_converted = _converter().convert(line)
         if len(line_converted) != len(line):
-            line_converted = "".join(
-                c if len(c := _converter().convert(ch)) == 1 else ch for ch in line
-            )
+            line_converted = "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in line)
         lines.append(line_converted)
     return "\n".join(lines)
 

@@ -91,8 +91,20 @@ def _columns_of(records: list, names: tuple[str, ...]) -> dict[str, list]:
 
 
 _MENTION_COLUMNS = ("entity", "sentence_index", "start", "end", "surface")
-_TIME_COLUMNS = ("text", "start", "end", "sentence_index", "value", "kind", "resolution",
-                 "first_day", "last_day", "precision", "method", "approximate")
+_TIME_COLUMNS = (
+    "text",
+    "start",
+    "end",
+    "sentence_index",
+    "value",
+    "kind",
+    "resolution",
+    "first_day",
+    "last_day",
+    "precision",
+    "method",
+    "approximate",
+)
 
 
 def analyse_article(article: RawArticle, resources: AnalysisResources) -> DocumentAnalysis:
@@ -102,12 +114,19 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
     mentions = resources.lexicon.mentions_in_sentences(normalised.simplified, normalised.sentences)
     terms = count_terms(normalised.sentences, tokenizer=resources.tokenizer, stopwords=resources.stopwords)
     times = extract_time_expressions(
-        normalised.sentences, published_at=article.published_at, festivals=resources.festivals,
+        normalised.sentences,
+        published_at=article.published_at,
+        festivals=resources.festivals,
         text=normalised.simplified,
     )
     reports = events_mod.extract_event_reports(
-        normalised.sentences, mentions=mentions, times=times, lexicon=resources.lexicon, triggers=resources.triggers,
-        text=normalised.simplified, published_at=article.published_at,
+        normalised.sentences,
+        mentions=mentions,
+        times=times,
+        lexicon=resources.lexicon,
+        triggers=resources.triggers,
+        text=normalised.simplified,
+        published_at=article.published_at,
     )
     document = {
         "doc_id": doc_id,
@@ -138,10 +157,12 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
         document=document,
         columns={
             "sentences": {
-                "sentence_index": [s.index for s in sentences], "start": [s.start for s in sentences],
-                "end": [s.end for s in sentences], "text": [s.text for s in sentences],
+                "sentence_index": [s.index for s in sentences],
+                "start": [s.start for s in sentences],
+                "end": [s.end for s in sentences],
+                "text": [s.text for s in sentences],
                 # the simplified text itself where the original reads the same: one string to send, not two
-                "original": [s.text if (o := original[s.start:s.end]) == s.text else o for s in sentences],
+                "original": [s.text if (o := original[s.start : s.end]) == s.text else o for s in sentences],
             },
             "mentions": _columns_of(mentions, _MENTION_COLUMNS),
             "terms": {"term": list(terms.counts), "count": list(terms.counts.values())},
@@ -265,7 +286,8 @@ def build_store(
         return previous.reusable(rel, stamps[rel])
 
     plan: Iterable[FileToRead | InputProblem | UnchangedFile] = plan_corpus(
-        input_dir, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged)
+        input_dir, max_file_bytes=max_file_bytes, is_unchanged=is_unchanged
+    )
     if previous is not None:
         plan = list(plan)  # one walk of the folder tells what changed, and is then the plan (light entries)
         gone = previous.stamps.keys() - stamps.keys()
@@ -280,9 +302,10 @@ def build_store(
     _worker_resources(settings)
     job = _Job(settings, max_chars, max_file_bytes)
     items = ((item, job) for item in _work_items(plan, job))
-    with _long_lived_objects_frozen(), store.StoreWriter(
-        out_dir, input_dir=input_dir, analysis_version=version, previous=previous
-    ) as writer:
+    with (
+        _long_lived_objects_frozen(),
+        store.StoreWriter(out_dir, input_dir=input_dir, analysis_version=version, previous=previous) as writer,
+    ):
         for result in _map_analyses(items, workers=workers):
             writer.add(result)
             if progress:
@@ -307,8 +330,12 @@ def _not_stamped(entry: FileToRead | InputProblem | UnchangedFile, stamps: Mappi
 def _summary_of(out_dir: Path, *, up_to_date: bool = False) -> BuildSummary:
     summary = store.read_report(out_dir)["summary"]
     return BuildSummary(
-        files_seen=summary["files_seen"], ingested=summary["ingested"], duplicates=summary["duplicates"],
-        rejected=summary["rejected"], out_dir=Path(out_dir), reused=summary.get("reused", 0),
+        files_seen=summary["files_seen"],
+        ingested=summary["ingested"],
+        duplicates=summary["duplicates"],
+        rejected=summary["rejected"],
+        out_dir=Path(out_dir),
+        reused=summary.get("reused", 0),
         up_to_date=up_to_date,
     )
 
@@ -333,7 +360,9 @@ def _work_items(plan: Iterable[FileToRead | InputProblem | UnchangedFile], job: 
 
 
 def _map_analyses(
-    items: Iterable[tuple[RawArticle | FileToRead | InputProblem | UnchangedFile, _Job]], *, workers: int,
+    items: Iterable[tuple[RawArticle | FileToRead | InputProblem | UnchangedFile, _Job]],
+    *,
+    workers: int,
     batch_size: int = 32,
 ) -> Iterator[DocumentAnalysis | InputProblem | UnchangedFile]:
     """Read and analyse articles in input order; problems from ingest pass straight through.

@@ -124,16 +124,19 @@ def _picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str 
     name = "picked_" + hashlib.sha256(key.encode()).hexdigest()[:24]
     cursor = con.cursor()
     try:
-        kept = cursor.execute("SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_') "
-                              "AND NOT ends_with(table_name, '_events') ORDER BY table_oid").fetchall()
+        kept = cursor.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_') "
+            "AND NOT ends_with(table_name, '_events') ORDER BY table_oid"
+        ).fetchall()
         if (name,) in kept:
             return name
         try:
-            cursor.execute(f"CREATE TABLE {name} AS SELECT doc_id FROM documents d WHERE {' AND '.join(clauses)}",
-                           params)
+            cursor.execute(
+                f"CREATE TABLE {name} AS SELECT doc_id FROM documents d WHERE {' AND '.join(clauses)}", params
+            )
         except (duckdb.CatalogException, duckdb.TransactionException):
             pass  # another thread made it meanwhile
-        for (old,) in kept[:max(len(kept) + 1 - _KEPT_PICKS, 0)]:
+        for (old,) in kept[: max(len(kept) + 1 - _KEPT_PICKS, 0)]:
             cursor.execute(f"DROP TABLE IF EXISTS {old}")
             cursor.execute(f"DROP TABLE IF EXISTS {old}_events")
     finally:
@@ -160,7 +163,9 @@ def _selection(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[int,
     picked = _picked_articles(con, filt)
     if picked is None:
         return None
-    kept, total = _rows(con, f"SELECT (SELECT count(*) FROM {picked}) AS kept, (SELECT count(*) FROM documents) AS total").iloc[0]
+    kept, total = _rows(
+        con, f"SELECT (SELECT count(*) FROM {picked}) AS kept, (SELECT count(*) FROM documents) AS total"
+    ).iloc[0]
     if 2 * kept <= total:
         return 1, f"SELECT doc_id FROM {picked}"
     return -1, f"SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM {picked})"
@@ -198,15 +203,23 @@ def _bucket_totals(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: s
     )
 
 
-def _term_uses(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, bucket: str | None, terms: list[str] | None = None,
-               dated: bool = True) -> tuple[str, list]:
+def _term_uses(
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    bucket: str | None,
+    terms: list[str] | None = None,
+    dated: bool = True,
+) -> tuple[str, list]:
     """SQL for (term, bucket, count, docs) over the articles the filter keeps (only dated ones when `dated`;
     bucket NULL when `bucket` is None). term_days answers the date range; a filter that picks articles needs
     the rows of terms of single articles (see _selection)."""
     chosen, chosen_params = ("list_contains(?, term)", [terms]) if terms is not None else ("TRUE", [])
     days, day_params = _day_where(filt)
-    aggregate = (f"SELECT term, {_bucket_sql(bucket, 'day') if bucket else 'NULL'} AS bucket, count, docs "
-                 f"FROM term_days WHERE {days}{' AND day IS NOT NULL' if dated else ''} AND {chosen}")
+    aggregate = (
+        f"SELECT term, {_bucket_sql(bucket, 'day') if bucket else 'NULL'} AS bucket, count, docs "
+        f"FROM term_days WHERE {days}{' AND day IS NOT NULL' if dated else ''} AND {chosen}"
+    )
     selection = _selection(con, filt)
     if selection is None:
         sql, params = aggregate, [*day_params, *chosen_params]
@@ -219,12 +232,16 @@ def _term_uses(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, bucket: st
             f"SELECT t.term, d.bucket, {sign} * t.count AS count, {sign} AS docs FROM terms t "
             f"JOIN (SELECT d.doc_id, {_bucket_sql(bucket) if bucket else 'NULL'} AS bucket FROM documents d "
             f"WHERE {in_range}{' AND d.published_at IS NOT NULL' if dated else ''} AND d.doc_id IN ({docs})) d "
-            f"USING (doc_id) WHERE {chosen}")
+            f"USING (doc_id) WHERE {chosen}"
+        )
         sql, params = article_terms, [*range_params, *chosen_params]
         if sign < 0:
             sql, params = f"{aggregate} UNION ALL {article_terms}", [*day_params, *chosen_params, *params]
-    return (f"SELECT term, bucket, sum(count)::BIGINT AS count, sum(docs)::BIGINT AS docs FROM ({sql}) "
-            f"GROUP BY ALL HAVING sum(docs) > 0", params)
+    return (
+        f"SELECT term, bucket, sum(count)::BIGINT AS count, sum(docs)::BIGINT AS docs FROM ({sql}) "
+        f"GROUP BY ALL HAVING sum(docs) > 0",
+        params,
+    )
 
 
 # ---- the corpus at a glance --------------------------------------------------------------------
@@ -267,7 +284,9 @@ def date_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
 
 
 def sources(con: duckdb.DuckDBPyConnection) -> list[str]:
-    frame = _rows(con, "SELECT source, count(*) AS n FROM documents WHERE source IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1")
+    frame = _rows(
+        con, "SELECT source, count(*) AS n FROM documents WHERE source IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+    )
     return frame["source"].tolist()
 
 
@@ -305,7 +324,11 @@ def resolve_bucket(choice: str, first: date | None, last: date | None) -> str:
 
 def filtered_span(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[date | None, date | None]:
     where, params = _doc_where(con, filt)
-    row = _rows(con, f"SELECT CAST(min({_LOCAL}) AS DATE) AS a, CAST(max({_LOCAL}) AS DATE) AS b FROM documents d WHERE {where}", params).iloc[0]
+    row = _rows(
+        con,
+        f"SELECT CAST(min({_LOCAL}) AS DATE) AS a, CAST(max({_LOCAL}) AS DATE) AS b FROM documents d WHERE {where}",
+        params,
+    ).iloc[0]
     return _as_date(row["a"]), _as_date(row["b"])
 
 
@@ -384,13 +407,19 @@ def rising_terms(
 def frequent_terms(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, limit: int = 300) -> list[str]:
     """Terms to offer in the term picker, the most used first."""
     uses, params = _term_uses(con, filt, bucket=None, dated=False)
-    frame = _rows(con, f"SELECT term, sum(count) AS n FROM ({uses}) GROUP BY term ORDER BY n DESC, term LIMIT ?",
-                  [*params, limit])
+    frame = _rows(
+        con, f"SELECT term, sum(count) AS n FROM ({uses}) GROUP BY term ORDER BY n DESC, term LIMIT ?", [*params, limit]
+    )
     return frame["term"].tolist()
 
 
 def term_in_context(
-    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, term: str, bucket: str, bucket_start: date | str | None,
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    term: str,
+    bucket: str,
+    bucket_start: date | str | None,
     limit: int = 200,
 ) -> pd.DataFrame:
     """The sentences behind one point of the trend chart: the term's sentences in that bucket's articles."""
@@ -425,7 +454,9 @@ def bucket_end(bucket: str, first: date) -> date:
 # ---- entities ------------------------------------------------------------------------------------
 
 
-def entity_counts(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20) -> pd.DataFrame:
+def entity_counts(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20
+) -> pd.DataFrame:
     """The most mentioned entities in the filtered articles, with their group."""
     rows, params = _per_article_rows(con, filt, "doc_entities")
     frame = _rows(
@@ -565,8 +596,9 @@ def _event_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
     return _rows(con, "SELECT DISTINCT date FROM events WHERE date IS NOT NULL")["date"].tolist()
 
 
-def _dated_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool, keyed: bool = False
-                  ) -> tuple[str, list]:
+def _dated_events(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool, keyed: bool = False
+) -> tuple[str, list]:
     """SQL for the events passing the filters, with "when", the period start of their date (parsed here
     by period_start, once per distinct date); with `dates`, only those dated within the date range; with
     `keyed`, with their integer keys (store.EVENT_KEYS)."""
@@ -575,7 +607,7 @@ def _dated_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: 
     if dates and (filt.date_from or filt.date_to):
         where += ' AND p."when" BETWEEN ? AND ?'
         params += [filt.date_from or date.min, filt.date_to or date.max]
-    sql = f"""SELECT e.*, p."when" FROM {'events_keyed' if keyed else 'events'} e
+    sql = f"""SELECT e.*, p."when" FROM {"events_keyed" if keyed else "events"} e
               LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS date, unnest(?::DATE[]) AS "when") p USING (date)
               WHERE {where}"""
     return sql, [values, [period_start(v) for v in values], *params]
@@ -616,7 +648,9 @@ def as_of_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
     return min(dated), max([*dated, *(bounds[1:] if bounds else ())])
 
 
-def event_reports(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], *, limit: int | None = None) -> pd.DataFrame:
+def event_reports(
+    con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], *, limit: int | None = None
+) -> pd.DataFrame:
     """The reports of the given events (every one, or the first `limit`), with its article's title, source,
     time and link, and the evidence sentence in both scripts (for highlighting); each event's first report
     (the one the timeline shows) comes first, then the others by publication time."""
@@ -656,7 +690,11 @@ _ACTION_ORDER = {"start": 0, "planned": 1, "end": 2}
 
 
 def partnership_timeline(
-    events_frame: pd.DataFrame, *, until: date | None, groups: Mapping[str, str], rows: set[str] | None = None,
+    events_frame: pd.DataFrame,
+    *,
+    until: date | None,
+    groups: Mapping[str, str],
+    rows: set[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(bars, marks) of the timeline: one row per pair of parties and domain, one per milestone maker.
 
@@ -742,6 +780,7 @@ def _starts_by_groups(records: list, groups: Mapping[str, str]) -> dict[tuple, l
 
 def _group_level_start(end_event, starts: dict[tuple, list], groups: Mapping[str, str]):
     """The latest start, on or before the end, of the same domain between the same parties or their groups."""
+
     def sides(name):
         return {name, groups.get(name, name)}
 
@@ -780,8 +819,13 @@ def _row_key(row: tuple) -> str:
 
 
 def timeline(
-    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], until: date | None,
-    max_events: int = 1200, max_rows: int = 40,
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    groups: Mapping[str, str],
+    until: date | None,
+    max_events: int = 1200,
+    max_rows: int = 40,
 ) -> Timeline:
     """The partnership timeline of the filtered events, drawn for the rows with the most reports: as many
     as hold max_events dated events between them (at least one row, at most max_rows). A bar that inherits
@@ -815,15 +859,24 @@ def timeline(
         [*params, max_rows, max_events],
     )
     shown_events = chosen[chosen["in_shown_row"]]
-    shown = {_row_key((a, None if kind == "milestone" else b, "milestone" if kind == "milestone" else domain))
-             for kind, a, b, domain in zip(shown_events["kind"], shown_events["a"], shown_events["b"],
-                                           shown_events["domain"])}
+    shown = {
+        _row_key((a, None if kind == "milestone" else b, "milestone" if kind == "milestone" else domain))
+        for kind, a, b, domain in zip(
+            shown_events["kind"], shown_events["a"], shown_events["b"], shown_events["domain"]
+        )
+    }
     bars, marks = partnership_timeline(_with_periods(chosen), until=until, groups=groups, rows=shown)
     # every column (the evidence is most of the table) of the events drawn alone
     drawn = {*marks["event_id"], *bars["start_event"], *bars["end_event"].dropna()}
     numbers = sorted(int(n) for i, n in zip(chosen["event_id"], chosen["event_number"]) if i in drawn)
-    frame = _with_periods(_rows(con, f"SELECT * EXCLUDE ({', '.join(store.EVENT_KEYS)}) FROM events_keyed "
-                                     "WHERE event_number IN (SELECT unnest(?::BIGINT[])) ORDER BY event_id", [numbers]))
+    frame = _with_periods(
+        _rows(
+            con,
+            f"SELECT * EXCLUDE ({', '.join(store.EVENT_KEYS)}) FROM events_keyed "
+            "WHERE event_number IN (SELECT unnest(?::BIGINT[])) ORDER BY event_id",
+            [numbers],
+        )
+    )
     totals = chosen.iloc[0] if len(chosen) else {"total_rows": 0, "total_events": 0}
     return Timeline(bars, marks, frame, len(shown), int(totals["total_rows"]), int(totals["total_events"]))
 
@@ -933,8 +986,25 @@ def events_with_reports(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> l
     """The filtered events as JSON-ready records, each with the list of its reports (for the JSON export)."""
     events_frame = events(con, filt)
     reports = event_reports(con, events_frame["event_id"].tolist())
-    keep = ["doc_id", "report_index", "a", "b", "domain", "action", "date", "date_resolution", "trigger",
-            "evidence", "a_surface", "b_surface", "date_text", "title", "source", "url", "published_at"]
+    keep = [
+        "doc_id",
+        "report_index",
+        "a",
+        "b",
+        "domain",
+        "action",
+        "date",
+        "date_resolution",
+        "trigger",
+        "evidence",
+        "a_surface",
+        "b_surface",
+        "date_text",
+        "title",
+        "source",
+        "url",
+        "published_at",
+    ]
     by_event: dict[str, list[dict]] = {}
     for r in reports[["event_id", *keep]].to_dict("records"):
         event_id = r.pop("event_id")
@@ -1098,7 +1168,10 @@ def stage_uploads(files: Iterable[tuple[str, bytes]], *, limits: UploadLimits, f
 
 
 def build_private_store(
-    files: Iterable[tuple[str, bytes]], *, limits: UploadLimits, build: Callable[..., object],
+    files: Iterable[tuple[str, bytes]],
+    *,
+    limits: UploadLimits,
+    build: Callable[..., object],
     progress: Callable[[int], None] | None = None,
 ) -> Path:
     """Stage the uploads in a fresh temporary folder and build a store beside them; returns the store dir.

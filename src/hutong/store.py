@@ -30,41 +30,102 @@ if TYPE_CHECKING:
 
 _TS = pa.timestamp("us", tz="UTC")
 SCHEMAS: dict[str, pa.Schema] = {
-    "documents": pa.schema([
-        ("doc_id", pa.string()), ("input_id", pa.string()), ("path", pa.string()), ("row", pa.int64()),
-        ("format", pa.string()), ("encoding", pa.string()), ("title", pa.string()), ("source", pa.string()),
-        ("url", pa.string()), ("published_at", _TS), ("published_at_note", pa.string()),
-        ("script", pa.string()), ("chars", pa.int64()), ("tokens", pa.int64()), ("sentences", pa.int64()),
-        ("content_hash", pa.string()), ("text", pa.string()), ("metadata", pa.string()),
-    ]),
-    "sentences": pa.schema([
-        ("doc_id", pa.string()), ("sentence_index", pa.int64()), ("start", pa.int64()), ("end", pa.int64()),
-        ("text", pa.string()), ("original", pa.string()),
-    ]),
-    "mentions": pa.schema([
-        ("doc_id", pa.string()), ("entity", pa.string()), ("sentence_index", pa.int64()),
-        ("start", pa.int64()), ("end", pa.int64()), ("surface", pa.string()),
-    ]),
+    "documents": pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("input_id", pa.string()),
+            ("path", pa.string()),
+            ("row", pa.int64()),
+            ("format", pa.string()),
+            ("encoding", pa.string()),
+            ("title", pa.string()),
+            ("source", pa.string()),
+            ("url", pa.string()),
+            ("published_at", _TS),
+            ("published_at_note", pa.string()),
+            ("script", pa.string()),
+            ("chars", pa.int64()),
+            ("tokens", pa.int64()),
+            ("sentences", pa.int64()),
+            ("content_hash", pa.string()),
+            ("text", pa.string()),
+            ("metadata", pa.string()),
+        ]
+    ),
+    "sentences": pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("sentence_index", pa.int64()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("text", pa.string()),
+            ("original", pa.string()),
+        ]
+    ),
+    "mentions": pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("entity", pa.string()),
+            ("sentence_index", pa.int64()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("surface", pa.string()),
+        ]
+    ),
     "terms": pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("count", pa.int64())]),
-    "times": pa.schema([
-        ("doc_id", pa.string()), ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-        ("sentence_index", pa.int64()), ("value", pa.string()), ("kind", pa.string()), ("resolution", pa.string()),
-        ("first_day", pa.string()), ("last_day", pa.string()), ("precision", pa.string()), ("method", pa.string()),
-        ("approximate", pa.bool_()),
-    ]),
-    "event_reports": pa.schema([
-        ("doc_id", pa.string()), ("report_index", pa.int64()), ("kind", pa.string()),
-        ("a", pa.string()), ("b", pa.string()), ("a_group", pa.string()), ("b_group", pa.string()),
-        ("directed", pa.bool_()), ("domain", pa.string()), ("action", pa.string()),
-        ("date", pa.string()), ("date_resolution", pa.string()), ("trigger", pa.string()),
-        ("sentence_index", pa.int64()), ("start", pa.int64()), ("end", pa.int64()),
-        ("evidence", pa.string()), ("a_surface", pa.string()), ("b_surface", pa.string()),
-        ("date_text", pa.string()), ("merged_into", pa.int64()), ("rule", pa.string()), ("confidence", pa.float64()),
-    ]),
+    "times": pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("text", pa.string()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("sentence_index", pa.int64()),
+            ("value", pa.string()),
+            ("kind", pa.string()),
+            ("resolution", pa.string()),
+            ("first_day", pa.string()),
+            ("last_day", pa.string()),
+            ("precision", pa.string()),
+            ("method", pa.string()),
+            ("approximate", pa.bool_()),
+        ]
+    ),
+    "event_reports": pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("report_index", pa.int64()),
+            ("kind", pa.string()),
+            ("a", pa.string()),
+            ("b", pa.string()),
+            ("a_group", pa.string()),
+            ("b_group", pa.string()),
+            ("directed", pa.bool_()),
+            ("domain", pa.string()),
+            ("action", pa.string()),
+            ("date", pa.string()),
+            ("date_resolution", pa.string()),
+            ("trigger", pa.string()),
+            ("sentence_index", pa.int64()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("evidence", pa.string()),
+            ("a_surface", pa.string()),
+            ("b_surface", pa.string()),
+            ("date_text", pa.string()),
+            ("merged_into", pa.int64()),
+            ("rule", pa.string()),
+            ("confidence", pa.float64()),
+        ]
+    ),
 }
-INPUTS_SCHEMA = pa.schema([
-    ("path", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("manifest_hash", pa.string()),
-])
+INPUTS_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("manifest_hash", pa.string()),
+    ]
+)
 REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.string()), ("report_index", pa.int64())])
 
 # The store's layout. Articles live in segments (segments/<number>/), each a set of whole articles with one file
@@ -215,8 +276,9 @@ class StoreWriter:
         self.seen_hashes: dict[str, str] = {}
         # rows waiting to be written, as columns: documents one dict a row, the other tables column by column
         self._documents: list[dict] = []
-        self._columns: dict[str, dict[str, list]] = {name: _empty_columns(name) for name in STREAMED_TABLES
-                                                     if name != "documents"}
+        self._columns: dict[str, dict[str, list]] = {
+            name: _empty_columns(name) for name in STREAMED_TABLES if name != "documents"
+        }
         self._writers: dict[str, _TableWriter] = {}
         self._linked: list[Path] = []  # segments carried over from the previous store as they were
         self.ingested = self.duplicates = self.rejected = self.reused = 0
@@ -328,8 +390,14 @@ class StoreWriter:
                 if _link_segment(source, carried[-1]):
                     self._linked.append(carried[-1])
             else:
-                carried.append(_write_segment([source], self.tmp_dir / SEGMENTS_DIR / next(self._segment_names),
-                                              keep=pa.array(kept), work_dir=self.tmp_dir))
+                carried.append(
+                    _write_segment(
+                        [source],
+                        self.tmp_dir / SEGMENTS_DIR / next(self._segment_names),
+                        keep=pa.array(kept),
+                        work_dir=self.tmp_dir,
+                    )
+                )
         return carried
 
     def _compacted(self, segments: list[Path]) -> list[Path]:
@@ -342,8 +410,7 @@ class StoreWriter:
         merged = [s for s in segments if s != largest]
         if sum(sizes[s] for s in merged) >= sizes[largest]:
             merged = segments
-        into = _write_segment(merged, self.tmp_dir / SEGMENTS_DIR / next(self._segment_names),
-                              work_dir=self.tmp_dir)
+        into = _write_segment(merged, self.tmp_dir / SEGMENTS_DIR / next(self._segment_names), work_dir=self.tmp_dir)
         for segment in merged:
             shutil.rmtree(segment)
         return [s for s in segments if s not in merged] + [into]
@@ -422,21 +489,35 @@ def _write_segment(sources: list[Path], target: Path, *, keep: pa.Array | None =
     return target
 
 
-_ITEM_SCHEMA = pa.schema([
-    ("item", pa.int64()), ("kind", pa.string()), ("a", pa.string()), ("b", pa.string()), ("a_group", pa.string()),
-    ("b_group", pa.string()), ("domain", pa.string()), ("action", pa.string()), ("date", pa.string()),
-    ("date_resolution", pa.string()), ("first_doc_id", pa.string()), ("first_report_index", pa.int64()),
-])
+_ITEM_SCHEMA = pa.schema(
+    [
+        ("item", pa.int64()),
+        ("kind", pa.string()),
+        ("a", pa.string()),
+        ("b", pa.string()),
+        ("a_group", pa.string()),
+        ("b_group", pa.string()),
+        ("domain", pa.string()),
+        ("action", pa.string()),
+        ("date", pa.string()),
+        ("date_resolution", pa.string()),
+        ("first_doc_id", pa.string()),
+        ("first_report_index", pa.int64()),
+    ]
+)
 _ASSIGNED_SCHEMA = pa.schema([("doc_id", pa.string()), ("report_index", pa.int64()), ("item", pa.int64())])
 
 
 # The corpus-wide merge's group of a report or an event (see events.timeline_group_key), as one string.
-_GROUP_ID = ("concat_ws(chr(1), kind, action, coalesce(domain, chr(2)), least(a, coalesce(b, '')), "
-             "greatest(a, coalesce(b, ''))) AS group_id")
+_GROUP_ID = (
+    "concat_ws(chr(1), kind, action, coalesce(domain, chr(2)), least(a, coalesce(b, '')), "
+    "greatest(a, coalesce(b, ''))) AS group_id"
+)
 
 
-def _merge_timeline(store_dir: Path, *, previous: PreviousStore | None = None,
-                    changed_doc_ids: list[str] | None = None) -> None:
+def _merge_timeline(
+    store_dir: Path, *, previous: PreviousStore | None = None, changed_doc_ids: list[str] | None = None
+) -> None:
     """The corpus-wide timeline (events) and each report's event (report_events), streamed group by group
     through DuckDB so that memory stays bounded however many reports there are.
 
@@ -467,7 +548,10 @@ def _merge_timeline(store_dir: Path, *, previous: PreviousStore | None = None,
             WHERE r.merged_into IS NULL {only_touched}
             ORDER BY r.group_id, d.published_at NULLS LAST, r.doc_id, r.report_index"""
     )
-    with _CountingWriter(items_path, _ITEM_SCHEMA) as items_out, _CountingWriter(assigned_path, _ASSIGNED_SCHEMA) as assigned_out:
+    with (
+        _CountingWriter(items_path, _ITEM_SCHEMA) as items_out,
+        _CountingWriter(assigned_path, _ASSIGNED_SCHEMA) as assigned_out,
+    ):
         items, assigned = [], []
         for _, group in groupby(_fetch(cursor, HeadReport), key=timeline_group_key):
             group_items, group_assigned = merge_timeline_group(group)
@@ -557,8 +641,10 @@ def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path) -> None
 
 
 def _write_inputs(store_dir: Path, stamps: dict[str, FileStamp]) -> None:
-    rows = [{"path": p, "size": s.size, "mtime_ns": s.mtime_ns, "manifest_hash": s.manifest_hash}
-            for p, s in sorted(stamps.items())]
+    rows = [
+        {"path": p, "size": s.size, "mtime_ns": s.mtime_ns, "manifest_hash": s.manifest_hash}
+        for p, s in sorted(stamps.items())
+    ]
     pq.write_table(pa.Table.from_pylist(rows, schema=INPUTS_SCHEMA), store_dir / "inputs.parquet")
 
 
@@ -600,7 +686,9 @@ def _sql_files(paths: list[Path]) -> str:
 def _segment_views(con: duckdb.DuckDBPyConnection, store_dir: Path, names: tuple[str, ...]) -> None:
     """Views over every segment of a store (or of the store being built) for the given tables."""
     for name in names:
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_files(table_files(store_dir, name))})")
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_files(table_files(store_dir, name))})"
+        )
 
 
 # ---- aggregates -----------------------------------------------------------------------------------
@@ -648,14 +736,16 @@ def _derive_segment_aggregates(segment: Path, *, work_dir: Path) -> None:
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(segment / f'{name}.parquet')}')")
     dated = segment / "sentences.dated.parquet"
     con.execute(
-        f"""COPY (SELECT {", ".join(f's.{c}' for c in SCHEMAS["sentences"].names)}, {_DAY} AS day
+        f"""COPY (SELECT {", ".join(f"s.{c}" for c in SCHEMAS["sentences"].names)}, {_DAY} AS day
                   FROM sentences s LEFT JOIN (SELECT doc_id, published_at FROM documents) d USING (doc_id)
                   ORDER BY day, s.doc_id, s.sentence_index)
             TO '{_sql_path(dated)}' (FORMAT parquet)"""
     )
     for name, sql in AGGREGATES.items():
         rows = _ROW_GROUP_ROWS.get(name, ROW_GROUP_ROWS)
-        con.execute(f"COPY ({sql}) TO '{_sql_path(segment / f'{name}.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {rows})")
+        con.execute(
+            f"COPY ({sql}) TO '{_sql_path(segment / f'{name}.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {rows})"
+        )
     con.close()
     os.replace(dated, segment / "sentences.parquet")
 
@@ -692,7 +782,7 @@ def remove_abandoned_builds(out_dir: Path) -> None:
     """Remove the .<out>.building-<pid> folders of builds that are no longer running (killed, or the machine
     went down), so they cannot pile up; put back a previous store that a swap cut short left aside."""
     for folder in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.*-*"):
-        stage, _, pid = folder.name[len(out_dir.name) + 2:].rpartition("-")
+        stage, _, pid = folder.name[len(out_dir.name) + 2 :].rpartition("-")
         if stage not in ("building", "previous") or not pid.isdigit() or _is_running(int(pid)):
             continue
         if stage == "previous" and not out_dir.exists():
@@ -773,8 +863,10 @@ def store_exists(store_dir: Path) -> bool:
 def missing_store_error(store_dir: Path) -> StoreError:
     store_dir = Path(store_dir)
     if (store_dir / "documents.parquet").exists():
-        return StoreError(f"{store_dir} was built by an earlier version of Hutong (one file per table, no segments): "
-                          "build it again with `python -m hutong build`")
+        return StoreError(
+            f"{store_dir} was built by an earlier version of Hutong (one file per table, no segments): "
+            "build it again with `python -m hutong build`"
+        )
     return StoreError(f"no complete store in {store_dir}: build the store with `python -m hutong build`")
 
 
@@ -787,9 +879,9 @@ def read_table(store_dir: Path, name: str, *, columns: list[str] | None = None) 
     if name != "event_reports":
         return _read_files(table_files(store_dir, name), columns=columns).to_pandas()
     reports = _read_files(table_files(store_dir, name))
-    ordered = reports.join(pq.read_table(table_files(store_dir, "report_events")[0]), keys=["doc_id", "report_index"],
-                           join_type="inner").sort_by([("event_id", "ascending"), ("doc_id", "ascending"),
-                                                       ("report_index", "ascending")])
+    ordered = reports.join(
+        pq.read_table(table_files(store_dir, "report_events")[0]), keys=["doc_id", "report_index"], join_type="inner"
+    ).sort_by([("event_id", "ascending"), ("doc_id", "ascending"), ("report_index", "ascending")])
     return ordered.select(columns or [*SCHEMAS[name].names, "event_id"]).to_pandas()
 
 

@@ -134,8 +134,21 @@ def _parse_festivals(path: Path) -> Festivals:
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．～：", "0123456789-/.~:")
 _ODD_CHARS = re.compile("[０-９－／．～： \u00a0\u3000(（]")
 
-_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-             "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000}
 _CN_D = "[〇○零一二三四五六七八九]"
 _HAN = "\u4e00-\u9fff"
@@ -148,16 +161,24 @@ _NO_RI_AFTER = r"(?=$|[，,。；;、）)」』”起至到前后]|\s+[0-9]{1,2}
 # The parts of a month after 月 (9月初, 7月底, 8月中旬); 中 alone only before a non-Han character (9月中，…).
 _MONTH_PART = rf"上旬|中旬|下旬|初|底|末|中(?=[^{_HAN}]|$)"
 # The parts of a year after 年 or after a year word (2020年底, 今年年初, 今年上半年, 2024年第三季度, 2024年Q3).
-_YEAR_PART = (rf"上半年|下半年|前三季度|首季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
-              rf"|年?初|年?底|年?末|年?中(?=[^{_HAN}]|$)")
+_YEAR_PART = (
+    rf"上半年|下半年|前三季度|首季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
+    rf"|年?初|年?底|年?末|年?中(?=[^{_HAN}]|$)"
+)
 
-_URL = (r"https?://[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
-        r"|www\.[A-Za-z0-9./_%?=&#~+-]+"
-        r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_ISO = (r"(?<![0-9A-Za-z.])(?P<iy>(?:19|20)[0-9]{2})(?P<sep>[-/.])(?P<im>1[0-2]|0?[1-9])"
-        r"(?P=sep)(?P<id>3[01]|[12][0-9]|0?[1-9])(?![0-9])")
-_YEAR_RANGE = (r"(?<![0-9])(?P<yr1>(?:19|20)[0-9]{2})年?\s?[-—–~至到]\s?(?P<yr2>(?:19|20)[0-9]{2})年(?!代)"
-               r"(?!(?:1[0-2]|0?[1-9]|[一二三四五六七八九十])月)")
+_URL = (
+    r"https?://[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
+    r"|www\.[A-Za-z0-9./_%?=&#~+-]+"
+    r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+)
+_ISO = (
+    r"(?<![0-9A-Za-z.])(?P<iy>(?:19|20)[0-9]{2})(?P<sep>[-/.])(?P<im>1[0-2]|0?[1-9])"
+    r"(?P=sep)(?P<id>3[01]|[12][0-9]|0?[1-9])(?![0-9])"
+)
+_YEAR_RANGE = (
+    r"(?<![0-9])(?P<yr1>(?:19|20)[0-9]{2})年?\s?[-—–~至到]\s?(?P<yr2>(?:19|20)[0-9]{2})年(?!代)"
+    r"(?!(?:1[0-2]|0?[1-9]|[一二三四五六七八九十])月)"
+)
 _YEAR_HEAD = (
     rf"(?P<ynum>(?<![0-9])(?:19|20)[0-9]{{2}}|(?<!{_CN_D}){_CN_D}{{4}}"
     r"|(?<![一二两三四五六七八九十百千])[两二]千零?[一二三四五六七八九十]{1,3})年(?!代)"
@@ -169,28 +190,42 @@ _YEAR_HEAD = (
     r"|(?P<yana>该年|(?<![不相共])同年(?![龄级份])|(?<![相想])当年(?![轻龄])|次年|翌年)"
 )
 _MONTH_REL = r"(?P<mrel>本月|这个月|上个?月|下个?月|当月|(?<!不)同月(?!份)|次月)"
-_DAY_REL = (r"(?P<drel>大前天|大后天|今天|今日(?!头条)|今晨|今早|今晚|今夜|昨天|昨日|昨晚|昨夜|昨晨|昨早"
-            r"|(?<!大)前天|前日|明天|明日(?!之后|方舟)|明晚|明早|(?<![先大])后天(?!性)"
-            r"|当天|当日|当晚|当夜|(?<!不)同日(?!期)|同一天|次日|翌日|前一天|前一日|后一天|即日)")
+_DAY_REL = (
+    r"(?P<drel>大前天|大后天|今天|今日(?!头条)|今晨|今早|今晚|今夜|昨天|昨日|昨晚|昨夜|昨晨|昨早"
+    r"|(?<!大)前天|前日|明天|明日(?!之后|方舟)|明晚|明早|(?<![先大])后天(?!性)"
+    r"|当天|当日|当晚|当夜|(?<!不)同日(?!期)|同一天|次日|翌日|前一天|前一日|后一天|即日)"
+)
 # What may follow a weekday written alone (周五晚间, 周三发布), so that a name such as 周一鸣 is not one.
 _AFTER_WEEKDAY = "[上下晚凌早中午起至到前后的是当将在再又也才就已开举召发宣正和与及、]"
 _THEN = r"(?P<then>(?<![适相应每])当时(?!间|期)|彼时|其时|那时(?!候起))"
-_WEEK = (r"(?P<week>(?:(?P<wrel>上上|下下|上|下|本|这)个?(?:周|星期|礼拜)(?P<wd1>[一二三四五六日天末1-7])?"
-         r"|(?<![每一两二三四五六七八九十几第])(?:周|星期|礼拜)(?P<wd2>[一二三四五六日天])"
-         rf"(?=[^{_HAN}]|$|{_AFTER_WEEKDAY}))(?P<win>内)?)")
-_QPART = (r"(?P<qpart>(?<![每一这全当两二三四五六七八九十几A-Za-z0-9])"
-          rf"(?:上半年(?!内)|下半年(?!内)|前三季度|首季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
-          rf"|年初|年底|年末|年中(?=[^{_HAN}]|$)))")
+_WEEK = (
+    r"(?P<week>(?:(?P<wrel>上上|下下|上|下|本|这)个?(?:周|星期|礼拜)(?P<wd1>[一二三四五六日天末1-7])?"
+    r"|(?<![每一两二三四五六七八九十几第])(?:周|星期|礼拜)(?P<wd2>[一二三四五六日天])"
+    rf"(?=[^{_HAN}]|$|{_AFTER_WEEKDAY}))(?P<win>内)?)"
+)
+_QPART = (
+    r"(?P<qpart>(?<![每一这全当两二三四五六七八九十几A-Za-z0-9])"
+    rf"(?:上半年(?!内)|下半年(?!内)|前三季度|首季度|第?[一二三四1-4]季度|[Qq][1-4](?![0-9A-Za-z])"
+    rf"|年初|年底|年末|年中(?=[^{_HAN}]|$)))"
+)
 _MPART = r"(?P<mpart>(?<![每个0-9一二三四五六七八九十])(?:月初|月底|月末|上旬|中旬|下旬))"
-_AGO = (r"(?P<rel>(?<![0-9.第])(?P<reln>[0-9]{1,3}|[一二两三四五六七八九十几数半]{1,3})(?P<relv>多|余|几)?"
-        r"(?P<relu>个半月|个多月|个月|个星期|周|星期|天|年)(?P<reld>以前|之前|前|以后|之后|后)(?![夕后]))")
-_SPAN = (r"(?P<span>(?:近|过去|最近|过去的|这)(?P<spn>[0-9]{1,2}|[一二两三四五六七八九十几数]{1,3})(?P<spv>多|余)?"
-         r"个?(?P<spu>年|月|周|星期|天)(?:来|里|间|中|以来)?)")
-_VAGUE = (r"(?P<vague>(?<![接靠邻贴亲附逼挨迫将])近日|(?<![节生假作念首末每当今昨明前次翌同某几这那本该终休期0-9])日前"
-          r"|(?<![项题栏节科数书条盲面名心注瞩醒耳夺悦满触])目前|近期|近来|(?<![因为如据彼由特对借从])此前"
-          r"|(?<![提较更最])早前|前不久|不久前)")
-_DUR = (r"(?P<dur>(?:时隔|长达|历经|已有|已经|整整|超过|近|约|逾)?(?<![0-9.])"
-        r"(?:[0-9]{1,3}|[一二两三四五六七八九十几数百千]{1,4})(?:多|余|几)?年(?!代)(?:多|来|间|之久|以上|左右)?)")
+_AGO = (
+    r"(?P<rel>(?<![0-9.第])(?P<reln>[0-9]{1,3}|[一二两三四五六七八九十几数半]{1,3})(?P<relv>多|余|几)?"
+    r"(?P<relu>个半月|个多月|个月|个星期|周|星期|天|年)(?P<reld>以前|之前|前|以后|之后|后)(?![夕后]))"
+)
+_SPAN = (
+    r"(?P<span>(?:近|过去|最近|过去的|这)(?P<spn>[0-9]{1,2}|[一二两三四五六七八九十几数]{1,3})(?P<spv>多|余)?"
+    r"个?(?P<spu>年|月|周|星期|天)(?:来|里|间|中|以来)?)"
+)
+_VAGUE = (
+    r"(?P<vague>(?<![接靠邻贴亲附逼挨迫将])近日|(?<![节生假作念首末每当今昨明前次翌同某几这那本该终休期0-9])日前"
+    r"|(?<![项题栏节科数书条盲面名心注瞩醒耳夺悦满触])目前|近期|近来|(?<![因为如据彼由特对借从])此前"
+    r"|(?<![提较更最])早前|前不久|不久前)"
+)
+_DUR = (
+    r"(?P<dur>(?:时隔|长达|历经|已有|已经|整整|超过|近|约|逾)?(?<![0-9.])"
+    r"(?:[0-9]{1,3}|[一二两三四五六七八九十几数百千]{1,4})(?:多|余|几)?年(?!代)(?:多|来|间|之久|以上|左右)?)"
+)
 
 
 def _build_patterns(
@@ -236,8 +271,9 @@ def _build_trigger(spellings: Sequence[str]) -> tuple[re.Pattern[str], re.Patter
         if len(spelling) > 1:
             after.setdefault(re.escape(spelling[0]), set()).add(re.escape(spelling[1:]))
     always = _TRIGGER_ALWAYS + "".join(re.escape(s) for s in spellings if len(s) == 1)
-    branches = [f"[{always}]"] + [f"{c}(?={'|'.join(sorted(rests, key=lambda r: (-len(r), r)))})"
-                                  for c, rests in sorted(after.items())]
+    branches = [f"[{always}]"] + [
+        f"{c}(?={'|'.join(sorted(rests, key=lambda r: (-len(r), r)))})" for c, rests in sorted(after.items())
+    ]
     starts = always + "".join(c[1:-1] if c.startswith("[") else c for c in after)
     return re.compile(f"[{starts}]"), re.compile("|".join(branches))
 
@@ -268,15 +304,51 @@ _CN_NUM = "[〇○零一二两三四五六七八九十几数半百千]"
 _TRIGGER_CONTEXT = {
     "[0-9]": r"[0-9]*(?:\s?[年月日号天周·\-/.~—–至到]|[多余几]|个[月多半星]|星期)",
     _CN_NUM: _CN_NUM + "*(?:[年月日号天周季星礼多余]|个[月多半星])",
-    "周": "[一二三四五六日天]", "近": "[日期来年月0-9一二两三四五六七八九十几数半]", "约": "[0-9一二两三四五六七八九十几数百千]",
+    "周": "[一二三四五六日天]",
+    "近": "[日期来年月0-9一二两三四五六七八九十几数半]",
+    "约": "[0-9一二两三四五六七八九十几数百千]",
     "逾": "[0-9一二两三四五六七八九十几数百千]",
-    "上": "上|个?[周月]|星期|礼拜|半年|旬", "下": "下|个?[周月]|星期|礼拜|半年|旬", "本": "[周月]|星期|礼拜",
-    "这": "个?[周月]|星期|礼拜|[0-9一二两三四五六七八九十几数]", "中": "旬", "日": "前", "年": "[初底末中]",
-    "月": "[初底末]", "不": "久前", "第": "[一二三四1-4]季度", "首": "季度", "后": "天|一天", "其": "时", "此": "前", "最": "近",
-    "过": "去", "民": "国", "星": "期", "礼": "拜", "即": "日", "彼": "时", "那": "时", "目": "前", "早": "前",
-    "前": "年|天|日|一[天日]|不久|三季度", "同": "[年月日]|一天", "当": "[年月天日晚夜时]", "大": "[前后]",
-    "去": "年", "今": "[年天日晨早晚夜]", "明": "[年天日晚早]", "昨": "[天日晚夜晨早]", "该": "年",
-    "次": "[年月日]", "翌": "[年日]", "时": "隔", "长": "达", "历": "经", "已": "有|经", "整": "整", "超": "过",
+    "上": "上|个?[周月]|星期|礼拜|半年|旬",
+    "下": "下|个?[周月]|星期|礼拜|半年|旬",
+    "本": "[周月]|星期|礼拜",
+    "这": "个?[周月]|星期|礼拜|[0-9一二两三四五六七八九十几数]",
+    "中": "旬",
+    "日": "前",
+    "年": "[初底末中]",
+    "月": "[初底末]",
+    "不": "久前",
+    "第": "[一二三四1-4]季度",
+    "首": "季度",
+    "后": "天|一天",
+    "其": "时",
+    "此": "前",
+    "最": "近",
+    "过": "去",
+    "民": "国",
+    "星": "期",
+    "礼": "拜",
+    "即": "日",
+    "彼": "时",
+    "那": "时",
+    "目": "前",
+    "早": "前",
+    "前": "年|天|日|一[天日]|不久|三季度",
+    "同": "[年月日]|一天",
+    "当": "[年月天日晚夜时]",
+    "大": "[前后]",
+    "去": "年",
+    "今": "[年天日晨早晚夜]",
+    "明": "[年天日晚早]",
+    "昨": "[天日晚夜晨早]",
+    "该": "年",
+    "次": "[年月日]",
+    "翌": "[年日]",
+    "时": "隔",
+    "长": "达",
+    "历": "经",
+    "已": "有|经",
+    "整": "整",
+    "超": "过",
 }
 _DURATION_BEFORE = ("时隔", "长达", "历经")
 _HABITUAL_BEFORE = ("每年", "每逢", "每")
@@ -286,8 +358,10 @@ _UNIT_AFTER = set("0123456789.%％元亿万千百个家人名件款位次条台�
 _NUM_BEFORE = set("0123456789.%第")
 _CN_NUMERAL = set("〇○零一二两三四五六七八九十百千万")
 _QUOTES_OPEN, _QUOTES_CLOSE = set(_Q_OPEN), set(_Q_CLOSE)
-_FEST_CUE = re.compile(r"期间|当天|当日|当晚|前后|前夕|之前|之后|大促|促销|购物节|狂欢|活动|假期|长假|小长假|"
-                       r"黄金周|晚会|节|档期|预售|开门红|来临|到来")
+_FEST_CUE = re.compile(
+    r"期间|当天|当日|当晚|前后|前夕|之前|之后|大促|促销|购物节|狂欢|活动|假期|长假|小长假|"
+    r"黄金周|晚会|节|档期|预售|开门红|来临|到来"
+)
 _FUTURE = re.compile(r"将(?![其之此这该它他她])|计划|预计|拟于|拟在|有望|届时|备战|筹备|迎接|倒计时|即日起")
 # A plan right before a month-day (将于10月1日): the date is ahead of publication, in the next year if need be.
 _PLAN_BEFORE = re.compile(r"(?:将于|将在|将从|将自|拟于|拟在|定于|计划于|计划在|预计于|预计在)$")
@@ -298,8 +372,10 @@ _RANGE_JOIN = re.compile(r"\s?(?:[-—–~至到]|一直到|直到)\s?")
 _UNTIL_NOW = re.compile(r"起?(?:至今|到现在|迄今|到目前)|以来")
 # Pinyin in brackets after a character (当(dāng)日) and spaces inside a written date (9 月 30 日) are not
 # looked at: the recogniser reads the sentence without them and maps its offsets back.
-_STRAY = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[)）]"
-                    r"|(?<=[0-9])[ \u00a0\u3000]+(?=[年月日号])|(?<=[年月])[ \u00a0\u3000]+(?=[0-9])")
+_STRAY = re.compile(
+    r"(?<=[\u4e00-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[)）]"
+    r"|(?<=[0-9])[ \u00a0\u3000]+(?=[年月日号])|(?<=[年月])[ \u00a0\u3000]+(?=[0-9])"
+)
 _STRAY_HINT = re.compile(r"[ \u00a0\u3000(（]")
 
 
@@ -381,15 +457,49 @@ def _value_of_period(first: date, last: date) -> str:
 # Parts of a year: (first month, last month, precision); 年初/年底 are read as January and December, as
 # news writers use them ("2020年底" is December 2020).
 _YEAR_PARTS = {
-    "上半年": (1, 6, "half"), "下半年": (7, 12, "half"), "前三季度": (1, 9, "quarter"), "首季度": (1, 3, "quarter"),
-    "年初": (1, 1, "month"), "初": (1, 1, "month"), "年底": (12, 12, "month"), "底": (12, 12, "month"),
-    "年末": (12, 12, "month"), "末": (12, 12, "month"), "年中": (6, 7, "month"), "中": (6, 7, "month"),
+    "上半年": (1, 6, "half"),
+    "下半年": (7, 12, "half"),
+    "前三季度": (1, 9, "quarter"),
+    "首季度": (1, 3, "quarter"),
+    "年初": (1, 1, "month"),
+    "初": (1, 1, "month"),
+    "年底": (12, 12, "month"),
+    "底": (12, 12, "month"),
+    "年末": (12, 12, "month"),
+    "末": (12, 12, "month"),
+    "年中": (6, 7, "month"),
+    "中": (6, 7, "month"),
 }
 # Parts of a month: (first day, last day or None for the month's end).
-_MONTH_PARTS = {"上旬": (1, 10), "初": (1, 10), "月初": (1, 10), "中旬": (11, 20), "中": (11, 20),
-                "下旬": (21, None), "底": (21, None), "末": (21, None), "月底": (21, None), "月末": (21, None)}
-_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
-            "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+_MONTH_PARTS = {
+    "上旬": (1, 10),
+    "初": (1, 10),
+    "月初": (1, 10),
+    "中旬": (11, 20),
+    "中": (11, 20),
+    "下旬": (21, None),
+    "底": (21, None),
+    "末": (21, None),
+    "月底": (21, None),
+    "月末": (21, None),
+}
+_WEEKDAY = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
 
 
 def _year_part(part: str) -> tuple[int, int, str]:
@@ -411,15 +521,54 @@ def _month_part(year: int, month: int, part: str) -> tuple[date, date]:
 
 _NEED_PUB = "unresolved: needs the publication time, none given"
 _REL_YEAR = {"今年": 0, "去年": -1, "前年": -2, "大前年": -3, "明年": 1}
-_REL_DAY = {"今天": 0, "今日": 0, "今晨": 0, "今早": 0, "今晚": 0, "今夜": 0, "昨天": -1, "昨日": -1, "昨晚": -1,
-            "昨夜": -1, "昨晨": -1, "昨早": -1, "前天": -2, "前日": -2, "大前天": -3, "明天": 1, "明日": 1,
-            "明晚": 1, "明早": 1, "后天": 2, "大后天": 3}
-_BACK_DAY = {"当天": 0, "当日": 0, "当晚": 0, "当夜": 0, "同日": 0, "同一天": 0, "次日": 1, "翌日": 1,
-             "后一天": 1, "前一天": -1, "前一日": -1}
+_REL_DAY = {
+    "今天": 0,
+    "今日": 0,
+    "今晨": 0,
+    "今早": 0,
+    "今晚": 0,
+    "今夜": 0,
+    "昨天": -1,
+    "昨日": -1,
+    "昨晚": -1,
+    "昨夜": -1,
+    "昨晨": -1,
+    "昨早": -1,
+    "前天": -2,
+    "前日": -2,
+    "大前天": -3,
+    "明天": 1,
+    "明日": 1,
+    "明晚": 1,
+    "明早": 1,
+    "后天": 2,
+    "大后天": 3,
+}
+_BACK_DAY = {
+    "当天": 0,
+    "当日": 0,
+    "当晚": 0,
+    "当夜": 0,
+    "同日": 0,
+    "同一天": 0,
+    "次日": 1,
+    "翌日": 1,
+    "后一天": 1,
+    "前一天": -1,
+    "前一日": -1,
+}
 # Vague recency: (days before publication the window opens, days before it closes, precision of the value).
-_VAGUE_WINDOW = {"近日": (14, 0, "month"), "日前": (14, 0, "month"), "前不久": (30, 0, "month"),
-                 "不久前": (30, 0, "month"), "近期": (30, 0, "month"), "近来": (30, 0, "month"),
-                 "目前": (0, 0, "month"), "此前": (365, 1, "year"), "早前": (365, 1, "year")}
+_VAGUE_WINDOW = {
+    "近日": (14, 0, "month"),
+    "日前": (14, 0, "month"),
+    "前不久": (30, 0, "month"),
+    "不久前": (30, 0, "month"),
+    "近期": (30, 0, "month"),
+    "近来": (30, 0, "month"),
+    "目前": (0, 0, "month"),
+    "此前": (365, 1, "year"),
+    "早前": (365, 1, "year"),
+}
 
 
 @dataclass
@@ -457,11 +606,33 @@ class _Hit:
     approximate: bool = False
 
 
-def _dated(start: int, end: int, first: date, last: date, precision: str, method: str, resolution: str,
-           *, value: str | None = None, sets_anchor: bool = True, approximate: bool = False) -> _Hit:
+def _dated(
+    start: int,
+    end: int,
+    first: date,
+    last: date,
+    precision: str,
+    method: str,
+    resolution: str,
+    *,
+    value: str | None = None,
+    sets_anchor: bool = True,
+    approximate: bool = False,
+) -> _Hit:
     """A date hit for a period; its value is the finest calendar unit holding it unless given."""
-    return _Hit(start, end, value or _value_of_period(first, last), "date", resolution, sets_anchor, method,
-                first, last, precision, approximate)
+    return _Hit(
+        start,
+        end,
+        value or _value_of_period(first, last),
+        "date",
+        resolution,
+        sets_anchor,
+        method,
+        first,
+        last,
+        precision,
+        approximate,
+    )
 
 
 def _unresolved(start: int, end: int, why: str) -> _Hit:
@@ -496,7 +667,11 @@ class _Resolver:
         date would be well after publication, the year after where a plan names a date already past)."""
         a = self._local_anchor()
         if a is not None and a.unresolved:
-            return None, f"unresolved: the year would come from {a.text} before it, which needs the publication time", ""
+            return (
+                None,
+                f"unresolved: the year would come from {a.text} before it, which needs the publication time",
+                "",
+            )
         if a is not None:
             return a.year, f"{what}; year {a.year} from {a.text} before it", "inherited"
         if self.pub is None:
@@ -506,18 +681,32 @@ class _Resolver:
         if md is None:
             return year, f"{what}; publication year {year}", "publication"
         if md < (self.pub.month, self.pub.day) and _PLAN_BEFORE.search(t, 0, start):
-            return year + 1, f"{what}; a plan ({_PLAN_BEFORE.search(t, 0, start).group()}) for a date already past in {year}, so {year + 1}", "publication"
+            return (
+                year + 1,
+                f"{what}; a plan ({_PLAN_BEFORE.search(t, 0, start).group()}) for a date already past in {year}, so {year + 1}",
+                "publication",
+            )
         if md > (self.pub.month, self.pub.day):
             future = _FUTURE.search(t)
             if future:
-                return year, (f"{what}; publication year {year} (after publication, "
-                              f"but the sentence speaks of the future: {future.group()})"), "publication"
+                return (
+                    year,
+                    (
+                        f"{what}; publication year {year} (after publication, "
+                        f"but the sentence speaks of the future: {future.group()})"
+                    ),
+                    "publication",
+                )
             try:
                 ahead = (date(year, md[0], max(md[1], 1)) - self.pub).days
             except ValueError:
                 ahead = _UPCOMING_DAYS + 1
             if ahead <= _UPCOMING_DAYS:
-                return year, f"{what}; publication year {year} (shortly after publication, taken as upcoming)", "publication"
+                return (
+                    year,
+                    f"{what}; publication year {year} (shortly after publication, taken as upcoming)",
+                    "publication",
+                )
             return year - 1, f"{what}; publication year moved back one year (would be after publication)", "publication"
         return year, f"{what}; publication year {year}", "publication"
 
@@ -551,17 +740,45 @@ class _Resolver:
                 return False
         return True
 
-    def _month_hit(self, start: int, end: int, year: int, month: int, day: int | None, day2: int | None,
-                   part: str | None, method: str, basis: str, *, month2: int | None = None) -> _Hit:
+    def _month_hit(
+        self,
+        start: int,
+        end: int,
+        year: int,
+        month: int,
+        day: int | None,
+        day2: int | None,
+        part: str | None,
+        method: str,
+        basis: str,
+        *,
+        month2: int | None = None,
+    ) -> _Hit:
         """A month (or a range of months: 1-9月), a day of it (or a range of days: 29-31日), or a part of it
         (上旬, 月底)."""
         if month2 is not None and month2 > month and day is None and part is None:
-            return _dated(start, end, date(year, month, 1), _month_end(year, month2), "month", method,
-                          f"{basis}; months {month}-{month2}, value is the first", value=_fmt(year, month))
+            return _dated(
+                start,
+                end,
+                date(year, month, 1),
+                _month_end(year, month2),
+                "month",
+                method,
+                f"{basis}; months {month}-{month2}, value is the first",
+                value=_fmt(year, month),
+            )
         if part is not None:
             first, last = _month_part(year, month, part)
-            return _dated(start, end, first, last, "ten_days", method, f"{basis}; {part} = days {first.day}-{last.day}",
-                          value=_fmt(year, month))
+            return _dated(
+                start,
+                end,
+                first,
+                last,
+                "ten_days",
+                method,
+                f"{basis}; {part} = days {first.day}-{last.day}",
+                value=_fmt(year, month),
+            )
         if day is None or not _valid(year, month, day):
             return _dated(start, end, date(year, month, 1), _month_end(year, month), "month", method, basis)
         first = date(year, month, day)
@@ -588,8 +805,16 @@ class _Resolver:
         y1, y2 = int(m.group("yr1")), int(m.group("yr2"))
         if not y1 < y2:
             return None
-        return _dated(m.start(), m.end(), date(y1, 1, 1), date(y2, 12, 31), "year", "absolute",
-                      f"range of years {y1}-{y2}; value is the first", value=_fmt(y1))
+        return _dated(
+            m.start(),
+            m.end(),
+            date(y1, 1, 1),
+            date(y2, 12, 31),
+            "year",
+            "absolute",
+            f"range of years {y1}-{y2}; value is the first",
+            value=_fmt(y1),
+        )
 
     def _h_yexpr(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         start, end = m.start(), m.end()
@@ -597,7 +822,7 @@ class _Resolver:
         method = "absolute"
         if m.group("ynum") is not None:
             word = m.group("ynum")
-            if t[max(0, start - 2):start] in _DURATION_BEFORE:
+            if t[max(0, start - 2) : start] in _DURATION_BEFORE:
                 return _Hit(start - 2, m.end("ynum") + 1, None, "duration", "duration, not a date", False, "")
             year = _cn_int(word)
             if not 1900 <= year <= 2099:
@@ -608,7 +833,7 @@ class _Resolver:
             year = 1911 + _cn_int(m.group("roc"))
             basis = in_year = f"民国 year {m.group('roc')} = {year}"
         elif m.group("yy") is not None or m.group("yy0") is not None:
-            if t[max(0, start - 2):start] in _DURATION_BEFORE:
+            if t[max(0, start - 2) : start] in _DURATION_BEFORE:
                 return None
             yy = m.group("yy") or m.group("yy0")
             n = int(yy)
@@ -628,8 +853,9 @@ class _Resolver:
         else:
             word = m.group("yana")
             if a.unresolved:
-                return _unresolved(start, end,
-                                   f"unresolved: {word} refers to {a.text} before it, which needs the publication time")
+                return _unresolved(
+                    start, end, f"unresolved: {word} refers to {a.text} before it, which needs the publication time"
+                )
             if a.year is None:
                 if word == "当年":  # "back then", with no year named before: not a date
                     return None
@@ -653,8 +879,15 @@ class _Resolver:
             end = m.start("yq") if m.group("yq") else m.start("yfest")  # keep the year alone
         if m.group("ypart") is not None:
             lo, hi, precision = _year_part(m.group("ypart"))
-            return _dated(start, end, date(year, lo, 1), _month_end(year, hi), precision, method,
-                          f"{basis}; {m.group('ypart')} = months {lo}-{hi}")
+            return _dated(
+                start,
+                end,
+                date(year, lo, 1),
+                _month_end(year, hi),
+                precision,
+                method,
+                f"{basis}; {m.group('ypart')} = months {lo}-{hi}",
+            )
         if m.group("ym") is not None:
             month = _cn_int(m.group("ym"))
             day_s = m.group("yd") or m.group("ydn")
@@ -663,7 +896,8 @@ class _Resolver:
             if method == "absolute":
                 cn = not (m.group()).isascii() and m.group("ynum") is not None and not m.group("ynum").isascii()
                 basis = ("explicit date" if day is not None else "explicit year and month") + (
-                    " (Chinese numerals)" if cn else "")
+                    " (Chinese numerals)" if cn else ""
+                )
             month2 = _cn_int(m.group("ym2")) if m.group("ym2") is not None else None
             return self._month_hit(start, end, year, month, day, day2, m.group("ymp"), method, basis, month2=month2)
         return _dated(start, end, date(year, 1, 1), date(year, 12, 31), "year", method, basis)
@@ -690,7 +924,7 @@ class _Resolver:
 
     def _h_md(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         start = m.start()
-        if t[max(0, start - 2):start] in _HABITUAL_BEFORE or t[start - 1:start] == "每":
+        if t[max(0, start - 2) : start] in _HABITUAL_BEFORE or t[start - 1 : start] == "每":
             return None
         month = _cn_int(m.group("mm"))
         day_s = m.group("mdd") or m.group("mdn")
@@ -713,8 +947,9 @@ class _Resolver:
         year, basis, method = self._undated_year(lambda _y: (lo, 1), part, t, m.start())
         if year is None:
             return _unresolved(m.start(), m.end(), basis)
-        return _dated(m.start(), m.end(), date(year, lo, 1), _month_end(year, hi), precision, method,
-                      f"{basis}; months {lo}-{hi}")
+        return _dated(
+            m.start(), m.end(), date(year, lo, 1), _month_end(year, hi), precision, method, f"{basis}; months {lo}-{hi}"
+        )
 
     def _h_mpart(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         part = m.group("mpart")
@@ -745,8 +980,11 @@ class _Resolver:
                 monday += timedelta(weeks=1)
             elif not future and day > self.pub:
                 monday -= timedelta(weeks=1)
-            basis = ("the next such weekday from publication (the sentence speaks of the future)" if future
-                     else "the last such weekday up to publication")
+            basis = (
+                "the next such weekday from publication (the sentence speaks of the future)"
+                if future
+                else "the last such weekday up to publication"
+            )
         if wd is None or wd == "末":
             first = monday + timedelta(days=5) if wd == "末" else monday
             last = monday + timedelta(days=6)
@@ -761,8 +999,16 @@ class _Resolver:
         if a.unresolved or a.value is None:
             return None  # "back then" with nothing named before: not a date
         first, last, precision = _period_of_value(a.value)
-        return _dated(m.start(), m.end(), first, last, precision, "inherited",
-                      f"{m.group()} = the time last named ({a.where(sidx)}: {a.text})", sets_anchor=False)
+        return _dated(
+            m.start(),
+            m.end(),
+            first,
+            last,
+            precision,
+            "inherited",
+            f"{m.group()} = the time last named ({a.where(sidx)}: {a.text})",
+            sets_anchor=False,
+        )
 
     def _h_drel(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         word = m.group("drel")
@@ -799,8 +1045,9 @@ class _Resolver:
             if not _valid(a.year, a.month, day):
                 return None
             d = date(a.year, a.month, day)
-            return _dated(start, end, d, d, "day", "inherited",
-                          f"day of the month last named, {_fmt(a.year, a.month)} ({a.text})")
+            return _dated(
+                start, end, d, d, "day", "inherited", f"day of the month last named, {_fmt(a.year, a.month)} ({a.text})"
+            )
         if self.pub is None or (a is not None and a.unresolved):
             return None
         # the first day named in a story: this month's, or last month's where this month's is still to come
@@ -810,7 +1057,15 @@ class _Resolver:
         if not _valid(y, mo, day):
             return None
         d = date(y, mo, day)
-        return _dated(start, end, d, d, "day", "publication", f"day alone: of the month of publication or the one before, {_fmt(y, mo)}")
+        return _dated(
+            start,
+            end,
+            d,
+            d,
+            "day",
+            "publication",
+            f"day alone: of the month of publication or the one before, {_fmt(y, mo)}",
+        )
 
     def _h_fest(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         spelling = m.group("fest")
@@ -818,7 +1073,7 @@ class _Resolver:
         start, end = m.start(), m.end()
         if not self._fest_ok(t, start, end, spelling, fest, after_year=False):
             return None
-        if t[max(0, start - 2):start] in _HABITUAL_BEFORE or t[start - 1:start] == "每":
+        if t[max(0, start - 2) : start] in _HABITUAL_BEFORE or t[start - 1 : start] == "每":
             return None
 
         def key(year: int) -> tuple[int, int] | None:
@@ -830,7 +1085,7 @@ class _Resolver:
             return _unresolved(start, end, basis)
         value, label, note = self._fest_value(fest, year)
         first, last, precision = _period_of_value(value)
-        return _dated(start, end, first, last, precision, method, label + basis[len("festival"):] + note, value=value)
+        return _dated(start, end, first, last, precision, method, label + basis[len("festival") :] + note, value=value)
 
     def _h_dot(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         """A shopping day or event written month·day (6·16, 7·20)."""
@@ -885,8 +1140,18 @@ class _Resolver:
         else:
             first = self.pub - timedelta(days=n * (7 if unit in ("周", "星期") else 1))
         precision = {"年": "year", "月": "month", "周": "week", "星期": "week"}.get(unit, "day")
-        return _Hit(start, end, None, "duration", f"span of {n_s}{unit} up to publication {self.pub}", False,
-                    "publication", first, self.pub, precision)
+        return _Hit(
+            start,
+            end,
+            None,
+            "duration",
+            f"span of {n_s}{unit} up to publication {self.pub}",
+            False,
+            "publication",
+            first,
+            self.pub,
+            precision,
+        )
 
     def _h_vague(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         if self.pub is None:
@@ -897,9 +1162,18 @@ class _Resolver:
         if word == "近期" and _FUTURE.search(t):  # 近期将…: the weeks after publication
             first, last = self.pub, self.pub + timedelta(days=back)
         value = _fmt(self.pub.year) if precision == "year" else _fmt(self.pub.year, self.pub.month)
-        return _dated(m.start(), m.end(), first, last, precision, "approximate",
-                      f"{word}: vague, put at the publication {precision} ({first} to {last})",
-                      value=value, sets_anchor=False, approximate=True)
+        return _dated(
+            m.start(),
+            m.end(),
+            first,
+            last,
+            precision,
+            "approximate",
+            f"{word}: vague, put at the publication {precision} ({first} to {last})",
+            value=value,
+            sets_anchor=False,
+            approximate=True,
+        )
 
     def _h_dur(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         return _Hit(m.start(), m.end(), None, "duration", "duration, not a date", False, "")
@@ -931,7 +1205,7 @@ def _paragraphs(sentences: Sequence[Sentence], text: str | None) -> list[int]:
         return [0] * len(sentences)
     out, number, prev_end = [], 0, None
     for s in sentences:
-        if prev_end is not None and "\n" in text[prev_end:s.start]:
+        if prev_end is not None and "\n" in text[prev_end : s.start]:
             number += 1
         out.append(number)
         prev_end = s.end
@@ -941,10 +1215,16 @@ def _paragraphs(sentences: Sequence[Sentence], text: str | None) -> list[int]:
 def _equate_relative_days(hits: list[_Hit], t: str) -> None:
     """今天是9月17日, 今日（9月17日）: a day counted from publication takes the date the text gives it."""
     for a, b in zip(hits, hits[1:]):
-        if a.method == "publication" and a.precision == "day" and b.precision == "day" and b.value \
-                and t[a.end:b.start] in ("是", "为", "即", "（", "(", "，", ",") and a.value != b.value:
+        if (
+            a.method == "publication"
+            and a.precision == "day"
+            and b.precision == "day"
+            and b.value
+            and t[a.end : b.start] in ("是", "为", "即", "（", "(", "，", ",")
+            and a.value != b.value
+        ):
             a.value, a.first, a.last, a.method = b.value, b.first, b.last, "inherited"
-            a.resolution = f"{t[a.start:a.end]} = {t[b.start:b.end]}, the date the text gives it"
+            a.resolution = f"{t[a.start : a.end]} = {t[b.start : b.end]}, the date the text gives it"
 
 
 def _merge_ranges(hits: list[_Hit], t: str, pub: date | None) -> list[_Hit]:
@@ -952,12 +1232,29 @@ def _merge_ranges(hits: list[_Hit], t: str, pub: date | None) -> list[_Hit]:
     out: list[_Hit] = []
     for hit in hits:
         prev = out[-1] if out else None
-        if (prev is not None and prev.value and hit.value and prev.kind == hit.kind == "date"
-                and prev.first and hit.last and prev.first <= hit.last
-                and _RANGE_JOIN.fullmatch(t, prev.end, hit.start)):
-            out[-1] = _Hit(prev.start, hit.end, prev.value, "date",
-                           f"range: {prev.resolution} … {hit.resolution}; value is the start",
-                           True, prev.method, prev.first, hit.last, prev.precision, prev.approximate or hit.approximate)
+        if (
+            prev is not None
+            and prev.value
+            and hit.value
+            and prev.kind == hit.kind == "date"
+            and prev.first
+            and hit.last
+            and prev.first <= hit.last
+            and _RANGE_JOIN.fullmatch(t, prev.end, hit.start)
+        ):
+            out[-1] = _Hit(
+                prev.start,
+                hit.end,
+                prev.value,
+                "date",
+                f"range: {prev.resolution} … {hit.resolution}; value is the start",
+                True,
+                prev.method,
+                prev.first,
+                hit.last,
+                prev.precision,
+                prev.approximate or hit.approximate,
+            )
             continue
         out.append(hit)
     for hit in out:
@@ -1005,26 +1302,29 @@ def extract_time_expressions(
             if hit.value is not None and hit.sets_anchor:
                 parts = [int(p) for p in hit.value.split("-")] + [None, None]
                 resolver.set_anchor(
-                    _Anchor(parts[0], parts[1], parts[2], t[hit.start:hit.end], sentence.index, paragraph))
+                    _Anchor(parts[0], parts[1], parts[2], t[hit.start : hit.end], sentence.index, paragraph)
+                )
         if not hits:
             continue
         _equate_relative_days(hits, t)
         for hit in _merge_ranges(hits, t, resolver.pub):
             start, end = (hit.start, hit.end) if kept is None else (kept[hit.start], kept[hit.end - 1] + 1)
-            out.append(TimeExpression(
-                text=sentence.text[start:end],
-                start=sentence.start + start,
-                end=sentence.start + end,
-                sentence_index=sentence.index,
-                value=hit.value,
-                kind=hit.kind,
-                resolution=hit.resolution,
-                first_day=hit.first.isoformat() if hit.first else None,
-                last_day=hit.last.isoformat() if hit.last else None,
-                precision=hit.precision,
-                method=hit.method,
-                approximate=hit.approximate,
-            ))
+            out.append(
+                TimeExpression(
+                    text=sentence.text[start:end],
+                    start=sentence.start + start,
+                    end=sentence.start + end,
+                    sentence_index=sentence.index,
+                    value=hit.value,
+                    kind=hit.kind,
+                    resolution=hit.resolution,
+                    first_day=hit.first.isoformat() if hit.first else None,
+                    last_day=hit.last.isoformat() if hit.last else None,
+                    precision=hit.precision,
+                    method=hit.method,
+                    approximate=hit.approximate,
+                )
+            )
     return out
 
 

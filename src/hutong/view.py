@@ -108,8 +108,13 @@ class ViewState:
         if date_from and date_to and date_from > date_to:
             date_from, date_to = date_to, date_from
         return CorpusFilter(
-            date_from=date_from, date_to=date_to, sources=self.sources, entities=rolled,
-            domains=self.domains, actions=self.actions, text=self.text.strip(),
+            date_from=date_from,
+            date_to=date_to,
+            sources=self.sources,
+            entities=rolled,
+            domains=self.domains,
+            actions=self.actions,
+            text=self.text.strip(),
         )
 
     def widget_values(self, *, bounds: tuple[date, date] | None, latest: date | None) -> dict[str, Any]:
@@ -146,9 +151,21 @@ class ViewState:
 
 
 _PARAM_OF = {
-    "lang": "lang", "date_from": "from", "date_to": "to", "sources": "source", "entities": "entity",
-    "domains": "domain", "actions": "action", "text": "q", "terms": "term", "measure": "measure",
-    "bucket": "bucket", "as_of": "asof", "level": "level", "doc": "doc", "event": "event",
+    "lang": "lang",
+    "date_from": "from",
+    "date_to": "to",
+    "sources": "source",
+    "entities": "entity",
+    "domains": "domain",
+    "actions": "action",
+    "text": "q",
+    "terms": "term",
+    "measure": "measure",
+    "bucket": "bucket",
+    "as_of": "asof",
+    "level": "level",
+    "doc": "doc",
+    "event": "event",
 }
 
 
@@ -252,8 +269,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "uploaded": ("我上传的文章", "My uploaded articles"),
     "dates": ("日期范围", "Date range"),
     "entities": ("实体或集团", "Entities or groups"),
-    "entities_help": ("选择集团（如阿里巴巴）即包含其全部成员（淘宝、天猫、支付宝、菜鸟……）",
-                      "A group (e.g. Alibaba) includes all its members (Taobao, Tmall, Alipay, Cainiao …)"),
+    "entities_help": (
+        "选择集团（如阿里巴巴）即包含其全部成员（淘宝、天猫、支付宝、菜鸟……）",
+        "A group (e.g. Alibaba) includes all its members (Taobao, Tmall, Alipay, Cainiao …)",
+    ),
     "domains": ("事件领域", "Event domains"),
     "actions": ("事件动作", "Event actions"),
     "search": ("全文搜索", "Search the text"),
@@ -281,12 +300,16 @@ _TEXT: dict[str, tuple[str, str]] = {
     "click_entity": ("点击实体即可按其筛选整页。", "Click an entity to filter the page to it."),
     "timeline": ("合作时间线", "Partnership timeline"),
     "click_event": ("点击事件查看证据。", "Click an event to see its evidence."),
-    "timeline_bounded": ("只画出报道最多的 {rows} 行（共 {total} 行、{events} 个事件）；按实体或领域筛选可看到其他行。",
-                         "Drawing the {rows} rows with the most reports (of {total} rows, {events} events); "
-                         "filter by entity or domain to see the others."),
+    "timeline_bounded": (
+        "只画出报道最多的 {rows} 行（共 {total} 行、{events} 个事件）；按实体或领域筛选可看到其他行。",
+        "Drawing the {rows} rows with the most reports (of {total} rows, {events} events); "
+        "filter by entity or domain to see the others.",
+    ),
     "reports_bounded": ("列出前 {shown} 篇报道（共 {total} 篇）。", "Listing the first {shown} of {total} reports."),
-    "reader_bounded": ("列出最新的 {shown} 篇（共 {total} 篇）；缩小筛选范围可看到更早的文章。",
-                       "Listing the newest {shown} of {total} articles; narrow the filters to reach older ones."),
+    "reader_bounded": (
+        "列出最新的 {shown} 篇（共 {total} 篇）；缩小筛选范围可看到更早的文章。",
+        "Listing the newest {shown} of {total} articles; narrow the filters to reach older ones.",
+    ),
     "evidence": ("证据", "Evidence"),
     "other_reports": ("同一事件的其他报道", "Other reports of the same event"),
     "close": ("关闭", "Close"),
@@ -304,7 +327,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "events_csv": ("事件 CSV", "Events CSV"),
     "events_json": ("事件 JSON", "Events JSON"),
     "upload": ("上传你自己的文章", "Your own articles"),
-    "upload_help": ("仅在本次浏览会话中可见；内置语料不会改变。", "Visible in this browser session only; the bundled corpus is never changed."),
+    "upload_help": (
+        "仅在本次浏览会话中可见；内置语料不会改变。",
+        "Visible in this browser session only; the bundled corpus is never changed.",
+    ),
     "upload_build": ("处理上传的文章", "Process the uploaded files"),
     "upload_limits": ("上限：{files} 个文件，共 {mb} MB", "Limits: {files} files, {mb} MB in all"),
     "building": ("正在处理文章……", "Processing articles …"),
@@ -346,8 +372,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     "event_id": ("事件编号", "event"),
     "no_events_cell": ("该单元格在此日期之前没有事件。", "No events for this cell up to that date."),
 }
-_DOMAIN_ZH = {"payment": "支付", "logistics": "物流", "traffic": "流量", "storefront": "店铺",
-              "capital": "资本", "other": "其他", "milestone": "里程碑"}
+_DOMAIN_ZH = {
+    "payment": "支付",
+    "logistics": "物流",
+    "traffic": "流量",
+    "storefront": "店铺",
+    "capital": "资本",
+    "other": "其他",
+    "milestone": "里程碑",
+}
 
 
 def t(key: str, lang: str) -> str:
@@ -429,10 +462,10 @@ def marked_html(text: str, spans: Iterable[Span]) -> str:
     for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
         if span.start < position or span.end > len(text) or span.start >= span.end:
             continue
-        parts.append(html.escape(text[position:span.start]))
+        parts.append(html.escape(text[position : span.start]))
         title = f' title="{html.escape(span.title, quote=True)}"' if span.title else ""
         style = MARK_STYLES.get(span.kind, "")
-        parts.append(f'<mark style="{style}"{title}>{html.escape(text[span.start:span.end])}</mark>')
+        parts.append(f'<mark style="{style}"{title}>{html.escape(text[span.start : span.end])}</mark>')
         position = span.end
     parts.append(html.escape(text[position:]))
     return "".join(parts)
@@ -520,7 +553,9 @@ def kwic_html(sentences, *, term: str, lang: str) -> str:
 def articles_of(rows, *, dated: bool = False) -> dict[str, str]:
     """The distinct articles (doc_id → title, with the day when dated) behind rows such as the
     keyword-in-context sentences, an event's reports or the reader's table."""
-    return {r.doc_id: article_title(r.title, r.published_at) if dated else str(r.title or "") for r in rows.itertuples()}
+    return {
+        r.doc_id: article_title(r.title, r.published_at) if dated else str(r.title or "") for r in rows.itertuples()
+    }
 
 
 def evidence_card_html(event: Mapping, reports, *, names: Mapping[str, str], lang: str) -> str:
@@ -541,7 +576,9 @@ def evidence_card_html(event: Mapping, reports, *, names: Mapping[str, str], lan
         if isinstance(r.date_text, str):
             needles.append((r.date_text, "date", f"{r.date} · {r.date_resolution}"))
         original = r.sentence_original if isinstance(r.sentence_original, str) else str(r.evidence)
-        sentence = highlighted_sentence(original, r.sentence_simplified if isinstance(r.sentence_simplified, str) else None, needles)
+        sentence = highlighted_sentence(
+            original, r.sentence_simplified if isinstance(r.sentence_simplified, str) else None, needles
+        )
         label = t("evidence", lang) if number == 0 else t("other_reports", lang) if number == 1 else ""
         items.append(
             (f"<div style='margin-top:.6em;font-weight:600'>{label}</div>" if label else "")
