@@ -49,7 +49,9 @@ def test_traditional_and_simplified_give_the_same_counts(stopwords, tokenizer):
 
 def test_function_words_and_link_fragments_are_not_keywords_but_common_content_words_are(stopwords, tokenizer):
     counts = count_terms(
-        sentences("对于用户而言，这种互联互通已经实现，安全问题随着监管逐渐明确。", "详见 https://www.example.com.cn/a.html"),
+        sentences(
+            "对于用户而言，这种互联互通已经实现，安全问题随着监管逐渐明确。", "详见 https://www.example.com.cn/a.html"
+        ),
         tokenizer=tokenizer,
         stopwords=stopwords,
     ).counts
