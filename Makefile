@@ -1,14 +1,22 @@
 # The two commands of the README: `make run` and `make test`.
+# Your own articles: `make run RAW=my_articles/ STORE=my_store/` (a store remembers the folder it was built
+# from; `hutong build` will not replace it with another folder's unless BUILD_OPTIONS=--replace).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STORE := data/processed
+RAW ?= data/raw
+STORE ?= data/processed
+BUILD_OPTIONS ?=
+# The lock tool lives in its own venv, never in the app's.
+TOOLS := .venv-tools
+UV_VERSION := 0.13.9
+LOCK := $(TOOLS)/bin/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: run test setup setup-dev store lint
+.PHONY: run test test-fast setup setup-dev store lint format lock
 
+# The pip that comes with Python is enough: requirements.txt pins every package, extras' included.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
 setup: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
@@ -16,15 +24,29 @@ setup: $(BIN)/python
 setup-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 
-# Incremental: reads only new or changed files, and does nothing when data/raw is unchanged.
+# Incremental: reads only new or changed files, and does nothing when $(RAW) is unchanged.
 store: setup
-	$(BIN)/python -m hutong build --input data/raw --out $(STORE)
+	$(BIN)/python -m hutong build --input $(RAW) --out $(STORE) $(BUILD_OPTIONS)
 
 run: store
-	$(BIN)/streamlit run app.py
+	HUTONG_RAW_DIR=$(RAW) HUTONG_STORE_DIR=$(STORE) $(BIN)/streamlit run app.py
 
 test: setup-dev
 	$(BIN)/python -m pytest -q
 
+# The inner loop: everything but the real-browser test and the slow ones (an install with an old pip).
+test-fast: setup-dev
+	$(BIN)/python -m pytest -q -m "not browser and not slow"
+
 lint: setup-dev
-	$(BIN)/ruff check src tests app.py
+	$(BIN)/ruff check src tests app.py bench
+	$(BIN)/ruff format --check src tests app.py bench
+
+format: setup-dev
+	$(BIN)/ruff format src tests app.py bench
+
+# requirements.txt and requirements-dev.txt from their .in files, every package pinned.
+lock:
+	test -x $(TOOLS)/bin/uv || ($(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION))
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -303,6 +304,9 @@ def upload_panel(lang: str) -> None:
             key="uploads",
             label_visibility="collapsed",
         )
+        if outcomes := st.session_state.get("_upload_outcomes"):
+            st.caption(v.t("upload_outcomes", lang))
+            st.dataframe(v.upload_outcome_table(outcomes, lang), hide_index=True)
         if st.button(v.t("upload_build", lang), disabled=not files):
             try:
                 store_dir = build_with_progress(
@@ -315,11 +319,16 @@ def upload_panel(lang: str) -> None:
             except q.UploadRejected as problem:
                 st.error(v.escape_markdown(str(problem)))
                 return
+            except Exception:  # a visitor sees what happened, never a traceback or a server path; the log has both
+                logging.getLogger(__name__).exception("building an upload failed")
+                st.error(v.t("upload_failed", lang))
+                return
             previous = st.session_state.get("_private_corpus")
             if previous is not None:
                 previous.discard()
             st.session_state._private_corpus = q.PrivateCorpus(store_dir)  # removed with the session
             st.session_state.private_store = str(store_dir)
+            st.session_state._upload_outcomes = q.upload_outcomes(store_dir)
             st.session_state._use_upload = True
             st.rerun()
 

@@ -4,6 +4,7 @@ the figures, article text never reaches the page as markup, and private uploads 
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,50 @@ def test_a_store_of_an_earlier_layout_from_another_corpus_is_named_not_overwritt
     assert not at.exception
     assert str(older) in at.error[0].value and "earlier version of Hutong" in at.error[0].value
     assert sorted(p.name for p in older.iterdir()) == ["documents.parquet", "report.json"]
+
+
+def test_an_upload_lists_each_file_as_ingested_or_rejected_with_its_reason(seed_app, monkeypatch, tmp_path):
+    def broken_reader(text, source):
+        raise ValueError(f"cannot clean {tmp_path}/secret/page.html")
+
+    monkeypatch.setattr("hutong.ingest._read_html", broken_reader)
+    at = seed_app.run()
+    uploads = [
+        ("好消息.txt", "京东与支付宝达成合作。".encode(), "text/plain"),
+        ("网页.html", "<p>淘宝接入微信支付。</p>".encode(), "text/html"),
+        ("空白.txt", b"", "text/plain"),
+    ]
+    at.get("file_uploader")[0].set_value(uploads).run()
+    [build] = [b for b in at.button if b.label == "处理上传的文章"]
+    build.click().run()
+    try:
+        assert not at.exception
+        [listed] = [d.value for d in at.dataframe if "说明" in d.value.columns]
+        assert listed[["文件", "结果", "说明"]].values.tolist() == [
+            ["好消息.txt", "已收录", "ingested; no publication time (missing)"],
+            ["网页.html", "未收录", "reading failed: ValueError: cannot clean page.html"],
+            ["空白.txt", "未收录", "empty file"],
+        ]
+        page_text = json.dumps([str(e.value) for e in at.dataframe] + [e.value for e in at.error], ensure_ascii=False)
+        assert str(tmp_path) not in page_text and "Traceback" not in page_text
+    finally:
+        q.discard_private_store(at.session_state["private_store"])
+
+
+def test_a_failed_upload_build_shows_a_plain_message_not_a_traceback(seed_app, monkeypatch):
+    def failing_build(*args, **kwargs):
+        raise RuntimeError("disk full at /srv/hutong/tmp")
+
+    monkeypatch.setattr("hutong.queries.stage_uploads", failing_build)
+    at = seed_app.run()
+    at.get("file_uploader")[0].set_value([("a.txt", "京东".encode(), "text/plain")]).run()
+    [build] = [b for b in at.button if b.label == "处理上传的文章"]
+    build.click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["处理上传的文章时出错，未能建立语料。请检查文件后重试。"]
+    assert "private_store" not in at.session_state
+
+
+def test_the_page_never_shows_a_visitor_error_details():
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"

@@ -1,4 +1,6 @@
 import json
+import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -6,10 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from hutong.cli import main
+from hutong.cli import main, progress_bar_shown
 from hutong.paths import RAW_DIR
 
 SEED_000 = RAW_DIR / "000_dec19d54dabd6123.txt"
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was():
+    """main() sets up logging for a process; in this one, later tests get the loggers back as they were."""
+    root, jieba_logger = logging.getLogger(), logging.getLogger("jieba")
+    saved = (root.level, list(root.handlers), jieba_logger.level, list(jieba_logger.handlers))
+    yield
+    root.setLevel(saved[0])
+    root.handlers[:] = saved[1]
+    jieba_logger.setLevel(saved[2])
+    jieba_logger.handlers[:] = saved[3]
+
+
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
 
@@ -96,6 +112,54 @@ def test_build_prints_a_closing_summary(tmp_path):
         check=True,
     )
     assert "3 files seen, 2 articles ingested, 0 duplicates, 0 rejected" in result.stdout
+    assert "prefix dict" not in result.stderr.lower(), "jieba's dictionary loading lines print by default"
+
+
+def _build_in_a_new_process(*options: str, out: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "hutong", "build", "--input", str(RAW_DIR), "--out", str(out), *options]
+    return subprocess.run(command, capture_output=True, text=True, check=True, env={**os.environ, "CI": ""})
+
+
+def test_verbose_shows_the_segmenters_dictionary_loading_as_log_lines(tmp_path):
+    result = _build_in_a_new_process("--workers", "1", "--verbose", out=tmp_path / "s")
+    assert "DEBUG jieba: Prefix dict has been built successfully." in result.stderr.splitlines()
+
+
+def test_quiet_build_prints_nothing(tmp_path):
+    result = _build_in_a_new_process("--workers", "1", "--quiet", out=tmp_path / "s")
+    assert (result.stdout, result.stderr) == ("", "")
+
+
+def test_quiet_and_verbose_cannot_be_given_together(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["build", "--input", str(RAW_DIR), "--out", str(tmp_path / "s"), "--quiet", "--verbose"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_progress_bar_is_drawn_only_on_a_terminal_outside_ci(monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.delenv("CI", raising=False)
+    assert progress_bar_shown(quiet=False)
+    assert not progress_bar_shown(quiet=True)
+    monkeypatch.setenv("CI", "true")
+    assert not progress_bar_shown(quiet=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    monkeypatch.delenv("CI")
+    assert not progress_bar_shown(quiet=False)
+
+
+def test_build_refuses_a_store_of_another_folder_without_replace(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "a.txt").write_text("京东与支付宝达成合作。", encoding="utf-8")
+    out = tmp_path / "store"
+    assert main(["build", "--input", str(mine), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    assert main(["build", "--input", str(RAW_DIR), "--out", str(out), "--workers", "1"]) == 2
+    error = capsys.readouterr().err
+    assert "built from another input folder" in error and "--replace" in error
+    assert main(["build", "--input", str(RAW_DIR), "--out", str(out), "--workers", "1", "--replace"]) == 0
+    assert "2 articles ingested" in capsys.readouterr().out
 
 
 def test_build_rejects_an_article_over_max_chars_and_keeps_the_others(tmp_path, capsys):

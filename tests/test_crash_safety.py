@@ -19,6 +19,9 @@ from hutong import store
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from corpus import write_corpus  # noqa: E402 - bench/ is not a package
 
+# about 40 s of SIGKILL trials: left out of `make test-fast`
+pytestmark = pytest.mark.slow
+
 ARTICLES = 200
 TRIALS = 10
 SEED = 20251122

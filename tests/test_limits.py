@@ -165,6 +165,7 @@ def analyse_in_subprocess(cases: dict[str, tuple[str, int]], *, timeout: float) 
     return results
 
 
+@pytest.mark.slow  # about 5 s a document
 @pytest.mark.parametrize("name", PATHOLOGICAL)
 def test_a_pathological_document_is_analysed_with_bounded_work(name: str):
     results = analyse_in_subprocess({name: PATHOLOGICAL[name]}, timeout=120)

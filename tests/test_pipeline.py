@@ -11,7 +11,7 @@ import pytest
 
 from hutong import store
 from hutong.paths import RAW_DIR
-from hutong.pipeline import build_store
+from hutong.pipeline import ReplaceRefused, build_store
 
 
 @pytest.fixture(scope="module")
@@ -340,3 +340,75 @@ def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
     build_store(folder, tmp_path / "out", workers=1)
     assert gc.get_freeze_count() == frozen_before
     assert gc.isenabled()
+
+
+def _failing_corpus(folder: Path) -> Path:
+    folder.mkdir()
+    _write(folder, "a.txt", "京东与支付宝达成合作，用户可以使用支付宝付款。")
+    _write(folder, "b.html", "<html><body><p>淘宝宣布接入微信支付，双方表示将继续推进互联互通。</p></body></html>")
+    rows = [{"title": "一", "text": "美团外卖接入了云闪付。"}, {"title": "二", "text": "抖音商城开通了支付宝付款。"}]
+    _write(folder, "c.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    return folder
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_reader_that_raises_rejects_its_file_with_the_reason_and_the_build_goes_on(tmp_path, monkeypatch, workers):
+    def broken_reader(text, source):
+        raise ImportError(f"no module named lxml_html_clean in {tmp_path}/site-packages/lxml/html")
+
+    monkeypatch.setattr("hutong.ingest._read_html", broken_reader)
+    out = tmp_path / "store"
+    summary = build_store(_failing_corpus(tmp_path / "in"), out, workers=workers)
+    assert (summary.ingested, summary.rejected) == (3, 1)
+    entries = {(e["path"], e["row"]): e for e in store.read_report(out)["inputs"]}
+    assert {key for key, e in entries.items() if e["status"] == "ingested"} == {
+        ("a.txt", None),
+        ("c.jsonl", 1),
+        ("c.jsonl", 2),
+    }
+    assert entries[("b.html", None)]["reason"] == "reading failed: ImportError: no module named lxml_html_clean in html"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_article_whose_analysis_raises_is_rejected_alone(tmp_path, monkeypatch, workers):
+    from hutong import pipeline
+
+    real = pipeline.extract_time_expressions
+
+    def breaks_on_cloud_pay(sentences, **options):
+        if any("云闪付" in s.text for s in sentences):
+            raise KeyError("云闪付")
+        return real(sentences, **options)
+
+    monkeypatch.setattr(pipeline, "extract_time_expressions", breaks_on_cloud_pay)
+    out = tmp_path / "store"
+    summary = build_store(_failing_corpus(tmp_path / "in"), out, workers=workers)
+    assert (summary.ingested, summary.rejected) == (3, 1)
+    rejected = [e for e in store.read_report(out)["inputs"] if e["status"] == "rejected"]
+    assert [(e["path"], e["row"], e["reason"]) for e in rejected] == [
+        ("c.jsonl", 1, "analysis failed: KeyError: '云闪付'")
+    ]
+
+
+def test_a_store_of_another_input_folder_is_replaced_only_when_asked(tmp_path):
+    first, second = tmp_path / "mine", tmp_path / "theirs"
+    first.mkdir(), second.mkdir()
+    _write(first, "a.txt", "京东与支付宝达成合作。")
+    _write(second, "b.txt", "淘宝接入了微信支付。")
+    out = tmp_path / "store"
+    build_store(first, out, workers=1)
+    with pytest.raises(ReplaceRefused, match="built from another input folder"):
+        build_store(second, out, workers=1)
+    assert store.read_table(out, "documents")["path"].tolist() == ["a.txt"]
+    build_store(second, out, workers=1, replace=True)
+    assert store.read_table(out, "documents")["path"].tolist() == ["b.txt"]
+    assert store.read_summary(out)["input_dir"] == str(second.resolve())
+
+
+def test_a_folder_that_is_not_a_store_is_never_replaced_unasked(tmp_path):
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    _write(corpus, "a.txt", "京东与支付宝达成合作。")
+    with pytest.raises(ReplaceRefused, match="not a Hutong store"):
+        build_store(corpus, corpus, workers=1)
+    assert _files(corpus) == {"a.txt": "京东与支付宝达成合作。".encode()}

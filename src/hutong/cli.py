@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections import Counter
@@ -21,6 +22,7 @@ from hutong.pipeline import analyse_article, build_store, load_resources
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    configure_logging(level=_LOG_LEVELS[args.verbosity])
     try:
         return args.run(args)
     except (FileNotFoundError, NotADirectoryError, ValueError) as error:
@@ -33,10 +35,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m hutong", description="Hutong: platform interoperability from the news."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    output = _output_options()
 
-    build = commands.add_parser("build", help="process a folder of articles into a store")
+    build = commands.add_parser("build", parents=[output], help="process a folder of articles into a store")
     build.add_argument("--input", type=Path, required=True, help="folder of articles (txt, md, html, jsonl, csv)")
     build.add_argument("--out", type=Path, required=True, help="store folder to write (replaced atomically)")
+    build.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace --out even if it was built from another input folder or is not a store",
+    )
     build.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     build.add_argument("--full", action="store_true", help="reprocess every file, even where the store is current")
     build.add_argument(
@@ -59,17 +67,72 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(run=_build)
 
-    extract = commands.add_parser("extract", help="entities, time expressions and events of one article")
+    extract = commands.add_parser(
+        "extract", parents=[output], help="entities, time expressions and events of one article"
+    )
     extract.add_argument("file", type=Path)
     extract.add_argument("--published", help="publication time (ISO 8601); overrides the article's own")
     extract.add_argument("--json", action="store_true", help="print JSON instead of a readable summary")
     extract.set_defaults(run=_extract)
 
-    evaluate = commands.add_parser("evaluate", help="score extraction against gold jsonl files")
+    evaluate = commands.add_parser("evaluate", parents=[output], help="score extraction against gold jsonl files")
     evaluate.add_argument("gold", type=Path, nargs="+", help="gold files (events and/or time expressions)")
     evaluate.add_argument("--docs", type=Path, required=True, help="folder holding the gold's articles")
     evaluate.set_defaults(run=_evaluate)
     return parser
+
+
+_LOG_LEVELS = {"quiet": logging.ERROR, "normal": logging.WARNING, "verbose": logging.DEBUG}
+
+
+def _output_options() -> argparse.ArgumentParser:
+    """--quiet and --verbose, shared by every command."""
+    options = argparse.ArgumentParser(add_help=False)
+    chosen = options.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const="quiet",
+        help="errors only: no progress bar, no warnings, and build prints no summary",
+    )
+    chosen.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const="verbose",
+        help="every log line, the segmenter's dictionary loading included",
+    )
+    options.set_defaults(verbosity="normal")
+    return options
+
+
+def configure_logging(*, level: int) -> None:
+    """Send log lines, jieba's among them, through one handler on stderr, at `level` and above.
+
+    jieba adds its own stderr handler to its logger when imported, so its dictionary loading lines print on
+    every run; they go through ours instead, at debug level (seen with --verbose). Only the logger is changed,
+    never jieba's global tokenizer."""
+    import jieba
+
+    for handler in list(jieba.default_logger.handlers):
+        jieba.default_logger.removeHandler(handler)
+    jieba.default_logger.setLevel(logging.NOTSET)
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "hutong", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.hutong = True  # ours, replaced by the next call (a test may call main many times)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def progress_bar_shown(*, quiet: bool) -> bool:
+    """A progress bar only for a person at a terminal: not with --quiet, not into a file or pipe, not in CI."""
+    return not quiet and sys.stderr.isatty() and not os.environ.get("CI")
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -84,7 +147,8 @@ def _build(args: argparse.Namespace) -> int:
             raise ValueError(f"{option} must be at least 1")
     from tqdm import tqdm
 
-    with tqdm(unit=" inputs", desc="building", disable=not sys.stderr.isatty()) as bar:
+    quiet = args.verbosity == "quiet"
+    with tqdm(unit=" inputs", desc="building", disable=not progress_bar_shown(quiet=quiet)) as bar:
         summary = build_store(
             args.input,
             args.out,
@@ -94,8 +158,10 @@ def _build(args: argparse.Namespace) -> int:
             max_chars=args.max_chars,
             max_file_bytes=args.max_file_bytes,
             progress=bar.update,
+            replace=args.replace,
         )
-    print(summary)
+    if not quiet:
+        print(summary)
     return 0
 
 

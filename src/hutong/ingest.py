@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from hutong.models import InputProblem, RawArticle, UnchangedFile
+from hutong.models import InputProblem, RawArticle, UnchangedFile, failure_reason
 
 Record = RawArticle | InputProblem
 
@@ -183,6 +183,8 @@ def read_file(
         yield InputProblem(rel, str(exc))
     except OSError as exc:
         yield InputProblem(rel, f"cannot read file ({exc.strerror or exc})")
+    except Exception as exc:  # a reader's bug or a missing optional package must cost this file, not the build
+        yield InputProblem(rel, failure_reason(exc, stage="reading"))
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -15,6 +14,7 @@ import jieba
 from hutong.models import Sentence
 from hutong.paths import DATA_DIR
 
+GENERAL_STOPWORDS_PATH = DATA_DIR / "text" / "stopwords_zh.txt"
 NEWS_STOPWORDS_PATH = DATA_DIR / "text" / "stopwords_news.txt"
 
 _HAS_WORD_CHAR = re.compile(r"[\u3400-\u9fffA-Za-z]")
@@ -27,18 +27,10 @@ class TermCounts:
     tokens: int  # word tokens in the article (punctuation and spaces excluded), the trend denominator
 
 
-def jionlp_stopwords_path() -> Path:
-    """jionlp's maintained Chinese stopword list, located without importing jionlp (its import is slow)."""
-    spec = importlib.util.find_spec("jionlp")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("jionlp is not installed; it provides the Chinese stopword list")
-    return Path(list(spec.submodule_search_locations)[0]) / "dictionary" / "stopwords.txt"
-
-
 def load_stopwords(*paths: Path) -> frozenset[str]:
-    """Stopwords from jionlp's list plus the project's news list (or the files given)."""
+    """Stopwords from the project's general Chinese list and its news list (or the files given)."""
     words: set[str] = set()
-    for path in paths or (jionlp_stopwords_path(), NEWS_STOPWORDS_PATH):
+    for path in paths or (GENERAL_STOPWORDS_PATH, NEWS_STOPWORDS_PATH):
         for line in path.read_text(encoding="utf-8").splitlines():
             word = line.strip()
             if word and not word.startswith("#"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +45,21 @@ class InputProblem:
     @property
     def input_id(self) -> str:
         return self.path if self.row is None else f"{self.path}#row={self.row}"
+
+
+# The folders of an absolute path (POSIX or Windows), up to its last separator; not a URL's "//", not "1/2".
+_FOLDERS_OF_ABSOLUTE_PATH = re.compile(r"""(?<![\w./:\\-])(?:[A-Za-z]:[\\/]|/)(?:[^\s'"\\/<>|]+[\\/])+""")
+_MAX_REASON_CHARS = 300
+
+
+def failure_reason(error: BaseException, *, stage: str) -> str:
+    """An exception as a reason a reader of report.json, or a visitor, may see: the stage, the exception's
+    type and its message on one line, without the server's folders (a path keeps only its file name)."""
+    message = " ".join(str(error).split())
+    message = _FOLDERS_OF_ABSOLUTE_PATH.sub("", message)
+    if len(message) > _MAX_REASON_CHARS:
+        message = message[: _MAX_REASON_CHARS - 1] + "…"
+    return f"{stage} failed: {type(error).__name__}" + (f": {message}" if message else "")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from hutong import store
 from hutong.ingest import FileToRead, plan_corpus, read_planned
 from hutong.keywords import count_terms, load_stopwords
 from hutong.lexicon import Lexicon, load_lexicon, make_tokenizer
-from hutong.models import InputProblem, RawArticle, UnchangedFile
+from hutong.models import InputProblem, RawArticle, UnchangedFile, failure_reason
 from hutong.normalise import load_boilerplate_patterns, normalise_text
 from hutong.paths import DATA_DIR, LEXICON_PATH
 from hutong.timex import Festivals, extract_time_expressions, load_festivals
@@ -202,7 +202,11 @@ def _analyse_in_worker(article: RawArticle, settings: tuple[str, str]) -> Docume
     try:
         return analyse_article(article, _worker_resources(settings))
     except Exception as error:  # a bug on one article must not stop the build; it is reported
-        return InputProblem(path=article.path, row=article.row, reason=f"analysis failed: {error!r}")
+        return InputProblem(path=article.path, row=article.row, reason=failure_reason(error, stage="analysis"))
+
+
+class ReplaceRefused(ValueError):
+    """The build would replace a store of another input folder, or a folder that is not a store."""
 
 
 @dataclass(frozen=True)
@@ -260,12 +264,16 @@ def build_store(
     full: bool = False,
     segmenter: str = "jieba",
     progress: Callable[[int], None] | None = None,
+    replace: bool = False,
 ) -> BuildSummary:
     """Read every article under input_dir and write the processed store to out_dir, atomically.
 
     Unless `full`, an existing store built by the same analysis is reused: unchanged files are not
-    read again, and a build whose inputs did not change at all writes nothing.
+    read again, and a build whose inputs did not change at all writes nothing. Unless `replace`, a store
+    built from another input folder, or a folder that is not a store, is left alone: ReplaceRefused.
     """
+    if not replace and (problem := store.replacement_problem(out_dir, input_dir=input_dir)):
+        raise ReplaceRefused(f"{problem}; give --replace to replace it, or choose another --out folder")
     workers = workers or os.cpu_count() or 1
     settings = (str(lexicon_path), segmenter)
     version = analysis_version(lexicon_path, segmenter=segmenter)

@@ -1186,6 +1186,26 @@ def build_private_store(
     return root / "store"
 
 
+def upload_outcomes(store_dir: Path | str) -> list[dict]:
+    """What became of each uploaded file (and each row of a jsonl or csv): its name as the visitor gave it,
+    its row, ingested / duplicate / rejected, and the reason, from the private store's report.json."""
+    store_dir = Path(store_dir)
+    with (store_dir.parent / "input" / "MANIFEST.csv").open(encoding="utf-8", newline="") as handle:
+        original = {row["file"]: row["original_name"] for row in csv.DictReader(handle)}
+    outcomes = []
+    for entry in store.read_report(store_dir)["inputs"]:
+        if entry["status"] == "manifest":
+            continue
+        reason = entry["reason"]
+        for staged, name in original.items():  # "same text as upload-001.txt" names the visitor's file
+            reason = reason.replace(staged, name)
+        outcomes.append(
+            {"file": original.get(entry["path"], entry["path"]), "row": entry["row"], "status": entry["status"]}
+            | {"reason": reason}
+        )
+    return outcomes
+
+
 def discard_private_store(store_dir: Path | str | None) -> None:
     """Remove a private store and its staged uploads (the temporary folder holding both)."""
     if not store_dir:

@@ -903,6 +903,23 @@ def read_summary(store_dir: Path) -> dict:
         return read_report(store_dir)["summary"]
 
 
+def replacement_problem(out_dir: Path, *, input_dir: Path) -> str | None:
+    """Why building input_dir into out_dir would replace something it should not (a store built from another
+    input folder, or a folder that is not a store at all), or None when out_dir is free or this input's store."""
+    out_dir = Path(out_dir)
+    if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
+        return None
+    if not (out_dir / "report.json").is_file():
+        return f"{out_dir} is not a Hutong store (it has no report.json)"
+    try:
+        built_from = read_summary(out_dir).get("input_dir")
+    except (StoreError, ValueError, KeyError, AttributeError):
+        return f"{out_dir} holds a report.json that cannot be read"
+    if built_from is None or Path(built_from).resolve() != Path(input_dir).resolve():
+        return f"{out_dir} was built from another input folder ({built_from or 'not recorded'})"
+    return None
+
+
 def read_report(store_dir: Path) -> dict:
     path = Path(store_dir) / "report.json"
     if not path.exists():

@@ -332,6 +332,18 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Visible in this browser session only; the bundled corpus is never changed.",
     ),
     "upload_build": ("处理上传的文章", "Process the uploaded files"),
+    "upload_outcomes": ("每个上传文件的处理结果", "What became of each uploaded file"),
+    "upload_failed": (
+        "处理上传的文章时出错，未能建立语料。请检查文件后重试。",
+        "Processing the uploaded files failed, and no corpus was made. Check the files and try again.",
+    ),
+    "upload_file": ("文件", "File"),
+    "upload_row": ("行", "Row"),
+    "upload_status": ("结果", "Result"),
+    "upload_reason": ("说明", "Reason"),
+    "status_ingested": ("已收录", "ingested"),
+    "status_duplicate": ("重复", "duplicate"),
+    "status_rejected": ("未收录", "rejected"),
     "upload_limits": ("上限：{files} 个文件，共 {mb} MB", "Limits: {files} files, {mb} MB in all"),
     "building": ("正在处理文章……", "Processing articles …"),
     "no_data": ("当前筛选下没有数据。", "No data for the current filters."),
@@ -389,6 +401,20 @@ def t(key: str, lang: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+
+def upload_outcome_table(outcomes: list[dict], lang: str) -> list[dict]:
+    """queries.upload_outcomes as the upload panel lists them: one row a file (or a file's row), labelled in
+    the page's language."""
+    return [
+        {
+            t("upload_file", lang): o["file"],
+            t("upload_row", lang): "" if o["row"] is None else str(o["row"]),
+            t("upload_status", lang): t(f"status_{o['status']}", lang),
+            t("upload_reason", lang): o["reason"],
+        }
+        for o in outcomes
+    ]
 
 
 def domain_label(domain: str, lang: str) -> str:
