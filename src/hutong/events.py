@@ -17,9 +17,9 @@ EVENTS_DATA_DIR = DATA_DIR / "events"
 DOMAINS = ("payment", "logistics", "traffic", "storefront", "capital", "other")
 ACTIONS = ("start", "end", "planned")
 # Entity types that can be a party to a partnership; regulators, outlets and people cannot.
-PARTY_TYPES = frozenset({"platform", "payment", "logistics", "cloud", "service", "group", "company"})
+PARTY_TYPES = frozenset({"platform", "payment", "logistics", "cloud", "service", "unit", "group", "company"})
 # Business units and sub-brands stand for their group in an event (京东零售与快手签署… is 京东 and 快手)
-_UNIT_TYPES = frozenset({"service"})
+_UNIT_TYPES = frozenset({"unit"})
 _NAMING_ASIDE = re.compile(r"(?:下称|简称|以下简称|下同)[“\"「『]?$")
 _TYPE_DOMAIN = {"payment": "payment", "logistics": "logistics"}
 # A pathological article (the same sentence thousands of times) must not stall the build; real

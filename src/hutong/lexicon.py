@@ -23,7 +23,7 @@ GUARD_RULES = ("block_before", "block_after", "need_before", "need_after")
 _GUARD_WINDOW = 16
 
 ENTITY_TYPES = frozenset(
-    {"platform", "payment", "logistics", "cloud", "service", "group", "regulator", "media", "company", "person"}
+    {"platform", "payment", "logistics", "cloud", "service", "unit", "group", "regulator", "media", "company", "person"}
 )
 _JIEBA_TAG = {"person": "nr", "regulator": "nt", "group": "nt", "company": "nt", "media": "nt"}
 _USER_WORD_FREQ = 200_000
