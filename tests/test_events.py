@@ -179,3 +179,137 @@ def test_a_group_s_reports_join_the_first_item_their_date_is_compatible_with():
         assert [
             {k: item[k] for k in ("date", "first_doc_id", "first_report_index")} for item in items
         ] == expected_items
+
+
+# ---- phenomena of real news, each in sentences written for these tests ---------------------------
+
+PUBLISHED = datetime(2023, 6, 15, 10, 0, tzinfo=CHINA)
+
+
+def found(text, resources, *, published=PUBLISHED):
+    return brief(events_of(text, resources, published=published))
+
+
+def test_each_member_of_a_list_joining_one_platform_is_an_event(resources):
+    text = "2023年6月1日,饿了么、优酷和大麦均已接入微信支付。"
+    assert found(text, resources) == {
+        (app, "微信支付", "payment", "start", "2023-06-01") for app in ("饿了么", "优酷", "大麦")
+    }
+
+
+def test_the_members_of_a_list_are_not_partners_of_each_other(resources):
+    assert found("近几年,抖音、快手、拼多多等新平台快速崛起。", resources) == set()
+
+
+def test_a_group_s_two_marketplaces_written_together_are_one_subject(resources):
+    assert found("2023年5月,淘宝天猫接入了京东物流。", resources) == {
+        ("淘宝", "京东物流", "logistics", "start", "2023-05")
+    }
+
+
+def test_with_names_the_partner_after_a_few_words(resources):
+    events = found("6月1日,小红书宣布与淘宝达成合作,笔记可直接跳转淘宝店铺。", resources)
+    assert {(frozenset(e[:2]),) + e[2:] for e in events} == {
+        (frozenset(("小红书", "淘宝")), "traffic", "start", "2023-06-01")
+    }
+
+
+def test_a_negated_trigger_states_no_event(resources):
+    for text in (
+        "截至目前,京东尚未接入微信支付。",
+        "美团明确拒绝与支付宝合作。",
+        "记者发现,盒马目前还不支持云闪付。",
+        "双方的合作细节尚未公布。",
+    ):
+        assert found(text, resources) == set(), text
+
+
+def test_no_longer_supporting_ends_a_connection(resources):
+    assert found("2023年6月10日起,抖音不再支持淘宝商品链接。", resources) == {
+        ("抖音", "淘宝", "traffic", "end", "2023-06-10")
+    }
+
+
+def test_rumours_and_considerations_are_plans(resources):
+    assert found("2023年6月12日,网传美团将接入支付宝。", resources) == {
+        ("美团", "支付宝", "payment", "planned", "2023-06-12")
+    }
+    assert found("2023年6月12日,阿里巴巴考虑在微信开设小程序。", resources) == {
+        ("阿里巴巴", "微信", "traffic", "planned", "2023-06-12")
+    }
+
+
+def test_having_applied_to_join_is_a_plan(resources):
+    assert found("6月2日,闲鱼已申请接入微信支付,正在等待审核。", resources) == {
+        ("闲鱼", "微信支付", "payment", "planned", "2023-06-02")
+    }
+
+
+def test_a_clause_without_a_subject_takes_the_sentence_s(resources):
+    assert found("6月5日,饿了么发布公告称,即日起接入微信支付。", resources) == {
+        ("饿了么", "微信支付", "payment", "start", "2023-06-05")
+    }
+
+
+def test_the_members_listed_after_a_group_s_event_each_have_it(resources):
+    events = found("2023年3月,阿里旗下多款应用已接入云闪付,包括闲鱼、盒马等。", resources)
+    assert {
+        ("闲鱼", "云闪付", "payment", "start", "2023-03"),
+        ("盒马", "云闪付", "payment", "start", "2023-03"),
+    } <= events
+
+
+def test_buying_and_selling_stakes_are_capital_events(resources):
+    assert found("2023年1月,腾讯以5亿美元入股快手。", resources) == {("腾讯", "快手", "capital", "start", "2023-01")}
+    assert found("2023年2月,阿里巴巴减持哔哩哔哩股份。", resources) == {
+        ("阿里巴巴", "哔哩哔哩", "capital", "end", "2023-02")
+    }
+    assert found("6月14日,市场消息称,阿里巴巴拟出售所持小红书股份。", resources) == {
+        ("阿里巴巴", "小红书", "capital", "planned", "2023-06-14")
+    }
+
+
+def test_a_headline_is_dated_by_the_body_or_else_by_the_publication_day(resources):
+    dated = found("京东全面接入支付宝\n6月12日,京东正式接入支付宝,用户可在结算页选择。", resources)
+    assert dated == {("京东", "支付宝", "payment", "start", "2023-06-12")}
+    undated = events_of("京东全面接入支付宝\n业内人士认为,这是电商平台开放的一步。", resources, published=PUBLISHED)
+    assert [(e["date"], e["date_resolution"].startswith("approximate")) for e in undated] == [("2023-06-15", True)]
+
+
+def test_an_event_reported_as_done_without_a_date_is_put_at_the_publication_month_and_says_so(resources):
+    (event,) = events_of("据悉,京东已悄然关闭微信购物入口。", resources, published=PUBLISHED)
+    assert (event["date"], event["action"]) == ("2023-06", "end")
+    assert event["date_resolution"].startswith("approximate")
+    assert event["confidence"] < 0.9
+
+
+def test_a_done_event_takes_no_later_date_from_the_sentence_before(resources):
+    text = "双方计划明年3月覆盖全国。此外,美团也接入了云闪付。"
+    assert ("美团", "云闪付", "payment", "start", "2023-06") in found(text, resources)
+
+
+def test_a_date_is_not_carried_into_a_section_heading(resources):
+    text = "2019年,双方曾有过短暂合作。\n京东关闭微信入口\n据悉,京东已关闭微信购物入口。"
+    assert {e[4] for e in found(text, resources)} == {"2023-06"}
+
+
+def test_traditional_script_and_inline_pinyin_give_the_same_events(resources):
+    simplified = found("2023年6月1日,京东关闭了微信购物入口。", resources)
+    assert simplified == {("京东", "微信", "traffic", "end", "2023-06-01")}
+    assert found("2023年6月1日,京東關閉了微信購物入口。", resources) == simplified
+    assert found("2023年6月1日,京東關(guān)閉了微信購(gòu)物入口。", resources) == simplified
+
+
+def test_a_short_name_given_in_brackets_is_not_another_party(resources):
+    text = "2018年5月11日,网联清算有限公司(以下简称“网联”)与支付宝签署合作协议。"
+    assert {frozenset(e[:2]) for e in found(text, resources)} == {frozenset(("网联清算", "支付宝"))}
+
+
+def test_a_name_in_a_purpose_phrase_is_not_the_subject(resources):
+    events = found("2017年6月1日,菜鸟为推广阿里云而封杀顺丰。", resources)
+    assert {frozenset(e[:2]) for e in events} == {frozenset(("菜鸟", "顺丰"))}
+
+
+def test_every_event_says_its_rule_and_how_sure_it_is(resources):
+    (event,) = events_of("2023年6月1日,京东接入支付宝。", resources, published=PUBLISHED)
+    assert event["rule"] == "subject-object" and event["confidence"] == 0.9

@@ -691,6 +691,7 @@ def _opens_clause(sentence: Sentence, party: Party) -> bool:
     return _CLAUSE_BREAK.split(head)[-1].strip(" “「\"'") == ""
 
 
+_LOCATIVE = re.compile(r"(?:在|于|进驻|到)$")
 _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{0,3}$")
 
 
@@ -711,14 +712,15 @@ def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[P
     return run
 
 
-def _split_at_joiner(run: list[Party], sentence: Sentence) -> tuple[list[Party], list[Party]] | None:
-    """A、B 与 C → ([A, B], [C]): the last 与/跟/同 in a list divides the two sides, else the last 和."""
+def _split_at_joiner(run: list[Party], sentence: Sentence, *, objects: bool) -> tuple[list[Party], list[Party]] | None:
+    """A、B 与 C → ([A, B], [C]): the last 与/跟/同 in a list divides the two sides, else the last 和 when the
+    trigger has no object of its own (饿了么、优酷和大麦均已接入微信支付: 和 only joins a list)."""
     gaps = [(i, _gap(sentence, run[i - 1], run[i])) for i in range(1, len(run))]
     for i in range(len(run) - 1, 0, -1):
         if run[i].start == run[i - 1].start:  # 双方 stands for the pair named last
             return run[:i], run[i:]
     # 与/跟/同 join partners; 和 may only join the members of a list (云闪付与工行、中行和建行)
-    for strong in (True, False):
+    for strong in (True, False) if not objects else (True,):
         for i, gap in reversed(gaps):
             if _JOINER_GAP.match(gap) and (not strong or not gap.rstrip().endswith("和")):
                 return run[:i], run[i:]
@@ -783,7 +785,11 @@ def _pairs_for_trigger(
         objects.append(nxt)
     if before:
         run = _name_list(before, sentence, last=len(before) - 1)
-        sides = _split_at_joiner(run, sentence)
+        if not objects and len(before) > len(run) and _LOCATIVE.search(_gap(sentence, before[-len(run) - 1], run[0])):
+            # 阿里巴巴考虑在微信开设小程序: the name after 在 is where the subject acts, its partner
+            objects, run = run, _name_list(before, sentence, last=len(before) - len(run) - 1)
+            return _cross(run, objects, directed=True, rule="subject-object")
+        sides = _split_at_joiner(run, sentence, objects=bool(objects))
         if sides:  # A 与 B 签署…: the joined names are the partners, whatever follows the trigger
             return _cross(sides[0], sides[1], directed=False, rule="joined")
         if objects:
