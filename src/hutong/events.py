@@ -679,7 +679,10 @@ def _joined_pairs(parties: list[Party], sentence: Sentence) -> list[tuple[Party,
 _ADVERBS = r"(?:[已也正将还均都曾先]|已经|正在|早已|此前|分别)*"
 # 与/跟/同 joins partners even after a few words (新浪微博宣布与阿里巴巴…); 和 only right after a name
 _JOINER_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*(?:{_ADVERBS}和|[^，,。；;：:、]{{0,8}}(?:与|跟|同))\s*$")
-_LIST_GAP = re.compile(rf"^\s*(?:app|App|APP)?\s*(?:|、|,|，|及|以及|或|{_ADVERBS}(?:与|跟|同|和))\s*$")
+# (a list may hold a name the lexicon does not know: 京东、拼多多、豆快、小红书)
+_LIST_GAP = re.compile(
+    rf"^\s*(?:app|App|APP)?\s*(?:|(?:、[^、，,。；;：:“”\s]{{1,6}})*、|,|，|及|以及|或|{_ADVERBS}(?:与|跟|同|和))\s*$"
+)
 
 
 _BRACKETED = re.compile(r"[(（][^()（）]*[)）]")  # an aside: 网联清算有限公司(以下简称“网联”)与支付宝
