@@ -328,12 +328,12 @@ def test_the_bundled_guards_compile_and_name_lexicon_surfaces(lexicon):
 
 
 def test_a_blocked_long_name_still_yields_the_name_inside_it(lexicon):
-    assert names(lexicon, "谷歌每年向苹果支付约200亿美元") == [("谷歌", "谷歌"), ("苹果", "苹果")]
+    assert names(lexicon, "三星每年向苹果支付数亿元专利费") == [("三星", "三星"), ("苹果", "苹果")]
     assert names(lexicon, "商户支持苹果支付") == [("Apple Pay", "苹果支付")]
 
 
 def test_bank_and_courier_short_names_count_only_in_their_lists(lexicon):
-    assert [e for e, _ in names(lexicon, "招行、中信、广发银行均已支持")] == ["招商银行", "中信银行", "广发银行"]
+    assert [e for e, _ in names(lexicon, "广发银行、中信、招行均已支持")] == ["广发银行", "中信银行", "招商银行"]
     assert [e for e, _ in names(lexicon, "顺丰、中通、圆通都表示")] == ["顺丰", "中通快递", "圆通速递"]
     assert names(lexicon, "中信证券发布研报") == []
     assert names(lexicon, "会议中通过了决议,他为人圆通") == []

@@ -130,10 +130,11 @@ class Lexicon:
         """Mentions in an article's sentences, found in one pass over the whole text."""
         starts = [s.start for s in sentences]
         found = []
-        for m in self.find_mentions(simplified):
-            i = bisect_right(starts, m.start) - 1
-            if i >= 0 and m.end <= sentences[i].end:
-                found.append(Mention(m.entity, sentences[i].index, m.start, m.end, m.surface))
+        # spans straight from the matcher: one Mention per name, made once with its sentence
+        for start, end, entity in self._spans(simplified, simplified.translate(_ASCII_LOWER), 0, len(simplified)):
+            i = bisect_right(starts, start) - 1
+            if i >= 0 and end <= sentences[i].end:
+                found.append(Mention(entity, sentences[i].index, start, end, simplified[start:end]))
         return found
 
     def jieba_user_dictionary(self) -> str:
