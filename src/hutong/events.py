@@ -208,6 +208,7 @@ class _Discourse:
         groups = frozenset((report.a_group, report.b_group))
         if report.domain != "other":
             self.latest_with_domain[(groups, report.action)] = report
+            self.latest_with_domain[(groups, None)] = report
         if report.date:
             self.latest_dated[(groups, report.domain, report.action)] = report
             self.latest_dated_any_domain[(groups, report.action)] = report
@@ -641,11 +642,13 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
 
 
 def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers) -> bool:
-    """A trigger used as a noun states no event: 双方的合作, 合作细节, 既竞争又合作的关系; right after a name
-    it is a verb (京东和微信合作的目的: they did work together)."""
+    """A trigger used as a noun states no event: 双方的合作, 合作细节, 访问请求, 既竞争又合作的关系; before 的 and
+    right after a name it is a verb (京东和微信合作的目的: they did work together)."""
+    if any(text.startswith(w, end) for w in triggers.words("noun_after") if w != "的"):
+        return True  # 访问请求, 开放平台, 合作细节
     if text[max(0, start - 2) : start].endswith(("□", "□也", "□已", "□曾", "□就")):
         return False
-    return text[start - 1 : start] == "的" or any(text.startswith(w, end) for w in triggers.words("noun_after"))
+    return text[start - 1 : start] == "的" or text.startswith("的", end)
 
 
 # How far before a trigger a negation still governs it (尚未与支付宝 合作: 6 characters with the name masked)
@@ -895,16 +898,20 @@ def _domains(
     after = _nearest_domain(masked_sentence[clause_offset:], 0, triggers)
     if after:
         return [after]
-    previous = _previous_report_with_domain(discourse, a, b, action=action)
+    previous = _previous_report_with_domain(discourse, a, b, action=action) or _previous_report_with_domain(
+        discourse, a, b, action=None
+    )
     if previous:
         return [previous.domain]
     before = _nearest_domain(masked_sentence[:clause_offset], clause_offset, triggers)
     return [before or "other"]
 
 
-def _previous_report_with_domain(discourse: _Discourse, a: Party, b: Party, *, action: str) -> EventReport | None:
+def _previous_report_with_domain(
+    discourse: _Discourse, a: Party, b: Party, *, action: str | None
+) -> EventReport | None:
     """The latest earlier report between the same two groups with the same action and a named domain."""
-    return discourse.latest_with_domain.get((frozenset((a.group, b.group)), action))
+    return discourse.latest_with_domain.get((frozenset((a.group, b.group)), action))  # action None: any
 
 
 def _previous_dated_report(
