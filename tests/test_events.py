@@ -313,3 +313,18 @@ def test_a_name_in_a_purpose_phrase_is_not_the_subject(resources):
 def test_every_event_says_its_rule_and_how_sure_it_is(resources):
     (event,) = events_of("2023年6月1日,京东接入支付宝。", resources, published=PUBLISHED)
     assert event["rule"] == "subject-object" and event["confidence"] == 0.9
+
+
+def test_a_citation_line_states_no_event(resources):
+    assert found("——《京东宣布停止与支付宝合作》(某某日报 2011年5月18日)", resources) == set()
+
+
+def test_partners_named_after_yu_take_the_subject_of_a_later_clause(resources):
+    text = "继2022年与微信支付、京东物流等达成合作后,淘宝天猫又与知乎建立合作。"
+    events = {(e[0], e[1]) for e in found(text, resources)}
+    assert {("淘宝", "微信支付"), ("淘宝", "京东物流")} <= events
+
+
+def test_now_in_the_sentence_dates_the_event_at_the_publication_month(resources):
+    text = "2020年,支付宝与银联开始探索扫码互认。目前,支付宝与银联已在全国实现扫码互认。"
+    assert ("支付宝", "银联", "payment", "start", "2023-06") in found(text, resources)

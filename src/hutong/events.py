@@ -355,8 +355,10 @@ def _extract(
         s_paragraph, discourse.headline = layout.get(sentence.index, (paragraph, False))
         if s_paragraph != paragraph:
             paragraph = s_paragraph
-            if layout_heading(sentence):
+            if _is_heading(sentence):
                 discourse.last_date = None  # a section heading starts a new topic: no date is carried into it
+        if _CITATION.match(sentence.text) or sentence.text.lstrip().startswith(tuple(triggers.words("not_statement"))):
+            continue  # ——《…》(某报 2011年5月18日), 相关阅读: a reference to another article states nothing here
         s_mentions = mentions_by_sentence.get(sentence.index, [])
         s_all = times_by_sentence.get(sentence.index, [])
         s_times = [t for t in s_all if t.kind == "date" and t.value]
@@ -372,7 +374,11 @@ def _extract(
     return _date_headlines(merge_article_reports(discourse.reports, lexicon=lexicon), published)
 
 
-def layout_heading(sentence: Sentence) -> bool:
+# A line that cites another article: ——《title》(paper, date), or 《title》(paper, date) alone
+_CITATION = re.compile(r"^\s*(?:[—–]{1,2}|-{2})\s*《|^\s*《[^》]*》\s*[(（][^)）]*[)）]\s*$")
+
+
+def _is_heading(sentence: Sentence) -> bool:
     """A line of its own without a sentence-final mark (a sub-heading) or a numbered line (1. 一、)."""
     text = sentence.text.rstrip()
     return _NUMBERED.match(text) is not None or (len(text) <= 40 and not text.endswith(tuple(_SENTENCE_FINAL)))
@@ -692,6 +698,19 @@ _BRACKETED = re.compile(r"[(（][^()（）]*[)）]")  # an aside: 网联清算�
 _CLOSING = str.maketrans("", "", "”’」』)）》】\"' ")
 
 
+_OPEN_JOINER = re.compile(rf"{_ADVERBS}(?:与|跟|同|和)\s*$")
+
+
+def _clause_head(sentence: Sentence, party: Party) -> str:
+    """The text of party's clause before it."""
+    return _CLAUSE_BREAK.split(sentence.text[: party.start - sentence.start])[-1]
+
+
+def _later_subject(sentence: Sentence, sentence_parties: list[Party], position: int) -> list[Party]:
+    """The first name after `position` that opens a clause of its own (the sentence's subject, named late)."""
+    return next(([p] for p in sentence_parties if p.start > position and _opens_clause(sentence, p)), [])
+
+
 def _opens_clause(sentence: Sentence, party: Party) -> bool:
     head = sentence.text[: party.start - sentence.start]
     return _CLAUSE_BREAK.split(head)[-1].strip(" “「\"'") == ""
@@ -750,6 +769,7 @@ EVENT_RULES = {
     "subject-object": ("subject + trigger + object in one clause", 0.9),
     "carried subject": ("trigger + object; the subject from an earlier clause of the sentence", 0.75),
     "both parties": ("双方/两者 + trigger: the pair named last", 0.7),
+    "later subject": ("与 + names + trigger; the subject opens a later clause of the sentence", 0.6),
     "sentence party": ("one party + trigger; the other named elsewhere in the sentence", 0.6),
     "earlier pair": ("A 与 B in one clause, the trigger in a later one", 0.6),
     "enumerated": ("an event of a group, then 包括 + the members named", 0.75),
@@ -795,6 +815,12 @@ def _pairs_for_trigger(
             # 阿里巴巴考虑在微信开设小程序: the name after 在 is where the subject acts, its partner
             objects, run = run, _name_list(before, sentence, last=len(before) - len(run) - 1)
             return _cross(run, objects, directed=True, rule="subject-object")
+        if len(run) == len(before) and _OPEN_JOINER.search(_clause_head(sentence, run[0])):
+            # 继与微信支付、京东物流达成合作,淘宝天猫又…: the names after 与 are partners of a subject named
+            # before (carried) or in a later clause of the sentence
+            partner_of = subject or _later_subject(sentence, sentence_parties, position)
+            rule = "carried subject" if subject else "later subject"
+            return _cross(partner_of or [], run, directed=True, rule=rule)
         sides = _split_at_joiner(run, sentence, objects=bool(objects))
         if sides:  # A 与 B 签署…: the joined names are the partners, whatever follows the trigger
             return _cross(sides[0], sides[1], directed=False, rule="joined")
@@ -968,7 +994,7 @@ def _event_date(
         return None, _HEADLINE_UNDATED, None
     before = [t for t in times if t.start < clause.start]
     now_word = next((w for w in triggers.words("now") if w in sentence.text[: clause.end - sentence.start]), None)
-    usable = [t for t in before if not now_word or t.start > sentence.start + sentence.text.find(now_word)]
+    usable = [t for t in before if not now_word or t.start >= sentence.start + sentence.text.find(now_word)]
     after = [t for t in times if t.start >= clause.end]
     if usable or after:
         t = (usable or after)[-1 if usable else 0]
