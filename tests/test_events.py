@@ -328,3 +328,13 @@ def test_partners_named_after_yu_take_the_subject_of_a_later_clause(resources):
 def test_now_in_the_sentence_dates_the_event_at_the_publication_month(resources):
     text = "2020年,支付宝与银联开始探索扫码互认。目前,支付宝与银联已在全国实现扫码互认。"
     assert ("支付宝", "银联", "payment", "start", "2023-06") in found(text, resources)
+
+
+def test_a_plan_for_this_week_is_dated_the_day_it_was_announced(resources):
+    text = "京东6月12日对外宣布,本周将停止与支付宝的合作。"
+    assert found(text, resources) == {("京东", "支付宝", "payment", "planned", "2023-06-12")}
+
+
+def test_a_clause_without_a_domain_word_takes_the_next_clause_s(resources):
+    text = "2023年4月,阿里巴巴暂停了微信的第三方应用服务,并屏蔽了相关数据接口,理由是存在支付风险。"
+    assert found(text, resources) == {("阿里巴巴", "微信", "traffic", "end", "2023-04")}

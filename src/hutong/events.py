@@ -717,7 +717,7 @@ def _opens_clause(sentence: Sentence, party: Party) -> bool:
 
 
 _LOCATIVE = re.compile(r"(?:在|于|进驻|到)$")
-_PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{0,3}$")
+_PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: a purpose, not 为X (for X)
 
 
 def _gap(sentence: Sentence, left: Party, right: Party) -> str:
@@ -828,7 +828,11 @@ def _pairs_for_trigger(
             return _cross(run, objects, directed=True, rule="subject-object")
         if len(run) >= 2:
             return []  # A、B、C 上线…: the members of a list are not partners of each other
-        others = {p.group: p for p in sentence_parties if p.group != run[0].group}
+        others = {
+            p.group: p
+            for p in sentence_parties
+            if p.group != run[0].group and not _PURPOSE.search(_clause_head(sentence, p))
+        }
         if len(others) == 1:
             # one party in the clause: the other is the one other group named in the sentence (支付宝表示,
             # 正在与银联开展合作), unless it opens a later clause of its own (…选项,支付宝则在…强化了…)
@@ -869,6 +873,17 @@ def _named_domains(text: str, triggers: EventTriggers) -> list[str]:
         if _COORDINATED.match(text[end:start]) and domain not in kept:
             kept.append(domain)
     return kept
+
+
+def _next_clause_domain(rest: str, triggers: EventTriggers) -> str | None:
+    """The domain the next clause names, by a domain word or a trigger of its own (…服务,屏蔽微信…的数据接口)."""
+    parts = _CLAUSE_BREAK.split(rest, maxsplit=2)
+    following = parts[1] if len(parts) > 1 else ""
+    for match in triggers.action_pattern.finditer(following):
+        if match.group() in triggers.trigger_domains:
+            return triggers.trigger_domains[match.group()]
+    named = _named_domains(following, triggers)
+    return named[0] if named else None
 
 
 def _nearest_domain(masked_sentence: str, clause_end: int, triggers: EventTriggers) -> str | None:
@@ -921,7 +936,7 @@ def _domains(
         return by_type[:1]
     if section_domain:
         return [section_domain]
-    after = _nearest_domain(masked_sentence[clause_offset:], 0, triggers)
+    after = _next_clause_domain(masked_sentence[clause_offset:], triggers)
     if after:
         return [after]
     previous = _previous_report_with_domain(discourse, a, b, action=action) or _previous_report_with_domain(
@@ -986,6 +1001,13 @@ def _event_date(
     in_clause = [t for t in times if clause.start <= t.start < clause.end]
     if in_clause:
         t = in_clause[0]
+        stated = _statement_day_within(t, times) if planned else None
+        if stated is not None:  # 5月17日宣布,本周将停止…: the plan is dated the day it was announced
+            return (
+                stated.value,
+                f"when the plan was stated, within {t.text}: {stated.text} → {stated.value}",
+                stated.text,
+            )
         return t.value, f"{_SAME_CLAUSE}: {t.text} → {t.value} ({t.resolution})", t.text
     if planned and times:
         t = times[0]
@@ -1054,6 +1076,17 @@ def _date_headlines(reports: list[EventReport], published: date | None) -> list[
 def _after_publication(value: str, discourse: _Discourse) -> bool:
     """Whether a date (at any precision) begins after the publication day."""
     return discourse.published is not None and value > discourse.published.isoformat()[: len(value)]
+
+
+def _statement_day_within(period: TimeExpression, times: list[TimeExpression]) -> TimeExpression | None:
+    """An earlier day of the sentence inside a plan's coarse period (this week, this month): when it was said."""
+    first, last = getattr(period, "first_day", None), getattr(period, "last_day", None)
+    if not first or not last or first == last:
+        return None
+    return next(
+        (t for t in times if t.start < period.start and t.value and len(t.value) == 10 and first <= t.value <= last),
+        None,
+    )
 
 
 def _publication_month(discourse: _Discourse, why: str) -> tuple[str | None, str, str | None]:
