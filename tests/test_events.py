@@ -338,3 +338,13 @@ def test_a_plan_for_this_week_is_dated_the_day_it_was_announced(resources):
 def test_a_clause_without_a_domain_word_takes_the_next_clause_s(resources):
     text = "2023年4月,阿里巴巴暂停了微信的第三方应用服务,并屏蔽了相关数据接口,理由是存在支付风险。"
     assert found(text, resources) == {("阿里巴巴", "微信", "traffic", "end", "2023-04")}
+
+
+def test_a_plan_with_the_partner_between_jiang_and_the_trigger_is_a_plan(resources):
+    text = "6月10日,京东宣布,与此同时亦将与抖音、快手等平台合作。"
+    assert {e[3] for e in found(text, resources)} == {"planned"}
+
+
+def test_the_domain_comes_from_the_nearest_later_clause_that_names_one(resources):
+    text = "京东与快手在2022年6月就已达成合作,当时快手电商通过接入京东,用户可以在快手跳转至京东购买商品。"
+    assert ("京东", "快手", "traffic", "start", "2022-06") in found(text, resources)

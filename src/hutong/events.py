@@ -716,6 +716,7 @@ def _opens_clause(sentence: Sentence, party: Party) -> bool:
     return _CLAUSE_BREAK.split(head)[-1].strip(" “「\"'") == ""
 
 
+_PARTNER_PHRASE = re.compile(r"(?:与|和|跟|同)[^与和跟同，,。；;]*$")
 _LOCATIVE = re.compile(r"(?:在|于|进驻|到)$")
 _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: a purpose, not 为X (for X)
 
@@ -815,7 +816,7 @@ def _pairs_for_trigger(
             # 阿里巴巴考虑在微信开设小程序: the name after 在 is where the subject acts, its partner
             objects, run = run, _name_list(before, sentence, last=len(before) - len(run) - 1)
             return _cross(run, objects, directed=True, rule="subject-object")
-        if len(run) == len(before) and _OPEN_JOINER.search(_clause_head(sentence, run[0])):
+        if not objects and len(run) == len(before) and _OPEN_JOINER.search(_clause_head(sentence, run[0])):
             # 继与微信支付、京东物流达成合作,淘宝天猫又…: the names after 与 are partners of a subject named
             # before (carried) or in a later clause of the sentence
             partner_of = subject or _later_subject(sentence, sentence_parties, position)
@@ -875,15 +876,17 @@ def _named_domains(text: str, triggers: EventTriggers) -> list[str]:
     return kept
 
 
-def _next_clause_domain(rest: str, triggers: EventTriggers) -> str | None:
-    """The domain the next clause names, by a domain word or a trigger of its own (…服务,屏蔽微信…的数据接口)."""
-    parts = _CLAUSE_BREAK.split(rest, maxsplit=2)
-    following = parts[1] if len(parts) > 1 else ""
-    for match in triggers.action_pattern.finditer(following):
-        if match.group() in triggers.trigger_domains:
-            return triggers.trigger_domains[match.group()]
-    named = _named_domains(following, triggers)
-    return named[0] if named else None
+def _later_clause_domain(rest: str, triggers: EventTriggers) -> str | None:
+    """The domain the nearest later clause of the sentence names, by a trigger or a domain word of its own
+    (…服务,屏蔽微信…的数据接口; 达成合作,当时…,用户可以在快手跳转至京东)."""
+    for following in _CLAUSE_BREAK.split(rest)[1:]:
+        for match in triggers.action_pattern.finditer(following):
+            if match.group() in triggers.trigger_domains:
+                return triggers.trigger_domains[match.group()]
+        named = _named_domains(following, triggers)
+        if named:
+            return named[0]
+    return None
 
 
 def _nearest_domain(masked_sentence: str, clause_end: int, triggers: EventTriggers) -> str | None:
@@ -936,7 +939,7 @@ def _domains(
         return by_type[:1]
     if section_domain:
         return [section_domain]
-    after = _next_clause_domain(masked_sentence[clause_offset:], triggers)
+    after = _later_clause_domain(masked_sentence[clause_offset:], triggers)
     if after:
         return [after]
     previous = _previous_report_with_domain(discourse, a, b, action=action) or _previous_report_with_domain(
@@ -970,6 +973,8 @@ def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> 
         return True  # 已申请接入: what is done is the application
     if "已" in head[-6:]:
         return False
+    # 将与抖音、B站等平台合作: the partner phrase may stand between 将 and the trigger
+    head = _PARTNER_PHRASE.sub("", head)
     return any(head.endswith(w) or head.endswith(w + "正式") or f"{w}" in head[-4:] for w in triggers.words("planned"))
 
 
