@@ -40,7 +40,7 @@ class EventTriggers:
 
     actions: dict[str, str]
     domains: dict[str, str]
-    markers: dict[str, str]
+    markers: tuple[tuple[str, str], ...]  # (word, role); a word may have several roles (推出: launch, new_predicate)
     trigger_domains: dict[str, str] = field(default_factory=dict)  # the domain a trigger implies (入股 → capital)
     _by_role: dict[str, list[str]] = field(init=False, repr=False, compare=False)
     action_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -51,7 +51,7 @@ class EventTriggers:
 
     def __post_init__(self) -> None:
         by_role: dict[str, list[str]] = {}
-        for word, role in self.markers.items():
+        for word, role in self.markers:
             by_role.setdefault(role, []).append(word)
         object.__setattr__(self, "_by_role", {r: sorted(ws, key=len, reverse=True) for r, ws in by_role.items()})
         object.__setattr__(self, "action_pattern", _alternation(self.actions))
@@ -75,9 +75,24 @@ def load_triggers(folder: Path = EVENTS_DATA_DIR) -> EventTriggers:
     return EventTriggers(
         actions=_read_pairs(folder / "triggers.csv", "word", "action"),
         domains=_read_pairs(folder / "domains.csv", "word", "domain"),
-        markers=_read_pairs(folder / "markers.csv", "word", "role"),
+        markers=_read_roles(folder / "markers.csv"),
         trigger_domains=trigger_domains,
     )
+
+
+def _read_roles(path: Path) -> tuple[tuple[str, str], ...]:
+    """(word, role) rows of markers.csv; the same word with the same role twice is an error naming its lines."""
+    seen: dict[tuple[str, str], int] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            pair = ((row.get("word") or "").strip(), (row.get("role") or "").strip())
+            if not pair[0]:
+                continue
+            if pair in seen:
+                raise ValueError(f"{path}: line {reader.line_num}: '{pair[0]}' as {pair[1]} is already on line {seen[pair]}")
+            seen[pair] = reader.line_num
+    return tuple(seen)
 
 
 def _read_pairs(path: Path, key: str, value: str) -> dict[str, str]:
@@ -190,11 +205,16 @@ REPORT_COLUMNS = (
 class _Discourse:
     """What earlier sentences of the article established: the pair named last, the dates seen, the events."""
 
-    last_pair: tuple[Party, Party] | None = None
+    last_pair: tuple[Party, Party] | None = None  # the last pair an event joined
+    # the last pair named without an event (淘宝天猫和小红书宣布…), and its sentence: 双方 means it only
+    # in that sentence or the next, not paragraphs later (…Google与Microsoft的投入… … 双方合作)
+    named_pair: tuple[Party, Party] | None = None
+    named_pair_sentence: int = -1
     last_date: TimeExpression | None = None  # the latest date of the current paragraph
     last_date_seen: TimeExpression | None = None  # the latest date of the article so far (当时 points back to it)
     published: date | None = None  # the article's publication day, China time
     headline: bool = False  # whether the sentence read now is a headline (a line of its own before the body)
+    current_sentence: int = 0
     reports: list[EventReport] = field(default_factory=list)
     # The latest report by (groups, action) with a named domain, and by (groups, domain, action) with a
     # date: what the look-ups of earlier reports need, so an article with thousands of reports stays linear.
@@ -353,11 +373,16 @@ def _extract(
         if len(discourse.reports) >= MAX_REPORTS_PER_ARTICLE:
             break
         s_paragraph, discourse.headline = layout.get(sentence.index, (paragraph, False))
+        discourse.current_sentence = sentence.index
         if s_paragraph != paragraph:
             paragraph = s_paragraph
             if _is_heading(sentence):
                 discourse.last_date = None  # a section heading starts a new topic: no date is carried into it
-        if _CITATION.match(sentence.text) or sentence.text.lstrip().startswith(tuple(triggers.words("not_statement"))):
+        if (
+            _CITATION.match(sentence.text)
+            or _LINK.search(sentence.text)
+            or sentence.text.lstrip().startswith(tuple(triggers.words("not_statement")))
+        ):
             continue  # ——《…》(某报 2011年5月18日), 相关阅读: a reference to another article states nothing here
         s_mentions = mentions_by_sentence.get(sentence.index, [])
         s_all = times_by_sentence.get(sentence.index, [])
@@ -375,7 +400,12 @@ def _extract(
 
 
 # A line that cites another article: ——《title》(paper, date), or 《title》(paper, date) alone
-_CITATION = re.compile(r"^\s*(?:[—–]{1,2}|-{2})\s*《|^\s*《[^》]*》\s*[(（][^)）]*[)）]\s*$")
+_CITATION = re.compile(
+    r"^\s*(?:[—–]{1,2}|-{2})\s*《"  # ——《title》(paper, date)
+    r"|^\s*《[^》]*》\s*[(（][^)）]*[)）]\s*$"  # 《title》(paper, date)
+    r"|^\s*(?:>\s*)?(?:[*\-]|\d+[.、])\s*\["  # an item of a reference list
+)
+_LINK = re.compile(r"https?://")  # a sentence carrying a link is a reference or page furniture
 
 
 def _is_heading(sentence: Sentence) -> bool:
@@ -472,21 +502,25 @@ def _sentence_reports(
         if trigger is None:
             joined = _joined_pairs(parties, sentence)
             if joined:
-                discourse.last_pair = joined[-1]
-                pending_pairs.extend(joined)
-            if parties and subject is None:
+                discourse.named_pair, discourse.named_pair_sentence = joined[-1][:2], sentence.index
+                pending_pairs.extend((a, b) for a, b, strong in joined if strong)
+            if parties and subject is None and not _SUBORDINATE_END.search(clause.text):
                 subject = [parties[0]]  # 支付宝2日发布消息表示,…: who the later clauses are about
+            elif not parties and any(w in clause.text for w in triggers.words("new_predicate")):
+                subject = None  # …之际,某科技公司突然宣布…,支持微信: a new subject the lexicon does not name
             continue
         word, action, position = trigger
         if word in triggers.words("launch") and _one_group_before(parties, position, sentence_parties):
             reports.append(_launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports)))
             continue
-        pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject)
+        pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject,
+                                   reciprocal=word in triggers.words("reciprocal"))
         for other in candidates[1:]:  # 本次在谈合作为淘宝在微信开设小程序: the next trigger may join two names
             if pairs:
                 break
             word, action, position = other
-            pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject)
+            pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject,
+                                       reciprocal=word in triggers.words("reciprocal"))
         if pairs and pairs[0].directed:
             subject = list({pair.a.name: pair.a for pair in pairs}.values())
         elif subject is None and parties and parties[0].start < position:
@@ -614,13 +648,16 @@ def _parties(mentions: list[Mention], lexicon: Lexicon, naming_asides: frozenset
 
 def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Discourse) -> list[Party]:
     """双方 / 两者 stand for the groups of the pair named last (淘宝 and 京东 → 阿里巴巴 and 京东)."""
-    if discourse.last_pair is None:
+    pair = discourse.last_pair
+    if discourse.named_pair is not None and discourse.named_pair_sentence >= discourse.current_sentence - 1:
+        pair = discourse.named_pair
+    if pair is None:
         return []
     for word in triggers.words("both_parties"):
         index = clause.text.find(word)
         if index >= 0:
             at = clause.start + index
-            a, b = discourse.last_pair
+            a, b = pair
             return [
                 Party(a.group, a.group, at, at + len(word), word),
                 Party(b.group, b.group, at, at + len(word), word),
@@ -675,12 +712,14 @@ def _polarised_action(head: str, word: str, action: str, triggers: EventTriggers
     return action
 
 
-def _joined_pairs(parties: list[Party], sentence: Sentence) -> list[tuple[Party, Party]]:
-    """A与B pairs in a clause without a trigger, for a trigger that follows (京东与菜鸟,…,也纷纷展开合作)."""
+def _joined_pairs(parties: list[Party], sentence: Sentence) -> list[tuple[Party, Party, bool]]:
+    """A与B pairs in a clause without a trigger, each with whether 与/跟/同 joins it (not the weaker 和): a
+    later 双方 may mean either, but only a 与 pair waits for a trigger that follows (京东与菜鸟,…,也纷纷展开合作)."""
     pairs = []
     for left, right in zip(parties, parties[1:], strict=False):
-        if left.group != right.group and left.end < right.start and _JOINER_GAP.match(_gap(sentence, left, right)):
-            pairs.append((left, right))
+        gap = _gap(sentence, left, right)
+        if left.group != right.group and left.end < right.start and _JOINER_GAP.match(gap):
+            pairs.append((left, right, not gap.rstrip().endswith("和")))
     return pairs
 
 
@@ -696,6 +735,14 @@ _LIST_GAP = re.compile(
 
 _BRACKETED = re.compile(r"[(（][^()（）]*[)）]")  # an aside: 网联清算有限公司(以下简称“网联”)与支付宝
 _CLOSING = str.maketrans("", "", "”’」』)）》】\"' ")
+
+
+# A clause that only sets the scene (就在豆包手机陷入重围之际): its names are not the next clause's subject
+_SUBORDINATE_END = re.compile(r"(?:之际|之时|的时候|期间|以来|之前|之后)\s*$")
+
+
+def _gap_to(sentence: Sentence, party: Party, position: int) -> str:
+    return sentence.text[party.end - sentence.start : position - sentence.start]
 
 
 _OPEN_JOINER = re.compile(rf"{_ADVERBS}(?:与|跟|同|和)\s*$")
@@ -796,6 +843,7 @@ def _pairs_for_trigger(
     sentence_parties: list[Party],
     pending_pairs: list[tuple[Party, Party]],
     subject: list[Party] | None = None,
+    reciprocal: bool = True,
 ) -> list[_Pair]:
     """The pairs a trigger at `position` joins: its subject (the list of names before it) with its object
     (the list after it), each member of a list with each of the other side (饿了么、优酷均已接入微信支付 is
@@ -824,6 +872,8 @@ def _pairs_for_trigger(
             return _cross(partner_of or [], run, directed=True, rule=rule)
         sides = _split_at_joiner(run, sentence, objects=bool(objects))
         if sides:  # A 与 B 签署…: the joined names are the partners, whatever follows the trigger
+            if not reciprocal and _gap_to(sentence, sides[1][-1], position).startswith("的"):
+                return []  # 阿里与腾讯的同框注资: the two act together on a third party; they are not partners
             return _cross(sides[0], sides[1], directed=False, rule="joined")
         if objects:
             return _cross(run, objects, directed=True, rule="subject-object")
