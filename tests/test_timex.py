@@ -358,6 +358,8 @@ def test_weekdays_that_are_not_dates() -> None:
     ("去年12月下旬，拼多多上线。", "去年12月下旬", "2024-12", "2024-12-21", "2024-12-31", "ten_days"),
     ("今年1月初，京东宣布。", "今年1月初", "2025-01", "2025-01-01", "2025-01-10", "ten_days"),
     ("本月底，活动结束。", "本月底", "2025-03", "2025-03-21", "2025-03-31", "ten_days"),
+    ("上个季度，京东营收增长。", "上个季度", "2024", "2024-10-01", "2024-12-31", "quarter"),
+    ("本季度，淘宝将推出新品。", "本季度", "2025", "2025-01-01", "2025-03-31", "quarter"),
 ])
 def test_parts_of_a_year_or_month(sentence: str, text: str, value: str, first: str, last: str,
                                   precision: str) -> None:
@@ -467,6 +469,8 @@ def test_a_vague_word_does_not_become_the_year_of_what_follows() -> None:
     ("民國113年，臺灣支付業者接入。", "民国113年", "2024"),
     ("民国一百一十三年，合作启动。", "民国一百一十三年", "2024"),
     ("从2月9起，新规生效。", "2月9", "2025-02-09"),
+    ("零七年八月，淘宝上线新版。", "零七年八月", "2007-08"),
+    ("九七年一季度，公司成立。", "九七年一季度", "1997"),
 ])
 def test_writing_forms(sentence: str, text: str, value: str) -> None:
     assert period(sentence)[0][:2] == (text, value)

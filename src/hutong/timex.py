@@ -164,6 +164,7 @@ _YEAR_HEAD = (
     r"|民国(?P<roc>[0-9]{1,3}|[一二三四五六七八九十百]{1,5})年"
     r"|(?P<yy>(?<![0-9.])[0-9]{2})年(?=(?:1[0-2]|0?[1-9])月|[上下]半年|第?[一二三四1-4]季度|[Qq][1-4]|[初底末]"
     r"|春节|双|618|国庆|中秋|元旦)"
+    rf"|(?P<yycn>(?<![〇○零一二三四五六七八九十]){_CN_D}{{2}})年(?=(?:{_MON})月|[上下]半年|第?[一二三四1-4]季度|[初底末])"
     r"|(?P<yy0>(?<![0-9.])0[0-9])年(?![0-9]*(?:来|间|多|以|里|内|之|前|后))"
     r"|(?P<yrel>大前年|(?<![以年之])前年(?![轻纪龄])|去年(?!轻)|(?<!如)今年(?!轻)|明年(?!轻))"
     r"|(?P<yana>该年|(?<![不相共])同年(?![龄级份])|(?<![相想])当年(?![轻龄])|次年|翌年)"
@@ -213,6 +214,7 @@ def _build_patterns(
         f"|(?P<md>(?<![0-9〇○零一二三四五六七八九十个半每.])(?P<mm>{_MON})(?:[-—~](?P<mm2>{_MON}))?月份?"
         f"(?:(?P<mdd>{_DAY}){day_range.format(g='mdd')}[日号]"
         f"|(?P<mdn>3[01]|[12][0-9]|0?[1-9]){_NO_RI_AFTER}|(?P<mdp>{_MONTH_PART}))?)"
+        r"|(?P<qrel>(?P<qr>上个?|本|这个?|下个?)季度)"
         f"|{_QPART}|{_MPART}|{_WEEK}|{_THEN}"
         f"|{_DAY_REL}"
         r"|(?P<dd>(?<![0-9.月号〇○零一二两三四五六七八九十百])(?P<ddn>3[01]|[12][0-9]|0?[1-9]"
@@ -270,8 +272,8 @@ _TRIGGER_CONTEXT = {
     _CN_NUM: _CN_NUM + "*(?:[年月日号天周季星礼多余]|个[月多半星])",
     "周": "[一二三四五六日天]", "近": "[日期来年月0-9一二两三四五六七八九十几数半]", "约": "[0-9一二两三四五六七八九十几数百千]",
     "逾": "[0-9一二两三四五六七八九十几数百千]",
-    "上": "上|个?[周月]|星期|礼拜|半年|旬", "下": "下|个?[周月]|星期|礼拜|半年|旬", "本": "[周月]|星期|礼拜",
-    "这": "个?[周月]|星期|礼拜|[0-9一二两三四五六七八九十几数]", "中": "旬", "日": "前", "年": "[初底末中]",
+    "上": "上|个?[周月]|星期|礼拜|半年|旬|个?季度", "下": "下|个?[周月]|星期|礼拜|半年|旬|个?季度",
+    "本": "[周月]|星期|礼拜|季度", "这": "个?[周月]|星期|礼拜|个?季度|[0-9一二两三四五六七八九十几数]", "中": "旬", "日": "前", "年": "[初底末中]",
     "月": "[初底末]", "不": "久前", "第": "[一二三四1-4]季度", "首": "季度", "后": "天|一天", "其": "时", "此": "前", "最": "近",
     "过": "去", "民": "国", "星": "期", "礼": "拜", "即": "日", "彼": "时", "那": "时", "目": "前", "早": "前",
     "前": "年|天|日|一[天日]|不久|三季度", "同": "[年月日]|一天", "当": "[年月天日晚夜时]", "大": "[前后]",
@@ -607,10 +609,10 @@ class _Resolver:
         elif m.group("roc") is not None:
             year = 1911 + _cn_int(m.group("roc"))
             basis = in_year = f"民国 year {m.group('roc')} = {year}"
-        elif m.group("yy") is not None or m.group("yy0") is not None:
+        elif m.group("yy") is not None or m.group("yy0") is not None or m.group("yycn") is not None:
             if t[max(0, start - 2):start] in _DURATION_BEFORE:
                 return None
-            yy = m.group("yy") or m.group("yy0")
+            yy = m.group("yy") or m.group("yy0") or f"{_cn_int(m.group('yycn')):02d}"
             n = int(yy)
             year = 2000 + n if n < 50 else 1900 + n
             basis = in_year = f"two-digit year {yy} read as {year}"
@@ -715,6 +717,14 @@ class _Resolver:
             return _unresolved(m.start(), m.end(), basis)
         return _dated(m.start(), m.end(), date(year, lo, 1), _month_end(year, hi), precision, method,
                       f"{basis}; months {lo}-{hi}")
+
+    def _h_qrel(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
+        if self.pub is None:
+            return _unresolved(m.start(), m.end(), _NEED_PUB)
+        off = {"上": -1, "下": 1}.get(m.group("qr")[0], 0)
+        y, mo = _add_months(self.pub.year, 3 * ((self.pub.month - 1) // 3) + 1, 3 * off)
+        return _dated(m.start(), m.end(), date(y, mo, 1), _month_end(y, mo + 2), "quarter", "publication",
+                      f"{m.group()}: {off:+d} quarters from the quarter of publication")
 
     def _h_mpart(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         part = m.group("mpart")
