@@ -266,10 +266,11 @@ _NEEDED_CHARS = "0123456789０１２３４５６７８９年月日天旬季周�
 # Characters that start a match wherever they are: a web or e-mail address (read only to be skipped), Q1.
 _TRIGGER_ALWAYS = "A-Za-z._%+\\-"
 _CN_NUM = "[〇○零一二两三四五六七八九十几数半百千]"
-# Where a match can start: a character (or class) and, as regular expressions separated by |, what must follow it.
+# Where a match can start: a character (or class) and, as regular expressions separated by |, what must follow it
+# (bounded: a run of digits is looked at four at a time, not to its end from every digit).
 _TRIGGER_CONTEXT = {
-    "[0-9]": r"[0-9]*(?:\s?[年月日号天周·\-/.~—–至到]|[多余几]|个[月多半星]|星期)",
-    _CN_NUM: _CN_NUM + "*(?:[年月日号天周季星礼多余]|个[月多半星])",
+    "[0-9]": r"[0-9]{0,3}(?:\s?[年月日号天周·\-/.~—–至到]|[多余几]|个[月多半星]|星期)",
+    _CN_NUM: _CN_NUM + "{0,6}(?:[年月日号天周季星礼多余]|个[月多半星])",
     "周": "[一二三四五六日天]", "近": "[日期来年月0-9一二两三四五六七八九十几数半]", "约": "[0-9一二两三四五六七八九十几数百千]",
     "逾": "[0-9一二两三四五六七八九十几数百千]",
     "上": "上|个?[周月]|星期|礼拜|半年|旬|个?季度", "下": "下|个?[周月]|星期|礼拜|半年|旬|个?季度",
