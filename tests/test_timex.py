@@ -331,6 +331,8 @@ def test_weeks_and_weekdays(sentence: str, text: str, value: str, first: str, la
 def test_a_weekday_points_back_in_a_report_and_forward_in_a_plan() -> None:
     assert period("周五，京东发布财报。")[0][1] == "2025-03-07"
     assert period("周五，京东将发布财报。")[0][1] == "2025-03-14"
+    assert period("周末，京东推出活动。")[0][2:4] == ("2025-03-08", "2025-03-09")
+    assert period("周末，京东将推出活动。")[0][2:4] == ("2025-03-15", "2025-03-16")
 
 
 def test_traditional_week_and_weekday_forms() -> None:
@@ -338,7 +340,8 @@ def test_traditional_week_and_weekday_forms() -> None:
 
 
 def test_weekdays_that_are_not_dates() -> None:
-    assert [p for p in period("周一鸣是一名记者。每周一，平台发布榜单。一周后见。") if p[1]] == []
+    assert [p for p in period("周一鸣是一名记者。每周一，平台发布榜单。一周后见。每个周末都有活动。周末版上线。")
+            if p[1]] == []
 
 
 # -- parts of a year or month -----------------------------------------------------------------
