@@ -856,7 +856,7 @@ class _Resolver:
     def _h_rel(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         n_s, unit, direction = m.group("reln"), m.group("relu"), m.group("reld")
         start, end = m.start(), m.end()
-        if m.group("relv") is not None or unit in ("个多月",) or not (n_s.isascii() or _CN_EXACT.fullmatch(n_s)):
+        if m.group("relv") is not None or unit in ("个多月", "个半月") or not (n_s.isascii() or _CN_EXACT.fullmatch(n_s)):
             return _unresolved(start, end, f"vague: {m.group()} = some time from publication, no exact date")
         if self.pub is None:
             return _unresolved(start, end, _NEED_PUB)
@@ -871,15 +871,17 @@ class _Resolver:
             base, what = _period_of_value(a.value)[0], f"{a.text}"
         how = f"{m.group()} = {what} {'−' if sign < 0 else '+'} {n_s}{unit}"
         method = "publication" if what == "publication" else "inherited"
-        if unit == "年" and n != 0.5:
+        if unit == "年" and n >= 1:
             y = base.year + sign * int(n)
             return _dated(start, end, date(y, 1, 1), date(y, 12, 31), "year", method, how)
-        if unit in ("个月", "个半月") or (unit == "年" and n == 0.5):
-            months = 6 if unit == "年" else int(n) + (0 if unit == "个月" else 0)
-            y, mo = _add_months(base.year, base.month, sign * months)
+        if unit == "年" or (unit == "个月" and n >= 1):  # 半年, N个月
+            y, mo = _add_months(base.year, base.month, sign * (6 if unit == "年" else int(n)))
             return _dated(start, end, date(y, mo, 1), _month_end(y, mo), "month", method, how)
-        days = int(n * (7 if unit in ("周", "星期", "个星期") else 1))
+        days = int(n * {"周": 7, "星期": 7, "个星期": 7, "个月": 30}.get(unit, 1))  # 半个月: 15 days
         d = base + timedelta(days=sign * days)
+        if unit in ("周", "星期", "个星期"):  # 两周前: the week it falls in
+            monday = d - timedelta(days=d.weekday())
+            return _dated(start, end, monday, monday + timedelta(days=6), "week", method, how, sets_anchor=False)
         return _dated(start, end, d, d, "day", method, how)
 
     def _h_span(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
