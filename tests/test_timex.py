@@ -354,6 +354,8 @@ def test_weeks_and_weekdays(sentence: str, text: str, value: str, first: str, la
 def test_a_weekday_points_back_in_a_report_and_forward_in_a_plan() -> None:
     assert period("周五，京东发布财报。")[0][1] == "2025-03-07"
     assert period("周五，京东将发布财报。")[0][1] == "2025-03-14"
+    assert period("周末，京东推出活动。")[0][2:4] == ("2025-03-08", "2025-03-09")
+    assert period("周末，京东将推出活动。")[0][2:4] == ("2025-03-15", "2025-03-16")
 
 
 def test_traditional_week_and_weekday_forms() -> None:
@@ -361,7 +363,9 @@ def test_traditional_week_and_weekday_forms() -> None:
 
 
 def test_weekdays_that_are_not_dates() -> None:
-    assert [p for p in period("周一鸣是一名记者。每周一，平台发布榜单。一周后见。") if p[1]] == []
+    assert [
+        p for p in period("周一鸣是一名记者。每周一，平台发布榜单。一周后见。每个周末都有活动。周末版上线。") if p[1]
+    ] == []
 
 
 # -- parts of a year or month -----------------------------------------------------------------
@@ -384,6 +388,8 @@ def test_weekdays_that_are_not_dates() -> None:
         ("去年12月下旬，拼多多上线。", "去年12月下旬", "2024-12", "2024-12-21", "2024-12-31", "ten_days"),
         ("今年1月初，京东宣布。", "今年1月初", "2025-01", "2025-01-01", "2025-01-10", "ten_days"),
         ("本月底，活动结束。", "本月底", "2025-03", "2025-03-21", "2025-03-31", "ten_days"),
+        ("上个季度，京东营收增长。", "上个季度", "2024", "2024-10-01", "2024-12-31", "quarter"),
+        ("本季度，淘宝将推出新品。", "本季度", "2025", "2025-01-01", "2025-03-31", "quarter"),
     ],
 )
 def test_parts_of_a_year_or_month(sentence: str, text: str, value: str, first: str, last: str, precision: str) -> None:
@@ -430,6 +436,8 @@ def test_ranges_run_from_the_start_to_the_end(sentence: str, text: str, value: s
         ("后天，快手将上线新功能。", "后天", "2025-03-14"),
         ("大前天，拼多多宣布降价。", "大前天", "2025-03-09"),
         ("5天前，菜鸟发布新规。", "5天前", "2025-03-07"),
+        ("半个月前，京东宣布。", "半个月前", "2025-02-25"),
+        ("三周前，京东宣布。", "三周前", "2025-02"),  # the week of 02-17 to 02-23
         ("两个月前，支付宝开放接口。", "两个月前", "2025-01"),
         ("半年前，双方开始谈判。", "半年前", "2024-09"),
         ("三年后，该业务将覆盖全国。", "三年后", "2028"),
@@ -519,6 +527,8 @@ def test_a_vague_word_does_not_become_the_year_of_what_follows() -> None:
         ("民國113年，臺灣支付業者接入。", "民国113年", "2024"),
         ("民国一百一十三年，合作启动。", "民国一百一十三年", "2024"),
         ("从2月9起，新规生效。", "2月9", "2025-02-09"),
+        ("零七年八月，淘宝上线新版。", "零七年八月", "2007-08"),
+        ("九七年一季度，公司成立。", "九七年一季度", "1997"),
     ],
 )
 def test_writing_forms(sentence: str, text: str, value: str) -> None:

@@ -90,7 +90,9 @@ def _read_roles(path: Path) -> tuple[tuple[str, str], ...]:
             if not pair[0]:
                 continue
             if pair in seen:
-                raise ValueError(f"{path}: line {reader.line_num}: '{pair[0]}' as {pair[1]} is already on line {seen[pair]}")
+                raise ValueError(
+                    f"{path}: line {reader.line_num}: '{pair[0]}' as {pair[1]} is already on line {seen[pair]}"
+                )
             seen[pair] = reader.line_num
     return tuple(seen)
 
@@ -513,14 +515,28 @@ def _sentence_reports(
         if word in triggers.words("launch") and _one_group_before(parties, position, sentence_parties):
             reports.append(_launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports)))
             continue
-        pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject,
-                                   reciprocal=word in triggers.words("reciprocal"))
+        pairs = _pairs_for_trigger(
+            parties,
+            position,
+            sentence,
+            sentence_parties,
+            pending_pairs,
+            subject=subject,
+            reciprocal=word in triggers.words("reciprocal"),
+        )
         for other in candidates[1:]:  # 本次在谈合作为淘宝在微信开设小程序: the next trigger may join two names
             if pairs:
                 break
             word, action, position = other
-            pairs = _pairs_for_trigger(parties, position, sentence, sentence_parties, pending_pairs, subject=subject,
-                                       reciprocal=word in triggers.words("reciprocal"))
+            pairs = _pairs_for_trigger(
+                parties,
+                position,
+                sentence,
+                sentence_parties,
+                pending_pairs,
+                subject=subject,
+                reciprocal=word in triggers.words("reciprocal"),
+            )
         if pairs and pairs[0].directed:
             subject = list({pair.a.name: pair.a for pair in pairs}.values())
         elif subject is None and parties and parties[0].start < position:

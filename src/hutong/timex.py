@@ -185,6 +185,7 @@ _YEAR_HEAD = (
     r"|民国(?P<roc>[0-9]{1,3}|[一二三四五六七八九十百]{1,5})年"
     r"|(?P<yy>(?<![0-9.])[0-9]{2})年(?=(?:1[0-2]|0?[1-9])月|[上下]半年|第?[一二三四1-4]季度|[Qq][1-4]|[初底末]"
     r"|春节|双|618|国庆|中秋|元旦)"
+    rf"|(?P<yycn>(?<![〇○零一二三四五六七八九十]){_CN_D}{{2}})年(?=(?:{_MON})月|[上下]半年|第?[一二三四1-4]季度|[初底末])"
     r"|(?P<yy0>(?<![0-9.])0[0-9])年(?![0-9]*(?:来|间|多|以|里|内|之|前|后))"
     r"|(?P<yrel>大前年|(?<![以年之])前年(?![轻纪龄])|去年(?!轻)|(?<!如)今年(?!轻)|明年(?!轻))"
     r"|(?P<yana>该年|(?<![不相共])同年(?![龄级份])|(?<![相想])当年(?![轻龄])|次年|翌年)"
@@ -200,7 +201,7 @@ _AFTER_WEEKDAY = "[上下晚凌早中午起至到前后的是当将在再又也�
 _THEN = r"(?P<then>(?<![适相应每])当时(?!间|期)|彼时|其时|那时(?!候起))"
 _WEEK = (
     r"(?P<week>(?:(?P<wrel>上上|下下|上|下|本|这)个?(?:周|星期|礼拜)(?P<wd1>[一二三四五六日天末1-7])?"
-    r"|(?<![每一两二三四五六七八九十几第])(?:周|星期|礼拜)(?P<wd2>[一二三四五六日天])"
+    r"|(?<![每一两二三四五六七八九十几第个双休])(?:周|星期|礼拜)(?P<wd2>[一二三四五六日天末])"
     rf"(?=[^{_HAN}]|$|{_AFTER_WEEKDAY}))(?P<win>内)?)"
 )
 _QPART = (
@@ -248,6 +249,7 @@ def _build_patterns(
         f"|(?P<md>(?<![0-9〇○零一二三四五六七八九十个半每.])(?P<mm>{_MON})(?:[-—~](?P<mm2>{_MON}))?月份?"
         f"(?:(?P<mdd>{_DAY}){day_range.format(g='mdd')}[日号]"
         f"|(?P<mdn>3[01]|[12][0-9]|0?[1-9]){_NO_RI_AFTER}|(?P<mdp>{_MONTH_PART}))?)"
+        r"|(?P<qrel>(?P<qr>上个?|本|这个?|下个?)季度)"
         f"|{_QPART}|{_MPART}|{_WEEK}|{_THEN}"
         f"|{_DAY_REL}"
         r"|(?P<dd>(?<![0-9.月号〇○零一二两三四五六七八九十百])(?P<ddn>3[01]|[12][0-9]|0?[1-9]"
@@ -300,18 +302,19 @@ _NEEDED_CHARS = "0123456789０１２３４５６７８９年月日天旬季周�
 # Characters that start a match wherever they are: a web or e-mail address (read only to be skipped), Q1.
 _TRIGGER_ALWAYS = "A-Za-z._%+\\-"
 _CN_NUM = "[〇○零一二两三四五六七八九十几数半百千]"
-# Where a match can start: a character (or class) and, as regular expressions separated by |, what must follow it.
+# Where a match can start: a character (or class) and, as regular expressions separated by |, what must follow it
+# (bounded: a run of digits is looked at four at a time, not to its end from every digit).
 _TRIGGER_CONTEXT = {
-    "[0-9]": r"[0-9]*(?:\s?[年月日号天周·\-/.~—–至到]|[多余几]|个[月多半星]|星期)",
-    _CN_NUM: _CN_NUM + "*(?:[年月日号天周季星礼多余]|个[月多半星])",
-    "周": "[一二三四五六日天]",
+    "[0-9]": r"[0-9]{0,3}(?:\s?[年月日号天周·\-/.~—–至到]|[多余几]|个[月多半星]|星期)",
+    _CN_NUM: _CN_NUM + "{0,6}(?:[年月日号天周季星礼多余]|个[月多半星])",
+    "周": "[一二三四五六日天末]",
     "近": "[日期来年月0-9一二两三四五六七八九十几数半]",
     "约": "[0-9一二两三四五六七八九十几数百千]",
     "逾": "[0-9一二两三四五六七八九十几数百千]",
-    "上": "上|个?[周月]|星期|礼拜|半年|旬",
-    "下": "下|个?[周月]|星期|礼拜|半年|旬",
-    "本": "[周月]|星期|礼拜",
-    "这": "个?[周月]|星期|礼拜|[0-9一二两三四五六七八九十几数]",
+    "上": "上|个?[周月]|星期|礼拜|半年|旬|个?季度",
+    "下": "下|个?[周月]|星期|礼拜|半年|旬|个?季度",
+    "本": "[周月]|星期|礼拜|季度",
+    "这": "个?[周月]|星期|礼拜|个?季度|[0-9一二两三四五六七八九十几数]",
     "中": "旬",
     "日": "前",
     "年": "[初底末中]",
@@ -832,10 +835,10 @@ class _Resolver:
         elif m.group("roc") is not None:
             year = 1911 + _cn_int(m.group("roc"))
             basis = in_year = f"民国 year {m.group('roc')} = {year}"
-        elif m.group("yy") is not None or m.group("yy0") is not None:
+        elif m.group("yy") is not None or m.group("yy0") is not None or m.group("yycn") is not None:
             if t[max(0, start - 2) : start] in _DURATION_BEFORE:
                 return None
-            yy = m.group("yy") or m.group("yy0")
+            yy = m.group("yy") or m.group("yy0") or f"{_cn_int(m.group('yycn')):02d}"
             n = int(yy)
             year = 2000 + n if n < 50 else 1900 + n
             basis = in_year = f"two-digit year {yy} read as {year}"
@@ -951,6 +954,21 @@ class _Resolver:
             m.start(), m.end(), date(year, lo, 1), _month_end(year, hi), precision, method, f"{basis}; months {lo}-{hi}"
         )
 
+    def _h_qrel(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
+        if self.pub is None:
+            return _unresolved(m.start(), m.end(), _NEED_PUB)
+        off = {"上": -1, "下": 1}.get(m.group("qr")[0], 0)
+        y, mo = _add_months(self.pub.year, 3 * ((self.pub.month - 1) // 3) + 1, 3 * off)
+        return _dated(
+            m.start(),
+            m.end(),
+            date(y, mo, 1),
+            _month_end(y, mo + 2),
+            "quarter",
+            "publication",
+            f"{m.group()}: {off:+d} quarters from the quarter of publication",
+        )
+
     def _h_mpart(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         part = m.group("mpart")
         a = self._local_anchor()
@@ -974,7 +992,7 @@ class _Resolver:
             monday += timedelta(weeks=weeks)
             basis = f"{m.group()}: {weeks:+d} weeks from the week of publication"
         else:
-            day = monday + timedelta(days=_WEEKDAY[wd])
+            day = monday + timedelta(days=_WEEKDAY.get(wd, 5))  # 周末 from its Saturday
             future = _FUTURE.search(t)
             if future and day < self.pub:
                 monday += timedelta(weeks=1)
@@ -1100,7 +1118,11 @@ class _Resolver:
     def _h_rel(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
         n_s, unit, direction = m.group("reln"), m.group("relu"), m.group("reld")
         start, end = m.start(), m.end()
-        if m.group("relv") is not None or unit in ("个多月",) or not (n_s.isascii() or _CN_EXACT.fullmatch(n_s)):
+        if (
+            m.group("relv") is not None
+            or unit in ("个多月", "个半月")
+            or not (n_s.isascii() or _CN_EXACT.fullmatch(n_s))
+        ):
             return _unresolved(start, end, f"vague: {m.group()} = some time from publication, no exact date")
         if self.pub is None:
             return _unresolved(start, end, _NEED_PUB)
@@ -1115,15 +1137,17 @@ class _Resolver:
             base, what = _period_of_value(a.value)[0], f"{a.text}"
         how = f"{m.group()} = {what} {'−' if sign < 0 else '+'} {n_s}{unit}"
         method = "publication" if what == "publication" else "inherited"
-        if unit == "年" and n != 0.5:
+        if unit == "年" and n >= 1:
             y = base.year + sign * int(n)
             return _dated(start, end, date(y, 1, 1), date(y, 12, 31), "year", method, how)
-        if unit in ("个月", "个半月") or (unit == "年" and n == 0.5):
-            months = 6 if unit == "年" else int(n) + (0 if unit == "个月" else 0)
-            y, mo = _add_months(base.year, base.month, sign * months)
+        if unit == "年" or (unit == "个月" and n >= 1):  # 半年, N个月
+            y, mo = _add_months(base.year, base.month, sign * (6 if unit == "年" else int(n)))
             return _dated(start, end, date(y, mo, 1), _month_end(y, mo), "month", method, how)
-        days = int(n * (7 if unit in ("周", "星期", "个星期") else 1))
+        days = int(n * {"周": 7, "星期": 7, "个星期": 7, "个月": 30}.get(unit, 1))  # 半个月: 15 days
         d = base + timedelta(days=sign * days)
+        if unit in ("周", "星期", "个星期"):  # 两周前: the week it falls in
+            monday = d - timedelta(days=d.weekday())
+            return _dated(start, end, monday, monday + timedelta(days=6), "week", method, how, sets_anchor=False)
         return _dated(start, end, d, d, "day", method, how)
 
     def _h_span(self, m: re.Match[str], t: str, sidx: int) -> _Hit | None:
