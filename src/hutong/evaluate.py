@@ -154,7 +154,7 @@ def score_time_expressions(
     score = score or TimexScore()
     for line in gold:
         score.total += 1
-        spans = _occurrences(simplified_text, line["text"])
+        spans = _occurrences(simplified_text, to_simplified(line["text"]))  # gold may be written in either script
         overlapping = [t for t in times if any(t.start < e and s < t.end for s, e in spans)]
         if line["value"] is None:
             ok = bool(spans) and not any(t.value for t in overlapping)

@@ -394,8 +394,9 @@ def _extract(
                 if len(discourse.reports) >= MAX_REPORTS_PER_ARTICLE:
                     break
                 discourse.add(report)
-        if s_times:
-            discourse.last_date = discourse.last_date_seen = s_times[-1]
+        exact = [t for t in s_times if not getattr(t, "approximate", False)]
+        if exact:  # an approximate date (近日) dates its own sentence only; it is not carried on
+            discourse.last_date = discourse.last_date_seen = exact[-1]
         if discourse.last_date is not None and _now_after(sentence, discourse.last_date, triggers):
             discourse.last_date = None  # 从2013年…到现在: the story has come back to the time of writing
     return _date_headlines(merge_article_reports(discourse.reports, lexicon=lexicon), published)
