@@ -350,3 +350,18 @@ def test_the_domain_comes_from_the_nearest_later_clause_that_names_one(resources
     assert {(frozenset(e[:2]),) + e[2:] for e in found(text, resources)} == {
         (frozenset(("京东", "快手")), "traffic", "start", "2022-06")
     }
+
+
+def test_a_light_verb_needs_a_word_of_cooperation(resources):
+    assert found("滴滴与美团在多个城市展开竞争。", resources) == set()
+    assert found("京东物流与顺丰未能就价格达成一致。", resources) == set()
+    assert {e[3] for e in found("2023年5月,京东与快手达成物流合作。", resources)} == {"start"}
+
+
+def test_a_yes_no_question_is_at_most_a_plan(resources):
+    assert {e[3] for e in found("支付宝是否会接入微信支付,目前尚无定论。", resources)} <= {"planned"}
+
+
+def test_a_clause_opening_on_earlier_is_not_dated_by_its_neighbour(resources):
+    events = events_of("抖音本月起下线淘宝外链,此前双方曾在广告上合作。", resources, published=PUBLISHED)
+    assert {(e["action"], e["date"]) for e in events} == {("end", "2023-06"), ("start", None)}

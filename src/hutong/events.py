@@ -694,6 +694,10 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
         word = match.group()
         if _is_nominal(masked_clause, match.start(), match.end(), triggers):
             continue
+        if word in triggers.words("light") and not any(
+            w in clause.text[match.end() :] for w in triggers.words("cooperation_noun")
+        ):
+            continue  # 展开竞争, 达成一致: a light verb states a partnership only with a word of cooperation after it
         action = _polarised_action(clause.text[: match.start()], word, triggers.actions[word], triggers)
         if action is None:
             continue
@@ -1086,6 +1090,9 @@ def _event_date(
         return t.value, f"same sentence, when the plan was stated: {t.text} → {t.value} ({t.resolution})", t.text
     if discourse.headline:
         return None, _HEADLINE_UNDATED, None
+    opening = next((w for w in triggers.words("before") if clause.text.lstrip().startswith(w)), None)
+    if opening:  # …本月起下线外链,此前双方的合作…: a clause opening on 此前 is not dated by the other clauses
+        return None, f"undated: '{opening}' refers to an earlier, unnamed time", None
     before = [t for t in times if t.start < clause.start]
     now_word = next((w for w in triggers.words("now") if w in sentence.text[: clause.end - sentence.start]), None)
     usable = [t for t in before if not now_word or t.start >= sentence.start + sentence.text.find(now_word)]
