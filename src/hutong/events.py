@@ -1074,6 +1074,8 @@ def _event_date(
 
     A plan without a date of its own takes the sentence's first date: when it was said (在今年1月…表示).
     """
+    # 此前/早前 name no time an analyst could place an event at: they leave it undated, not "some year"
+    times = [t for t in times if t.text not in triggers.words("before")]
     in_clause = [t for t in times if clause.start <= t.start < clause.end]
     if in_clause:
         t = in_clause[0]
