@@ -365,3 +365,17 @@ def test_a_yes_no_question_is_at_most_a_plan(resources):
 def test_a_clause_opening_on_earlier_is_not_dated_by_its_neighbour(resources):
     events = events_of("抖音本月起下线淘宝外链,此前双方曾在广告上合作。", resources, published=PUBLISHED)
     assert {(e["action"], e["date"]) for e in events} == {("end", "2023-06"), ("start", None)}
+
+
+def test_the_cooperation_of_two_named_parties_is_theirs(resources):
+    assert found("京东和腾讯的合作始于2014年。", resources) == {("京东", "腾讯", "other", "start", "2014")}
+
+
+def test_a_name_after_xiang_is_the_object(resources):
+    events = found("2023年3月,支付宝向银联开放线上支付场景。", resources)
+    assert events == {("支付宝", "银联", "payment", "start", "2023-03")}
+
+
+def test_the_trigger_s_domain_beats_a_word_naming_the_subject(resources):
+    events = found("2019年,快手与拼多多达成合作,快手小店商品可跳转拼多多购买。", resources)
+    assert {(frozenset(e[:2]), e[2]) for e in events} == {(frozenset(("快手", "拼多多")), "traffic")}

@@ -560,6 +560,7 @@ def _sentence_reports(
                 discourse,
                 action,
                 trigger=word,
+                trigger_at=position - clause.start,
             ):
                 planned = planned_sentence or _planned_before(clause, position, triggers)
                 date, how, date_text = _event_date(
@@ -692,7 +693,7 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
     found = []
     for match in triggers.action_pattern.finditer(clause.text):
         word = match.group()
-        if _is_nominal(masked_clause, match.start(), match.end(), triggers):
+        if _is_nominal(masked_clause, match.start(), match.end(), triggers, word=word):
             continue
         if word in triggers.words("light") and not any(
             w in clause.text[match.end() :] for w in triggers.words("cooperation_noun")
@@ -705,13 +706,18 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
     return [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
 
 
-def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers) -> bool:
+_NAMES_OWN = re.compile(r"□[与和跟同][^，,。；;]{0,2}□+的(?:此次|这次|本次|首次|全面|深度|战略|长期|独家)?$")
+
+
+def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers, *, word: str = "") -> bool:
     """A trigger used as a noun states no event: 双方的合作, 合作细节, 访问请求, 既竞争又合作的关系; before 的 and
     right after a name it is a verb (京东和微信合作的目的: they did work together)."""
     if any(text.startswith(w, end) for w in triggers.words("noun_after") if w != "的"):
         return True  # 访问请求, 开放平台, 合作细节
     if text[max(0, start - 2) : start].endswith(("□", "□也", "□已", "□曾", "□就")):
         return False
+    if word in triggers.words("reciprocal") and _NAMES_OWN.search(text[:start]):
+        return False  # 京东和腾讯的合作始于2014年, 苹果与谷歌的此次联手: the two names' own cooperation
     return text[start - 1 : start] == "的" or text.startswith("的", end)
 
 
@@ -785,7 +791,7 @@ def _opens_clause(sentence: Sentence, party: Party) -> bool:
 
 
 _PARTNER_PHRASE = re.compile(r"(?:与|和|跟|同)[^与和跟同，,。；;]*$")
-_LOCATIVE = re.compile(r"(?:在|于|进驻|到)$")
+_LOCATIVE = re.compile(r"(?:在|于|进驻|到|向|对|给)$")  # a name after these is where or to whom
 _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: a purpose, not 为X (for X)
 
 
@@ -987,12 +993,15 @@ def _domains(
     discourse: _Discourse,
     action: str,
     trigger: str = "",
+    trigger_at: int = 0,
 ) -> list[str]:
-    """Domains named in the clause (several only when coordinated: 物流与支付), else the trigger's own
-    (入股 → capital), the parties' types, the section (在支付方面), a domain named after the clause in its
-    sentence (用户在微信打开淘宝链接), the pair's last event with the same action, a domain named before the
-    clause, or other."""
-    named = _named_domains(masked_clause, triggers)
+    """Domains named after the trigger in its clause (several only when coordinated: 物流与支付), else the
+    one two parties of one kind share, the trigger's own (入股 → capital), words before the trigger, a
+    party's type, the section (在支付方面), the nearest later clause naming one (用户在微信打开淘宝链接), the
+    pair's last event, a domain named before the clause, or other."""
+    # words after the trigger, then the trigger's own domain, then words before it (快手小店商品可跳转拼多多:
+    # 小店 names the subject, 跳转 the event; 双方在物流和支付领域合作: the words before are all there is)
+    named = _named_domains(masked_clause[trigger_at:], triggers)
     if named:
         return named
     kinds = [
@@ -1003,6 +1012,9 @@ def _domains(
         return [sorted(shared)[0]]
     if trigger in triggers.trigger_domains:
         return [triggers.trigger_domains[trigger]]
+    named = _named_domains(masked_clause[:trigger_at], triggers)
+    if named:
+        return named
     by_type = [
         _TYPE_DOMAIN[t] for p in (a, b) for t in sorted(p.types or {lexicon.entities[p.name].type}) if t in _TYPE_DOMAIN
     ]
