@@ -1305,10 +1305,6 @@ def _dates_compatible(d1: str | None, d2: str | None) -> bool:
     return d1 is None or d2 is None or d1.startswith(d2) or d2.startswith(d1)
 
 
-def _more_precise(d1: str | None, d2: str | None) -> str | None:
-    return max((d for d in (d1, d2) if d), key=len, default=None)
-
-
 def _groups(r: EventReport) -> frozenset[str | None]:
     return frozenset((r.a_group, r.b_group))
 
