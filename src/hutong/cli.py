@@ -261,7 +261,9 @@ def _readable(result: dict) -> str:
     for e in result["events"]:
         lines.append(
             f"  {e['date'] or 'undated'}  {e['a']} – {e['b'] or ''}  {e['domain']}/{e['action']} [{e['kind']}]"
+            f"  rule: {e['rule']}, confidence {e['confidence']:.2f}"
         )
+        lines.append(f"      date: {e['date_resolution']}")
         lines.append(f"      {e['evidence']}")
     return "\n".join(lines)
 
