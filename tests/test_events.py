@@ -379,3 +379,23 @@ def test_a_name_after_xiang_is_the_object(resources):
 def test_the_trigger_s_domain_beats_a_word_naming_the_subject(resources):
     events = found("2019年,快手与拼多多达成合作,快手小店商品可跳转拼多多购买。", resources)
     assert {(frozenset(e[:2]), e[2]) for e in events} == {(frozenset(("快手", "拼多多")), "traffic")}
+
+
+def test_a_plan_from_a_named_day_is_scheduled_on_that_day(resources):
+    assert found("7月1日起,快手将全面屏蔽淘宝外链。", resources) == {("快手", "淘宝", "traffic", "end", "2023-07-01")}
+
+
+def test_a_name_after_xiang_in_a_plan_is_the_object_of_the_sentence_s_subject(resources):
+    assert found("6月2日,阿里巴巴宣布,将向小红书投资5亿美元。", resources) == {
+        ("阿里巴巴", "小红书", "capital", "planned", "2023-06-02")
+    }
+
+
+def test_an_earlier_connection_is_not_dated_by_the_present_in_its_sentence(resources):
+    (earlier,) = events_of("据了解,支付宝此前已接入云闪付,目前市场反响不错。", resources, published=PUBLISHED)
+    assert (earlier["date"], earlier["date_resolution"]) == (None, "undated: '此前' refers to an earlier, unnamed time")
+
+
+def test_a_link_that_cannot_be_opened_directly_is_blocked(resources):
+    text = "2013年11月,有用户发现,淘宝链接在微信里不能直接打开。"
+    assert found(text, resources) == {("淘宝", "微信", "traffic", "end", "2013-11")}

@@ -733,7 +733,7 @@ def _polarised_action(head: str, word: str, action: str, triggers: EventTriggers
     if any(w in near for w in triggers.words("cessation")):
         return "end"
     if any(w in near for w in triggers.words("blocked")):
-        return "end" if word in triggers.words("access") else None
+        return "end" if any(w in word for w in triggers.words("access")) else None
     if any(w in near for w in triggers.words("negation")):
         return None
     return action
@@ -790,7 +790,7 @@ def _opens_clause(sentence: Sentence, party: Party) -> bool:
     return _CLAUSE_BREAK.split(head)[-1].strip(" “「\"'") == ""
 
 
-_PARTNER_PHRASE = re.compile(r"(?:与|和|跟|同)[^与和跟同，,。；;]*$")
+_PARTNER_PHRASE = re.compile(r"(?:与|和|跟|同|向|对|给)[^与和跟同向对给，,。；;]*$")
 _LOCATIVE = re.compile(r"(?:在|于|进驻|到|向|对|给)$")  # a name after these is where or to whom
 _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: a purpose, not 为X (for X)
 
@@ -891,6 +891,9 @@ def _pairs_for_trigger(
             # 阿里巴巴考虑在微信开设小程序: the name after 在 is where the subject acts, its partner
             objects, run = run, _name_list(before, sentence, last=len(before) - len(run) - 1)
             return _cross(run, objects, directed=True, rule="subject-object")
+        if not objects and len(before) == len(run) and subject and _LOCATIVE.search(_clause_head(sentence, run[0])):
+            # 阿里巴巴宣布,将向小红书投资: the name after 向 is the object of the sentence's subject
+            return _cross(subject, run, directed=True, rule="carried subject")
         if not objects and len(run) == len(before) and _OPEN_JOINER.search(_clause_head(sentence, run[0])):
             # 继与微信支付、京东物流达成合作,淘宝天猫又…: the names after 与 are partners of a subject named
             # before (carried) or in a later clause of the sentence
@@ -1061,9 +1064,18 @@ def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> 
     return any(head.endswith(w) or head.endswith(w + "正式") or f"{w}" in head[-4:] for w in triggers.words("planned"))
 
 
+_EFFECTIVE = "takes effect on the day the sentence names"
+_FROM_DAY = re.compile(r"^\s*(?:起|开始|以后|之后)")
+
+
+def _takes_effect(sentence: Sentence, time: TimeExpression) -> bool:
+    """A day followed by 起/开始 (3月1日起) is when something takes effect, not when it was said."""
+    return _FROM_DAY.match(sentence.text[time.end - sentence.start :]) is not None
+
+
 def _final_action(action: str, planned: bool, date_how: str) -> str:
     """A planned start or end with its own exact day in the clause (将于当日正式关闭) is scheduled: it keeps its action."""
-    if planned and not (date_how.startswith(_SAME_CLAUSE) and _DAY_VALUE.search(date_how)):
+    if planned and not (date_how.startswith((_SAME_CLAUSE, _EFFECTIVE)) and _DAY_VALUE.search(date_how)):
         return "planned"
     return action
 
@@ -1101,12 +1113,14 @@ def _event_date(
         return t.value, f"{_SAME_CLAUSE}: {t.text} → {t.value} ({t.resolution})", t.text
     if planned and times:
         t = times[0]
+        if _takes_effect(sentence, t):  # 3月1日起,快手将全面屏蔽…: scheduled from that day
+            return t.value, f"{_EFFECTIVE}: {t.text} → {t.value} ({t.resolution})", t.text
         return t.value, f"same sentence, when the plan was stated: {t.text} → {t.value} ({t.resolution})", t.text
     if discourse.headline:
         return None, _HEADLINE_UNDATED, None
-    opening = next((w for w in triggers.words("before") if clause.text.lstrip().startswith(w)), None)
-    if opening:  # …本月起下线外链,此前双方的合作…: a clause opening on 此前 is not dated by the other clauses
-        return None, f"undated: '{opening}' refers to an earlier, unnamed time", None
+    earlier = next((w for w in triggers.words("before") if w in clause.text), None)
+    if earlier:  # …本月起下线外链,此前双方曾…合作: a clause of 此前 is not dated by the other clauses
+        return None, f"undated: '{earlier}' refers to an earlier, unnamed time", None
     before = [t for t in times if t.start < clause.start]
     now_word = next((w for w in triggers.words("now") if w in sentence.text[: clause.end - sentence.start]), None)
     usable = [t for t in before if not now_word or t.start >= sentence.start + sentence.text.find(now_word)]
