@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from hutong import queries as q
-from hutong import store
+from hutong import timeline
 from hutong.lexicon import load_lexicon
 from hutong.normalise import to_simplified
 from hutong.queries import CorpusFilter
@@ -195,21 +195,6 @@ def test_circular_layout_is_deterministic_and_groups_members(seed, groups):
 
 
 # ---- events ---------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "start", "precision"),
-    [
-        ("2011", date(2011, 1, 1), "year"),
-        ("2024-10", date(2024, 10, 1), "month"),
-        ("2024-10-29", date(2024, 10, 29), "day"),
-        (None, None, None),
-        ("soon", None, None),
-    ],
-)
-def test_dates_are_placed_at_the_period_start(value, start, precision):
-    assert q.period_start(value) == start
-    assert q.precision(value) == precision
 
 
 def test_events_filter_by_domain_entity_and_date(seed, lexicon):
@@ -757,7 +742,7 @@ def test_the_matrix_is_the_events_replayed_in_order(seed_number, level):
     frame = random_events(seed_number)
     con = duckdb.connect()
     con.register("frame", frame.drop(columns=["when", "precision"]).assign(reports=1))
-    store.hold_events(con, "frame")
+    timeline.hold_events(con, "frame")
     for as_of in (date(2020, 12, 31), date(2024, 10, 29), date(2025, 12, 31)):
         matrix = q.interop_matrix(con, q.NO_FILTER, as_of=as_of, level=level)
         answer = {
@@ -800,7 +785,7 @@ def test_a_row_drawn_alone_still_inherits_its_start_from_a_row_not_drawn(groups)
     ).assign(reports=[1, 5])
     con = duckdb.connect()
     con.register("frame", frame.drop(columns=["when", "precision"]))
-    store.hold_events(con, "frame")
+    timeline.hold_events(con, "frame")
     alone = q.timeline(con, q.NO_FILTER, groups=groups, until=date(2025, 10, 1), max_events=1)
     assert (alone.rows, alone.total_rows) == (1, 2)
     (bar,) = alone.bars.to_dict("records")

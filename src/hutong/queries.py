@@ -7,7 +7,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
 import weakref
@@ -21,13 +20,13 @@ import duckdb
 import pandas as pd
 
 from hutong import store
+from hutong import timeline as timeline_rules
 from hutong.normalise import to_simplified
+from hutong.timeline import action_step, action_step_sql, group_key, period_start, precision, row_key
 
 BUCKETS = ("day", "week", "month", "quarter")
 MEASURES = ("per10k", "share")
 MATRIX_STATES = ("none", "closed", "planned", "open")  # the heatmap's z is the index into this tuple
-_DATE_VALUE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_PRECISION = {1: "year", 2: "month", 3: "day"}
 # Publication times are stored in UTC; Chinese news is dated in China time.
 _LOCAL = "timezone('Asia/Shanghai', d.published_at)"
 
@@ -50,7 +49,11 @@ NO_FILTER = CorpusFilter()
 
 def connect(store_dir: Path | str) -> duckdb.DuckDBPyConnection:
     """One connection per store; each query below works on its own cursor, so threads can share it."""
-    return store.connect(Path(store_dir))
+    con = store.connect(Path(store_dir))
+    # events (under two per article) are read whole by the timeline and the matrix at every page run: they are
+    # held in memory, with the timeline's keys; the other tables are read from disk where needed
+    timeline_rules.hold_events(con)
+    return con
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -532,25 +535,6 @@ def circular_layout(nodes: pd.DataFrame) -> pd.DataFrame:
 # ---- events ---------------------------------------------------------------------------------------
 
 
-def period_start(value) -> date | None:
-    """The first day of a date written at year, month or day precision ("2011", "2024-10", "2024-10-29")."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    match = _DATE_VALUE.match(str(value))
-    if not match:
-        return None
-    year, month, day = (int(p) if p else 1 for p in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def precision(value) -> str | None:
-    match = _DATE_VALUE.match(str(value)) if isinstance(value, str) else None
-    return _PRECISION[sum(1 for p in match.groups() if p)] if match else None
-
-
 def _event_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, keyed: bool = False) -> tuple[str, list]:
     """A WHERE clause over `events e` (or `events_keyed e`, with `keyed`) for every filter but the date range."""
     clauses, params = ["TRUE"], []
@@ -601,7 +585,7 @@ def _dated_events(
 ) -> tuple[str, list]:
     """SQL for the events passing the filters, with "when", the period start of their date (parsed here
     by period_start, once per distinct date); with `dates`, only those dated within the date range; with
-    `keyed`, with their integer keys (store.EVENT_KEYS)."""
+    `keyed`, with their integer keys (timeline_rules.EVENT_KEYS)."""
     values = _event_dates(con)
     where, params = _event_where(con, filt, keyed=keyed)
     if dates and (filt.date_from or filt.date_to):
@@ -686,9 +670,6 @@ def last_article_day(con: duckdb.DuckDBPyConnection, filt: CorpusFilter = NO_FIL
     return filtered_span(con, filt)[1]
 
 
-_ACTION_ORDER = {"start": 0, "planned": 1, "end": 2}
-
-
 def partnership_timeline(
     events_frame: pd.DataFrame,
     *,
@@ -702,14 +683,14 @@ def partnership_timeline(
     still open. An end with no start in its row takes the latest earlier start of the same pair at
     group level (微信 – 京东 ends the traffic partnership 腾讯 – 京东 started); failing that it is marked
     as an end without a known start. Every dated event is also a mark, so each can be clicked. With `rows`
-    (row keys, see _row_key), only those rows are drawn; the other events can still lend their starts.
+    (row keys, see timeline.row_key), only those rows are drawn; the other events can still lend their starts.
     """
     bar_columns = ["row", "domain", "start", "end", "open", "start_event", "end_event", "inherited_from"]
     mark_columns = ["row", "domain", "when", "mark", "event_id"]
     dated = events_frame[events_frame["when"].notna()].copy()
     if dated.empty:
         return pd.DataFrame(columns=bar_columns), pd.DataFrame(columns=mark_columns)
-    dated["order"] = dated["action"].map(_ACTION_ORDER).fillna(3)
+    dated["order"] = dated["action"].map(action_step)
     dated = dated.sort_values(["when", "order", "event_id"])
     records = _records(dated, ["event_id", "kind", "a", "b", "domain", "action", "when"])
     bars, marks = [], []
@@ -718,7 +699,8 @@ def partnership_timeline(
     for key, e in zip(_row_keys(records), records):
         by_row.setdefault(key, []).append(e)
     for row, items in by_row.items():
-        if rows is not None and _row_key(row) not in rows:
+        first = items[0]
+        if rows is not None and row_key(first.kind, first.a, first.b, first.domain) not in rows:
             continue
         if items[0].kind == "milestone":
             marks += [(row, e.domain, e.when, "milestone", e.event_id) for e in items]
@@ -755,17 +737,17 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list:
 
 
 def _row_keys(dated: list) -> list[tuple]:
-    """(first party, second party, domain) with the parties in the order the row's earliest event names
-    them, so 京东 – 支付宝 and 支付宝 – 京东 share one row; a milestone row is (maker, None, "milestone")."""
+    """Each event's row as drawn: (first party, second party, domain) with the parties in the order the row's
+    earliest event names them (rows are timeline.row_key, whose pair has either order); a milestone row is
+    (maker, None, "milestone")."""
     first_order: dict[tuple, tuple] = {}
     keys = []
     for e in dated:
         if e.kind == "milestone":
             keys.append((e.a, None, "milestone"))
             continue
-        pair = (frozenset((e.a, e.b)), e.domain)
-        first_order.setdefault(pair, (e.a, e.b))
-        keys.append((*first_order[pair], e.domain))
+        first_order.setdefault(row_key(e.kind, e.a, e.b, e.domain), (e.a, e.b))
+        keys.append((*first_order[row_key(e.kind, e.a, e.b, e.domain)], e.domain))
     return keys
 
 
@@ -773,7 +755,7 @@ def _starts_by_groups(records: list, groups: Mapping[str, str]) -> dict[tuple, l
     """Start events by (domain, the pair's groups), so an end finds its candidates without a scan."""
     index: dict[tuple, list] = {}
     for s in (r for r in records if r.kind != "milestone" and r.action == "start"):
-        key = (s.domain, frozenset((groups.get(s.a, s.a), groups.get(s.b, s.b))))
+        key = group_key(s.kind, s.a, s.b, groups.get(s.a), groups.get(s.b), s.domain)
         index.setdefault(key, []).append(s)
     return index
 
@@ -785,7 +767,8 @@ def _group_level_start(end_event, starts: dict[tuple, list], groups: Mapping[str
         return {name, groups.get(name, name)}
 
     a_sides, b_sides = sides(end_event.a), sides(end_event.b)
-    key = (end_event.domain, frozenset((groups.get(end_event.a, end_event.a), groups.get(end_event.b, end_event.b))))
+    e = end_event
+    key = group_key(e.kind, e.a, e.b, groups.get(e.a), groups.get(e.b), e.domain)
     best = None
     for s in starts.get(key, ()):
         if s.when > end_event.when:
@@ -807,15 +790,6 @@ class Timeline:
     rows: int
     total_rows: int
     total_events: int
-
-
-# A timeline row as one string: a pair of parties (in either order) and a domain, or a milestone maker; in
-# SQL it is numbered (store.hold_events).
-def _row_key(row: tuple) -> str:
-    first, second, domain = row
-    if second is None and domain == "milestone":
-        return f"{first}\x1f\x1fmilestone"
-    return "\x1f".join((*sorted((first, second or "")), domain))
 
 
 def timeline(
@@ -860,7 +834,7 @@ def timeline(
     )
     shown_events = chosen[chosen["in_shown_row"]]
     shown = {
-        _row_key((a, None if kind == "milestone" else b, "milestone" if kind == "milestone" else domain))
+        row_key(kind, a, b, domain)
         for kind, a, b, domain in zip(
             shown_events["kind"], shown_events["a"], shown_events["b"], shown_events["domain"]
         )
@@ -872,7 +846,7 @@ def timeline(
     frame = _with_periods(
         _rows(
             con,
-            f"SELECT * EXCLUDE ({', '.join(store.EVENT_KEYS)}) FROM events_keyed "
+            f"SELECT * EXCLUDE ({', '.join(timeline_rules.EVENT_KEYS)}) FROM events_keyed "
             "WHERE event_number IN (SELECT unnest(?::BIGINT[])) ORDER BY event_id",
             [numbers],
         )
@@ -901,7 +875,7 @@ def _matrix_items(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, as_of: 
     cell = "e.timeline_group" if level == "group" else "e.timeline_row"
     return (
         f"""SELECT e.*, least({x}, {y}) AS p, greatest({x}, {y}) AS q, {cell} AS cell,
-                   CASE e.action WHEN 'start' THEN 0 WHEN 'planned' THEN 1 WHEN 'end' THEN 2 ELSE 3 END AS step
+                   {action_step_sql("e.action")} AS step
             FROM ({sql}) e
             WHERE e.kind <> 'milestone' AND e."when" <= ? AND {y} IS NOT NULL AND {x} <> {y}""",
         [*params, as_of],
