@@ -132,9 +132,9 @@ REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.strin
 # them (SEGMENT_AGGREGATES). A full build writes one segment; an incremental build adds a segment for the new
 # articles and carries the previous ones over as hard links, rewriting only a segment that lost articles, so
 # that adding ten articles to a large store writes little more than those ten. The corpus-wide tables
-# (CORPUS_TABLES: the merged timeline, each report's event, the input stamps) are small and rewritten by every
-# build. term_days sums over articles: each segment holds its own sums, and a reader sums them again (a term
-# and day may have a row in several segments), as every query of it does.
+# (CORPUS_TABLES: the events and each report's event, which hutong.timeline writes, and the input stamps) are
+# small and rewritten by every build. term_days sums over articles: each segment holds its own sums, and a
+# reader sums them again (a term and day may have a row in several segments), as every query of it does.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
 SEGMENT_AGGREGATES = ("term_days", "doc_entities", "doc_pairs", "search")
 SEGMENT_FILES = (*STREAMED_TABLES, *SEGMENT_AGGREGATES)
