@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
-from hutong import charts
-from hutong import queries as q
+from hutong import charts, exports, freshness, labels, render, uploads
 from hutong import view as v
 from hutong.events import ACTIONS, DOMAINS
-from hutong.lexicon import load_lexicon
+from hutong.lexicon import Lexicon, load_lexicon
 from hutong.paths import PROCESSED_DIR, RAW_DIR
 from hutong.pipeline import build_store
+from hutong.queries import articles, corpus, entities, filters, matrix, timeline, trends
 
 st.set_page_config(page_title="Hutong 互联互通", page_icon="🔗", layout="wide")
 
@@ -39,13 +42,13 @@ def lexicon():
 
 @st.cache_resource(max_entries=16)
 def connection(store_dir: str, built_at: str):
-    return q.connect(store_dir)
+    return filters.connect(store_dir)
 
 
 @st.cache_resource
 def stale_uploads_removed() -> int:
     """Once per server: upload folders left by an earlier server that was killed."""
-    return q.remove_stale_uploads()
+    return uploads.remove_stale_uploads()
 
 
 @st.cache_resource
@@ -53,34 +56,63 @@ def build_lock() -> threading.Lock:
     return threading.Lock()
 
 
+@dataclass(frozen=True)
+class StoreBuild:
+    """One build of one store: what a cached answer is kept for."""
+
+    store_dir: str
+    built_at: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the sections of one run of the page share: the store, the language, the view and its filter,
+    and the lexicon's names, groups and colours."""
+
+    build: StoreBuild
+    lang: str
+    view: v.ViewState
+    filt: filters.CorpusFilter
+    bucket: str
+    names: Mapping[str, str]
+    groups: Mapping[str, str]
+    colours: Mapping[str, str]
+    lexicon: Lexicon
+
+
 @st.cache_data(show_spinner=False, max_entries=2000)
-def ask(store_dir: str, built_at: str, query: str, **kwargs):
-    """Any query of hutong.queries on one build of one store, cached by all of those and its arguments."""
-    return getattr(q, query)(connection(store_dir, built_at), **kwargs)
+def _answer(store_dir: str, built_at: str, query_name: str, _query: Callable, **kwargs):
+    return _query(connection(store_dir, built_at), **kwargs)
+
+
+def ask(build: StoreBuild, query: Callable, **kwargs):
+    """A query of hutong.queries (the function itself) on one build of one store, cached by the build, the
+    query's name and its arguments."""
+    return _answer(build.store_dir, build.built_at, f"{query.__module__}.{query.__qualname__}", query, **kwargs)
 
 
 def ensure_bundled_store(lang: str) -> str:
     """Build the bundled store on first load, or when data/raw changed since; returns its build stamp."""
-    if q.store_is_stale(BUNDLED_STORE, BUNDLED_RAW):
+    if freshness.store_is_stale(BUNDLED_STORE, BUNDLED_RAW):
         with build_lock():
-            if q.store_is_stale(BUNDLED_STORE, BUNDLED_RAW):
+            if freshness.store_is_stale(BUNDLED_STORE, BUNDLED_RAW):
                 total = max(sum(1 for p in BUNDLED_RAW.rglob("*") if p.is_file()), 1)
                 build_with_progress(
                     lambda progress: build_store(BUNDLED_RAW, BUNDLED_STORE, workers=1, progress=progress),
                     total=total,
                     lang=lang,
                 )
-    return q.built_at(BUNDLED_STORE)
+    return freshness.built_at(BUNDLED_STORE)
 
 
 def build_with_progress(build, *, total: int, lang: str):
-    bar = st.progress(0.0, text=v.t("building", lang))
+    bar = st.progress(0.0, text=labels.t("building", lang))
     done = 0
 
     def step(n: int) -> None:
         nonlocal done
         done += n
-        bar.progress(min(done / total, 1.0), text=f"{v.t('building', lang)} {done}")
+        bar.progress(min(done / total, 1.0), text=f"{labels.t('building', lang)} {done}")
 
     result = build(step)
     bar.empty()
@@ -164,20 +196,20 @@ def main() -> None:
         st.session_state.corpus = "uploaded"
     lang = st.session_state.get("lang", "zh")
     lex = lexicon()
-    names = v.entity_labels(lex.entities, {n: e.name_en for n, e in lex.entities.items()}, lang)
+    names = labels.entity_labels(lex.entities, {n: e.name_en for n, e in lex.entities.items()}, lang)
     groups = {n: e.group for n, e in lex.entities.items()}
     colours = charts.group_colours(list(groups.values()))
 
     store_dir, built = choose_corpus(lang)
-    if problem := q.store_problem(store_dir):
+    if problem := freshness.store_problem(store_dir):
         st.error(problem)
         st.stop()
-    ctx = (str(store_dir), built)
-    bounds = ask(*ctx, "date_bounds")
-    as_of_range = ask(*ctx, "as_of_range")
+    build = StoreBuild(str(store_dir), built)
+    bounds = ask(build, corpus.date_bounds)
+    as_of_range = ask(build, matrix.as_of_range)
     latest = as_of_range[1] if as_of_range else None
-    source_options = ask(*ctx, "sources")
-    entity_options = ask(*ctx, "entity_names_in_store")
+    source_options = ask(build, corpus.sources)
+    entity_options = ask(build, corpus.entity_names_in_store)
     if "_started" not in st.session_state:
         start = url_view()  # the URL is read once, at the start of the session
     elif (bounds, latest) != (st.session_state.get("_bounds"), st.session_state.get("_latest")):
@@ -194,30 +226,41 @@ def main() -> None:
     sidebar(lang, names, lex, source_options, entity_options, bounds)
     view = current_view()
     filt = view.corpus_filter(members_of=lex.members_of)
-    bucket = q.resolve_bucket(view.bucket, *ask(*ctx, "filtered_span", filt=filt))
+    bucket = corpus.resolve_bucket(view.bucket, *ask(build, corpus.filtered_span, filt=filt))
 
-    header(ctx, lang, view)
-    trends_section(ctx, lang, view, filt, bucket)
-    entities_section(ctx, lang, view, filt, bucket, names, groups, colours, lex)
-    timeline_section(ctx, lang, filt, names, groups)
-    matrix_section(ctx, lang, view, filt, names, as_of_range)
-    reader_section(ctx, lang, view, filt, names)
+    page = Page(
+        build=build,
+        lang=lang,
+        view=view,
+        filt=filt,
+        bucket=bucket,
+        names=names,
+        groups=groups,
+        colours=colours,
+        lexicon=lex,
+    )
+    header(page)
+    trends_section(page)
+    entities_section(page)
+    timeline_section(page)
+    matrix_section(page, as_of_range)
+    reader_section(page)
     sync_url()
 
 
 def choose_corpus(lang: str) -> tuple[Path, str]:
     built = ensure_bundled_store(lang)
     private = st.session_state.get("private_store")
-    if private and q.has_store(private):
+    if private and freshness.has_store(private):
         st.sidebar.radio(
-            v.t("corpus", lang),
+            labels.t("corpus", lang),
             ["bundled", "uploaded"],
             key="corpus",
             horizontal=True,
-            format_func=lambda c: v.t(c, lang),
+            format_func=lambda c: labels.t(c, lang),
         )
         if st.session_state.get("corpus") == "uploaded":
-            return Path(private), q.built_at(Path(private))
+            return Path(private), freshness.built_at(Path(private))
     return BUNDLED_STORE, built
 
 
@@ -239,191 +282,196 @@ def keep_state_valid(source_options, entity_options, bounds, as_of_range) -> Non
 def sidebar(lang, names, lex, source_options, entity_options, bounds) -> None:
     bar = st.sidebar
     bar.radio(
-        v.t("language", lang),
-        v.LANGS,
+        labels.t("language", lang),
+        labels.LANGS,
         key="lang",
         horizontal=True,
         format_func=lambda x: {"zh": "中文", "en": "English"}[x],
         on_change=on_language_change,
     )
-    bar.header(v.t("filters", lang))
+    bar.header(labels.t("filters", lang))
     if bounds and bounds[0] < bounds[1]:
-        bar.date_input(v.t("dates", lang), key="dates", min_value=bounds[0], max_value=bounds[1], on_change=sync_url)
-    choose = v.t("choose", lang)
-    bar.multiselect(v.t("sources", lang), source_options, key="sources", on_change=sync_url, placeholder=choose)
+        bar.date_input(
+            labels.t("dates", lang), key="dates", min_value=bounds[0], max_value=bounds[1], on_change=sync_url
+        )
+    choose = labels.t("choose", lang)
+    bar.multiselect(labels.t("sources", lang), source_options, key="sources", on_change=sync_url, placeholder=choose)
 
     def entity_name(e: str) -> str:
         members = len(lex.members_of(e)) - 1 if e in lex.entities else 0
         return f"{names.get(e, e)} (+{members})" if members > 0 else names.get(e, e)
 
     bar.multiselect(
-        v.t("entities", lang),
+        labels.t("entities", lang),
         entity_options,
         key="entities",
         format_func=entity_name,
-        help=v.t("entities_help", lang),
+        help=labels.t("entities_help", lang),
         on_change=sync_url,
         placeholder=choose,
     )
     bar.multiselect(
-        v.t("domains", lang),
+        labels.t("domains", lang),
         DOMAINS,
         key="domains",
-        format_func=lambda d: v.domain_label(d, lang),
+        format_func=lambda d: labels.domain_label(d, lang),
         on_change=sync_url,
         placeholder=choose,
     )
     bar.multiselect(
-        v.t("actions", lang),
+        labels.t("actions", lang),
         ACTIONS,
         key="actions",
-        format_func=lambda a: v.t(a, lang),
+        format_func=lambda a: labels.t(a, lang),
         on_change=sync_url,
         placeholder=choose,
     )
-    bar.text_input(v.t("search", lang), key="text", on_change=sync_url)
-    bar.button(v.t("reset", lang), on_click=clear_filters)
+    bar.text_input(labels.t("search", lang), key="text", on_change=sync_url)
+    bar.button(labels.t("reset", lang), on_click=clear_filters)
     upload_panel(lang)
 
 
 def upload_panel(lang: str) -> None:
-    limits = q.UploadLimits.from_env()
+    limits = uploads.UploadLimits.from_env()
     if not limits.enabled:
         return
     stale_uploads_removed()
-    with st.sidebar.expander(v.t("upload", lang)):
+    with st.sidebar.expander(labels.t("upload", lang)):
         st.caption(
-            v.t("upload_help", lang)
+            labels.t("upload_help", lang)
             + " "
-            + v.t("upload_limits", lang).format(files=limits.max_files, mb=round(limits.max_bytes / 2**20))
+            + labels.t("upload_limits", lang).format(files=limits.max_files, mb=round(limits.max_bytes / 2**20))
         )
         files = st.file_uploader(
-            v.t("upload", lang),
-            type=list(q.UPLOAD_FORMATS),
+            labels.t("upload", lang),
+            type=list(uploads.UPLOAD_FORMATS),
             accept_multiple_files=True,
             key="uploads",
             label_visibility="collapsed",
         )
         if outcomes := st.session_state.get("_upload_outcomes"):
-            st.caption(v.t("upload_outcomes", lang))
-            st.dataframe(v.upload_outcome_table(outcomes, lang), hide_index=True)
-        if st.button(v.t("upload_build", lang), disabled=not files):
+            st.caption(labels.t("upload_outcomes", lang))
+            st.dataframe(labels.upload_outcome_table(outcomes, lang), hide_index=True)
+        if st.button(labels.t("upload_build", lang), disabled=not files):
             try:
                 store_dir = build_with_progress(
-                    lambda progress: q.build_private_store(
+                    lambda progress: uploads.build_private_store(
                         [(f.name, f.getvalue()) for f in files], limits=limits, build=build_store, progress=progress
                     ),
                     total=len(files),
                     lang=lang,
                 )
-            except q.UploadRejected as problem:
-                st.error(v.escape_markdown(str(problem)))
+            except uploads.UploadRejected as problem:
+                st.error(render.escape_markdown(str(problem)))
                 return
             except Exception:  # a visitor sees what happened, never a traceback or a server path; the log has both
                 logging.getLogger(__name__).exception("building an upload failed")
-                st.error(v.t("upload_failed", lang))
+                st.error(labels.t("upload_failed", lang))
                 return
             previous = st.session_state.get("_private_corpus")
             if previous is not None:
                 previous.discard()
-            st.session_state._private_corpus = q.PrivateCorpus(store_dir)  # removed with the session
+            st.session_state._private_corpus = uploads.PrivateCorpus(store_dir)  # removed with the session
             st.session_state.private_store = str(store_dir)
-            st.session_state._upload_outcomes = q.upload_outcomes(store_dir)
+            st.session_state._upload_outcomes = uploads.upload_outcomes(store_dir)
             st.session_state._use_upload = True
             st.rerun()
 
 
-def header(ctx, lang: str, view: v.ViewState) -> None:
-    st.title(v.t("title", lang))
-    overview = ask(*ctx, "corpus_overview")
+def header(page: Page) -> None:
+    lang, view = page.lang, page.view
+    st.title(labels.t("title", lang))
+    overview = ask(page.build, corpus.corpus_overview)
     cols = st.columns([1, 1, 3, 2.2, 1])
-    undated = f" ({overview['undated']} {v.t('undated', lang)})" if overview["undated"] else ""
-    scripts = " · ".join(f"{v.t(s, lang)} {n}" for s, n in overview["scripts"].items()) or "—"
-    cols[0].metric(v.t("articles", lang), f"{overview['articles']}{undated}")
-    cols[1].metric(v.t("sources", lang), overview["sources"])
+    undated = f" ({overview['undated']} {labels.t('undated', lang)})" if overview["undated"] else ""
+    scripts = " · ".join(f"{labels.t(s, lang)} {n}" for s, n in overview["scripts"].items()) or "—"
+    cols[0].metric(labels.t("articles", lang), f"{overview['articles']}{undated}")
+    cols[1].metric(labels.t("sources", lang), overview["sources"])
     cols[2].metric(
-        v.t("span", lang),
-        v.span_text(overview["first"], overview["last"]),
+        labels.t("span", lang),
+        render.span_text(overview["first"], overview["last"]),
         help=f"{overview['first']} – {overview['last']}",
     )
-    cols[3].metric(v.t("scripts", lang), scripts)
-    cols[4].metric(v.t("events", lang), overview["events"])
-    with st.expander(v.t("share", lang)):
-        st.caption(v.t("share_help", lang))
+    cols[3].metric(labels.t("scripts", lang), scripts)
+    cols[4].metric(labels.t("events", lang), overview["events"])
+    with st.expander(labels.t("share", lang)):
+        st.caption(labels.t("share_help", lang))
         params = view.to_query_params()
         st.code(v.query_string(params), language=None)
         if st.context.url:
             st.code(v.share_url(st.context.url, params), language=None)
 
 
-def trends_section(ctx, lang: str, view: v.ViewState, filt: q.CorpusFilter, bucket: str) -> None:
-    st.header(v.t("trends", lang))
-    rising = ask(*ctx, "rising_terms", filt=filt, bucket=bucket)
+def trends_section(page: Page) -> None:
+    lang, view, filt, bucket = page.lang, page.view, page.filt, page.bucket
+    st.header(labels.t("trends", lang))
+    rising = ask(page.build, trends.rising_terms, filt=filt, bucket=bucket)
     c1, c2, c3 = st.columns([2, 1, 3])
     c1.radio(
-        v.t("measure", lang),
-        q.MEASURES,
+        labels.t("measure", lang),
+        trends.MEASURES,
         key="measure",
         horizontal=True,
         on_change=sync_url,
-        format_func=lambda m: v.t("per10k" if m == "per10k" else "share_articles", lang),
+        format_func=lambda m: labels.t("per10k" if m == "per10k" else "share_articles", lang),
     )
     # A widget's labels must not change between reruns of one language: Streamlit keeps its value as the label.
     c2.selectbox(
-        v.t("bucket", lang),
-        ("auto", *q.BUCKETS),
+        labels.t("bucket", lang),
+        ("auto", *filters.BUCKETS),
         key="bucket",
         on_change=sync_url,
-        format_func=lambda b: v.t(b, lang),
-        help=f"{v.t('auto', lang)}: {v.t(bucket, lang)}",
+        format_func=lambda b: labels.t(b, lang),
+        help=f"{labels.t('auto', lang)}: {labels.t(bucket, lang)}",
     )
-    options = list(dict.fromkeys([*view.terms, *rising, *ask(*ctx, "frequent_terms", filt=filt)]))
+    options = list(dict.fromkeys([*view.terms, *rising, *ask(page.build, trends.frequent_terms, filt=filt)]))
     c3.multiselect(
-        v.t("terms", lang),
+        labels.t("terms", lang),
         options,
         key="terms",
         accept_new_options=True,
         on_change=sync_url,
-        help=v.t("terms_help", lang),
+        help=labels.t("terms_help", lang),
         placeholder=" · ".join(rising[:5]),
     )
     terms = list(view.terms) or rising
-    trends = ask(*ctx, "keyword_trends", filt=filt, terms=terms, bucket=bucket)
+    terms_over_time = ask(page.build, trends.keyword_trends, filt=filt, terms=terms, bucket=bucket)
     event = st.plotly_chart(
-        charts.keyword_trend_figure(trends, measure=view.measure, lang=lang),
+        charts.keyword_trend_figure(terms_over_time, measure=view.measure, lang=lang),
         key="trend_chart",
         on_select="rerun",
         selection_mode="points",
         config=PLOTLY_CONFIG,
     )
-    st.caption(v.t("click_point", lang))
+    st.caption(labels.t("click_point", lang))
     point = v.trend_point_from_selection(event)
     if point:
         term, day = point
-        sentences = ask(*ctx, "term_in_context", filt=filt, term=term, bucket=bucket, bucket_start=day)
+        sentences = ask(page.build, trends.term_in_context, filt=filt, term=term, bucket=bucket, bucket_start=day)
         with st.container(border=True):
-            st.markdown(f"**{v.t('kwic', lang)}: {v.escape_markdown(term)} · {day}** ({len(sentences)})")
-            st.html(v.kwic_html(sentences, term=term, lang=lang))
-            for doc_id, title in v.articles_of(sentences).items():
+            st.markdown(f"**{labels.t('kwic', lang)}: {render.escape_markdown(term)} · {day}** ({len(sentences)})")
+            st.html(render.kwic_html(sentences, term=term, lang=lang))
+            for doc_id, title in render.articles_of(sentences).items():
                 st.button(
-                    v.open_article_label(title, lang),
+                    render.open_article_label(title, lang),
                     key=f"kwic_read_{doc_id}",
                     on_click=set_state,
                     kwargs={"doc": doc_id},
                 )
     st.download_button(
-        f"{v.t('csv', lang)} · {v.t('trends', lang)}",
-        q.csv_bytes(trends),
+        f"{labels.t('csv', lang)} · {labels.t('trends', lang)}",
+        exports.csv_bytes(terms_over_time),
         "hutong-keyword-trends.csv",
         "text/csv",
         on_click="ignore",
     )
 
 
-def entities_section(ctx, lang, view: v.ViewState, filt, bucket, names, groups, colours, lex) -> None:
-    st.header(v.t("mentions", lang))
+def entities_section(page: Page) -> None:
+    lang, filt, names, groups, colours = page.lang, page.filt, page.names, page.groups, page.colours
+    st.header(labels.t("mentions", lang))
     left, right = st.columns(2)
-    counts = ask(*ctx, "entity_counts", filt=filt, groups=groups)
+    counts = ask(page.build, entities.entity_counts, filt=filt, groups=groups)
     with left:
         st.plotly_chart(
             charts.entity_bar_figure(counts, names=names, lang=lang, colours=colours),
@@ -432,117 +480,119 @@ def entities_section(ctx, lang, view: v.ViewState, filt, bucket, names, groups, 
             selection_mode="points",
             config=PLOTLY_CONFIG,
         )
-    nodes, edges = ask(*ctx, "entity_cooccurrence", filt=filt, groups=groups)
+    nodes, edges = ask(page.build, entities.entity_cooccurrence, filt=filt, groups=groups)
     with right:
         st.plotly_chart(
-            charts.cooccurrence_figure(q.circular_layout(nodes), edges, names=names, lang=lang, colours=colours),
+            charts.cooccurrence_figure(charts.circular_layout(nodes), edges, names=names, lang=lang, colours=colours),
             key="network_chart",
             on_select=lambda: on_entity_click("network_chart"),
             selection_mode="points",
             config=PLOTLY_CONFIG,
         )
-    st.caption(v.t("click_entity", lang))
-    series = q.mention_series(view.entities, counts, members_of=lex.members_of)
-    over_time = ask(*ctx, "entity_mentions_over_time", filt=filt, series=series, bucket=bucket)
+    st.caption(labels.t("click_entity", lang))
+    series = entities.mention_series(page.view.entities, counts, members_of=page.lexicon.members_of)
+    over_time = ask(page.build, entities.entity_mentions_over_time, filt=filt, series=series, bucket=page.bucket)
     st.plotly_chart(
         charts.entity_trend_figure(over_time, names=names, lang=lang), key="entity_trend_chart", config=PLOTLY_CONFIG
     )
     c1, c2, c3 = st.columns(3)
     c1.download_button(
-        f"{v.t('csv', lang)} · {v.t('top_entities', lang)}",
-        q.csv_bytes(counts),
+        f"{labels.t('csv', lang)} · {labels.t('top_entities', lang)}",
+        exports.csv_bytes(counts),
         "hutong-entities.csv",
         "text/csv",
         on_click="ignore",
     )
     c2.download_button(
-        f"{v.t('csv', lang)} · {v.t('network', lang)}",
-        q.csv_bytes(edges),
+        f"{labels.t('csv', lang)} · {labels.t('network', lang)}",
+        exports.csv_bytes(edges),
         "hutong-cooccurrence.csv",
         "text/csv",
         on_click="ignore",
     )
     c3.download_button(
-        f"{v.t('csv', lang)} · {v.t('entities_over_time', lang)}",
-        q.csv_bytes(over_time),
+        f"{labels.t('csv', lang)} · {labels.t('entities_over_time', lang)}",
+        exports.csv_bytes(over_time),
         "hutong-entity-mentions.csv",
         "text/csv",
         on_click="ignore",
     )
 
 
-def timeline_section(ctx, lang, filt, names, groups) -> None:
-    st.header(v.t("timeline", lang))
-    timeline = ask(
-        *ctx, "timeline", filt=filt, groups=groups, until=ask(*ctx, "last_article_day"), max_events=TIMELINE_EVENTS
-    )
+def timeline_section(page: Page) -> None:
+    lang, filt, names = page.lang, page.filt, page.names
+    st.header(labels.t("timeline", lang))
+    until = ask(page.build, corpus.last_article_day)
+    drawn = ask(page.build, timeline.timeline, filt=filt, groups=page.groups, until=until, max_events=TIMELINE_EVENTS)
     st.plotly_chart(
-        charts.timeline_figure(timeline.bars, timeline.marks, timeline.events, names=names, lang=lang),
+        charts.timeline_figure(drawn.bars, drawn.marks, drawn.events, names=names, lang=lang),
         key="timeline_chart",
         on_select=on_event_click,
         selection_mode="points",
         config=PLOTLY_CONFIG,
     )
-    if timeline.rows < timeline.total_rows:
+    if drawn.rows < drawn.total_rows:
         st.caption(
-            v.t("timeline_bounded", lang).format(
-                rows=timeline.rows, total=timeline.total_rows, events=timeline.total_events
+            labels.t("timeline_bounded", lang).format(
+                rows=drawn.rows, total=drawn.total_rows, events=drawn.total_events
             )
         )
-    st.caption(v.t("click_event", lang))
-    chosen = ask(*ctx, "event", event_id=st.session_state.get("event"))
+    st.caption(labels.t("click_event", lang))
+    chosen = ask(page.build, timeline.event, event_id=st.session_state.get("event"))
     if chosen:
-        evidence_card(ctx, lang, names, chosen)
+        evidence_card(page, chosen)
     c1, c2 = st.columns(2)
     # the data are made when the button is clicked (a callable), not on every run of the page
     c1.download_button(
-        v.t("events_csv", lang),
-        lambda: q.csv_bytes(ask(*ctx, "events", filt=filt)),
+        labels.t("events_csv", lang),
+        lambda: exports.csv_bytes(ask(page.build, timeline.events, filt=filt)),
         "hutong-events.csv",
         "text/csv",
         on_click="ignore",
     )
     c2.download_button(
-        v.t("events_json", lang),
-        lambda: q.json_bytes(ask(*ctx, "events_with_reports", filt=filt)),
+        labels.t("events_json", lang),
+        lambda: exports.json_bytes(ask(page.build, exports.events_with_reports, filt=filt)),
         "hutong-events.json",
         "application/json",
         on_click="ignore",
     )
 
 
-def evidence_card(ctx, lang, names, event: dict) -> None:
-    reports = ask(*ctx, "event_reports", event_ids=[event["event_id"]], limit=EVIDENCE_REPORTS)
+def evidence_card(page: Page, event: dict) -> None:
+    lang, names = page.lang, page.names
+    reports = ask(page.build, timeline.event_reports, event_ids=[event["event_id"]], limit=EVIDENCE_REPORTS)
     with st.container(border=True):
-        st.html(v.evidence_card_html(event, reports, names=names, lang=lang))
+        st.html(render.evidence_card_html(event, reports, names=names, lang=lang))
         if event["reports"] > len(reports):
-            st.caption(v.t("reports_bounded", lang).format(shown=len(reports), total=event["reports"]))
+            st.caption(labels.t("reports_bounded", lang).format(shown=len(reports), total=event["reports"]))
         c1, c2 = st.columns([1, 5])
-        c1.button(v.t("close", lang), key="close_event", on_click=set_state, kwargs={"event": None})
-        for doc_id, title in v.articles_of(reports).items():
+        c1.button(labels.t("close", lang), key="close_event", on_click=set_state, kwargs={"event": None})
+        for doc_id, title in render.articles_of(reports).items():
             c2.button(
-                v.open_article_label(title, lang),
+                render.open_article_label(title, lang),
                 key=f"event_read_{doc_id}",
                 on_click=set_state,
                 kwargs={"doc": doc_id},
             )
 
 
-def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> None:
-    st.header(v.t("matrix", lang))
+def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
+    lang, view, filt, names = page.lang, page.view, page.filt, page.names
+    st.header(labels.t("matrix", lang))
     c1, c2 = st.columns([3, 1])
     c2.radio(
-        v.t("level", lang),
+        labels.t("level", lang),
         v.LEVELS,
         key="level",
         horizontal=True,
-        format_func=lambda x: v.t(x, lang),
+        format_func=lambda x: labels.t(x, lang),
         on_change=sync_url,
     )
     as_of = as_of_range[1] if as_of_range else None
     if as_of_range and as_of_range[0] < as_of_range[1]:
         c1.slider(
-            v.t("as_of", lang),
+            labels.t("as_of", lang),
             min_value=as_of_range[0],
             max_value=as_of_range[1],
             key="as_of",
@@ -551,49 +601,50 @@ def matrix_section(ctx, lang, view: v.ViewState, filt, names, as_of_range) -> No
         )
         as_of = st.session_state.as_of
     if as_of is None:
-        st.info(v.t("no_data", lang))
+        st.info(labels.t("no_data", lang))
         return
-    matrix = ask(*ctx, "interop_matrix", filt=filt, as_of=as_of, level=view.level)
-    parties = ask(*ctx, "matrix_parties", filt=filt, level=view.level)
+    states = ask(page.build, matrix.interop_matrix, filt=filt, as_of=as_of, level=view.level)
+    parties = ask(page.build, matrix.matrix_parties, filt=filt, level=view.level)
     event = st.plotly_chart(
-        charts.interop_matrix_figure(matrix, parties, names=names, lang=lang, as_of=as_of),
+        charts.interop_matrix_figure(states, parties, names=names, lang=lang, as_of=as_of),
         key="matrix_chart",
         on_select="rerun",
         selection_mode="points",
         config=PLOTLY_CONFIG,
     )
-    st.caption(v.t("click_cell", lang))
+    st.caption(labels.t("click_cell", lang))
     cell = v.matrix_cell_from_selection(event)
     if cell:
-        behind = ask(*ctx, "cell_events", filt=filt, row=cell[0], col=cell[1], as_of=as_of, level=view.level)
-        row, column = (v.escape_markdown(names.get(party, party)) for party in cell)
+        behind = ask(page.build, matrix.cell_events, filt=filt, row=cell[0], col=cell[1], as_of=as_of, level=view.level)
+        row, column = (render.escape_markdown(names.get(party, party)) for party in cell)
         st.markdown(f"**{row} × {column}**")
         if behind.empty:
-            st.info(v.t("no_events_cell", lang))
+            st.info(labels.t("no_events_cell", lang))
         else:
             st.dataframe(behind, hide_index=True)
     st.download_button(
-        f"{v.t('csv', lang)} · {v.t('matrix', lang)}",
-        q.csv_bytes(matrix),
+        f"{labels.t('csv', lang)} · {labels.t('matrix', lang)}",
+        exports.csv_bytes(states),
         "hutong-matrix.csv",
         "text/csv",
         on_click="ignore",
     )
 
 
-def reader_section(ctx, lang, view: v.ViewState, filt, names) -> None:
-    st.header(v.t("reader", lang))
-    table = v.only_http_links(ask(*ctx, "articles", filt=filt, limit=READER_ROWS))
-    total = ask(*ctx, "article_count", filt=filt)
-    titles = v.articles_of(table, dated=True)
+def reader_section(page: Page) -> None:
+    lang, view, filt, names = page.lang, page.view, page.filt, page.names
+    st.header(labels.t("reader", lang))
+    table = render.only_http_links(ask(page.build, articles.articles, filt=filt, limit=READER_ROWS))
+    total = ask(page.build, articles.article_count, filt=filt)
+    titles = render.articles_of(table, dated=True)
     st.session_state["_article_ids"] = list(titles)
     columns = {
-        "title": v.t("title_col", lang),
-        "source": v.t("source", lang),
-        "published_at": v.t("published", lang),
-        "script": v.t("script", lang),
-        "chars": v.t("chars", lang),
-        "event_reports": v.t("event_reports", lang),
+        "title": labels.t("title_col", lang),
+        "source": labels.t("source", lang),
+        "published_at": labels.t("published", lang),
+        "script": labels.t("script", lang),
+        "chars": labels.t("chars", lang),
+        "event_reports": labels.t("event_reports", lang),
     }
     st.dataframe(
         table,
@@ -604,39 +655,41 @@ def reader_section(ctx, lang, view: v.ViewState, filt, names) -> None:
         column_config={
             **columns,
             "doc_id": None,
-            "url": st.column_config.LinkColumn(v.t("link", lang)),
+            "url": st.column_config.LinkColumn(labels.t("link", lang)),
             "published_at": st.column_config.DatetimeColumn(columns["published_at"], format="YYYY-MM-DD HH:mm"),
         },
     )
     if total > len(table):
-        st.caption(v.t("reader_bounded", lang).format(shown=len(table), total=total))
+        st.caption(labels.t("reader_bounded", lang).format(shown=len(table), total=total))
     options = list(titles)
     if view.doc and view.doc not in titles:
-        doc = ask(*ctx, "article", doc_id=view.doc)
+        doc = ask(page.build, articles.article, doc_id=view.doc)
         if doc:
-            titles[view.doc] = v.article_title(doc["title"], doc["published_at"])
+            titles[view.doc] = render.article_title(doc["title"], doc["published_at"])
             options.insert(0, view.doc)
     if not options:
-        st.info(v.t("no_data", lang))
+        st.info(labels.t("no_data", lang))
         return
     if st.session_state.get("doc") not in options:
         st.session_state.doc = None
     st.selectbox(
-        v.t("pick_article", lang),
+        labels.t("pick_article", lang),
         options,
         key="doc",
         format_func=titles.get,
         on_change=sync_url,
         placeholder=titles[options[0]],
     )
-    doc = ask(*ctx, "article", doc_id=st.session_state.doc or options[0])  # the newest until one is picked
+    doc = ask(page.build, articles.article, doc_id=st.session_state.doc or options[0])  # the newest until one is picked
     if doc:
-        spans = v.annotation_spans(ask(*ctx, "article_annotations", doc_id=doc["doc_id"]), names=names, lang=lang)
+        spans = render.annotation_spans(
+            ask(page.build, articles.article_annotations, doc_id=doc["doc_id"]), names=names, lang=lang
+        )
         with st.container(border=True, height=600):
             st.html(
-                f"<small>{v.source_line(doc['title'], doc['source'], doc['published_at'], doc['url'], lang)}</small>"
+                f"<small>{render.source_line(doc['title'], doc['source'], doc['published_at'], doc['url'], lang)}</small>"
             )
-            st.html(v.article_html(doc["text"], spans))
+            st.html(render.article_html(doc["text"], spans))
 
 
 main()

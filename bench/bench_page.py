@@ -16,10 +16,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe_machine  # noqa: E402
 
-from hutong import queries as q  # noqa: E402
 from hutong.lexicon import load_lexicon  # noqa: E402
 from hutong.paths import RAW_DIR, REPO_ROOT  # noqa: E402
 from hutong.pipeline import build_store  # noqa: E402
+from hutong.queries import articles as article_queries  # noqa: E402
+from hutong.queries import corpus, entities, filters  # noqa: E402
+from hutong.queries import matrix as matrix_queries  # noqa: E402
+from hutong.queries import timeline as timeline_queries  # noqa: E402
+from hutong.queries import trends as trend_queries  # noqa: E402
 from hutong.store import segment_dirs  # noqa: E402
 from hutong.view import ViewState  # noqa: E402
 
@@ -37,54 +41,58 @@ def page_queries(con, lexicon, view: ViewState) -> dict[str, Callable[[], object
     """The queries app.py runs for one view, with the arguments it passes them, in the order it runs them."""
     groups = {n: e.group for n, e in lexicon.entities.items()}
     filt = view.corpus_filter(members_of=lexicon.members_of)
-    bucket = q.resolve_bucket(view.bucket, *q.filtered_span(con, filt))
-    rising = q.rising_terms(con, filt, bucket=bucket) or ["支付"]
-    trends = q.keyword_trends(con, filt, terms=rising, bucket=bucket)
+    bucket = corpus.resolve_bucket(view.bucket, *corpus.filtered_span(con, filt))
+    rising = trend_queries.rising_terms(con, filt, bucket=bucket) or ["支付"]
+    trends = trend_queries.keyword_trends(con, filt, terms=rising, bucket=bucket)
     point = trends[trends["count"] > 0].iloc[-1] if (trends["count"] > 0).any() else None
-    counts = q.entity_counts(con, filt, groups=groups)
-    series = q.mention_series(view.entities, counts, members_of=lexicon.members_of)
-    timeline = q.timeline(con, filt, groups=groups, until=q.last_article_day(con), max_events=TIMELINE_EVENTS)
+    counts = entities.entity_counts(con, filt, groups=groups)
+    series = entities.mention_series(view.entities, counts, members_of=lexicon.members_of)
+    timeline = timeline_queries.timeline(
+        con, filt, groups=groups, until=corpus.last_article_day(con), max_events=TIMELINE_EVENTS
+    )
     event_id = timeline.marks["event_id"].iloc[0] if not timeline.marks.empty else None
-    as_of = (q.as_of_range(con) or (None, None))[1]
-    matrix = q.interop_matrix(con, filt, as_of=as_of, level=view.level) if as_of else None
+    as_of = (matrix_queries.as_of_range(con) or (None, None))[1]
+    matrix = matrix_queries.interop_matrix(con, filt, as_of=as_of, level=view.level) if as_of else None
     cell = (matrix["row_party"].iloc[0], matrix["col_party"].iloc[0]) if matrix is not None and len(matrix) else None
-    newest = q.articles(con, filt, limit=READER_ROWS)["doc_id"].head(1).tolist()
+    newest = article_queries.articles(con, filt, limit=READER_ROWS)["doc_id"].head(1).tolist()
     return {
         "setup: date bounds, as-of range, sources, entity names": lambda: (
-            q.date_bounds(con),
-            q.as_of_range(con),
-            q.sources(con),
-            q.entity_names_in_store(con),
+            corpus.date_bounds(con),
+            matrix_queries.as_of_range(con),
+            corpus.sources(con),
+            corpus.entity_names_in_store(con),
         ),
-        "setup: filtered span (the bucket)": lambda: q.filtered_span(con, filt),
-        "header: corpus overview": lambda: q.corpus_overview(con),
-        "trends: rising terms": lambda: q.rising_terms(con, filt, bucket=bucket),
-        "trends: term picker": lambda: q.frequent_terms(con, filt),
-        "trends: series": lambda: q.keyword_trends(con, filt, terms=rising, bucket=bucket),
+        "setup: filtered span (the bucket)": lambda: corpus.filtered_span(con, filt),
+        "header: corpus overview": lambda: corpus.corpus_overview(con),
+        "trends: rising terms": lambda: trend_queries.rising_terms(con, filt, bucket=bucket),
+        "trends: term picker": lambda: trend_queries.frequent_terms(con, filt),
+        "trends: series": lambda: trend_queries.keyword_trends(con, filt, terms=rising, bucket=bucket),
         "trends: sentences behind a point": lambda: (
             point is not None
-            and q.term_in_context(con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"])
+            and trend_queries.term_in_context(
+                con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"]
+            )
         ),
-        "mentions: top entities": lambda: q.entity_counts(con, filt, groups=groups),
-        "mentions: co-occurrence": lambda: q.entity_cooccurrence(con, filt, groups=groups),
-        "mentions: over time": lambda: q.entity_mentions_over_time(con, filt, series=series, bucket=bucket),
-        "timeline: last article day": lambda: q.last_article_day(con),
-        "timeline: bars and marks": lambda: q.timeline(
-            con, filt, groups=groups, until=q.last_article_day(con), max_events=TIMELINE_EVENTS
+        "mentions: top entities": lambda: entities.entity_counts(con, filt, groups=groups),
+        "mentions: co-occurrence": lambda: entities.entity_cooccurrence(con, filt, groups=groups),
+        "mentions: over time": lambda: entities.entity_mentions_over_time(con, filt, series=series, bucket=bucket),
+        "timeline: last article day": lambda: corpus.last_article_day(con),
+        "timeline: bars and marks": lambda: timeline_queries.timeline(
+            con, filt, groups=groups, until=corpus.last_article_day(con), max_events=TIMELINE_EVENTS
         ),
         "timeline: evidence card": lambda: (
-            q.event(con, event_id),
-            q.event_reports(con, [event_id], limit=EVIDENCE_REPORTS),
+            timeline_queries.event(con, event_id),
+            timeline_queries.event_reports(con, [event_id], limit=EVIDENCE_REPORTS),
         ),
-        "matrix: as of latest": lambda: q.interop_matrix(con, filt, as_of=as_of, level=view.level),
-        "matrix: parties": lambda: q.matrix_parties(con, filt, level=view.level),
+        "matrix: as of latest": lambda: matrix_queries.interop_matrix(con, filt, as_of=as_of, level=view.level),
+        "matrix: parties": lambda: matrix_queries.matrix_parties(con, filt, level=view.level),
         "matrix: events behind a cell": lambda: (
-            cell and q.cell_events(con, filt, row=cell[0], col=cell[1], as_of=as_of, level=view.level)
+            cell and matrix_queries.cell_events(con, filt, row=cell[0], col=cell[1], as_of=as_of, level=view.level)
         ),
-        "reader: article list": lambda: q.articles(con, filt, limit=READER_ROWS),
-        "reader: article count": lambda: q.article_count(con, filt),
+        "reader: article list": lambda: article_queries.articles(con, filt, limit=READER_ROWS),
+        "reader: article count": lambda: article_queries.article_count(con, filt),
         "reader: article and annotations": lambda: (
-            newest and (q.article(con, newest[0]), q.article_annotations(con, newest[0]))
+            newest and (article_queries.article(con, newest[0]), article_queries.article_annotations(con, newest[0]))
         ),
     }
 
@@ -103,7 +111,7 @@ def first_search_ms(con, texts: list[str]) -> float:
     times = []
     for text in texts:
         start = time.perf_counter()
-        q.article_count(con, q.CorpusFilter(text=text))
+        article_queries.article_count(con, filters.CorpusFilter(text=text))
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
@@ -126,7 +134,7 @@ def apptest_seconds(store_dir: Path) -> tuple[float, float]:
 
 def time_views(con, lexicon, repeat: int) -> dict[str, dict[str, float]]:
     """{query: {view: median ms}}; the text view's matches are found by its first query (see first_search_ms)."""
-    views = dict(VIEWS, **{"one source": ViewState(sources=tuple(q.sources(con)[:1]))})
+    views = dict(VIEWS, **{"one source": ViewState(sources=tuple(corpus.sources(con)[:1]))})
     table: dict[str, dict[str, float]] = {}
     for view_name, view in views.items():
         for name, fn in page_queries(con, lexicon, view).items():
@@ -144,8 +152,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         small_store = Path(tmp) / "small"
         build_store(RAW_DIR, small_store, workers=1)
-        small, large = q.connect(small_store), q.connect(args.store)
-        articles = q.corpus_overview(large)["articles"]
+        small, large = filters.connect(small_store), filters.connect(args.store)
+        articles = corpus.corpus_overview(large)["articles"]
         bundled = {name: median_ms(fn, args.repeat) for name, fn in page_queries(small, lexicon, ViewState()).items()}
         searches = first_search_ms(large, ["支付宝开放", "互联互通", "闭环", "京東", "LatePost"])
         table = time_views(large, lexicon, args.repeat)

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from hutong.lexicon import load_lexicon
 from hutong.paths import RAW_DIR
 from hutong.pipeline import build_store
+from hutong.queries import filters
 
 # Four short articles: three dated a month apart (so trends have buckets), one undated, one with markup
 # that must never reach the page as markup, and one with a link that must never become a link.
@@ -164,3 +166,36 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     yield context.new_page()
     context.close()
+
+
+# ---- connections to the stores, and the lexicon, for the query tests ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_lexicon()
+
+
+@pytest.fixture(scope="module")
+def groups(lexicon) -> dict[str, str]:
+    return {name: entity.group for name, entity in lexicon.entities.items()}
+
+
+@pytest.fixture(scope="module")
+def seed(seed_store):
+    """An in-memory DuckDB connection with a view per table of the seed store."""
+    con = filters.connect(seed_store)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_store):
+    con = filters.connect(tiny_store)
+    yield con
+    con.close()
+
+
+@pytest.fixture(params=["seed", "tiny"])
+def con(request, seed, tiny):
+    return {"seed": seed, "tiny": tiny}[request.param]

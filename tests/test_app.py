@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hutong import queries as q
-from hutong import store
+from hutong import freshness, store, uploads
+from hutong.queries import articles as article_queries
+from hutong.queries import filters
 from hutong.store import read_table
 from hutong.view import ViewState
 
@@ -147,8 +148,8 @@ def test_article_markup_never_reaches_the_page(tiny_app):
 
 
 def test_undated_articles_are_counted_and_readable(tiny_app, tiny_store):
-    with q.connect(tiny_store) as con:
-        undated = q.articles(con, q.NO_FILTER)["doc_id"].iloc[-1]  # undated ones come last
+    with filters.connect(tiny_store) as con:
+        undated = article_queries.articles(con, filters.NO_FILTER)["doc_id"].iloc[-1]  # undated ones come last
     tiny_app.query_params = {"doc": undated}
     at = tiny_app.run()
     assert not at.exception
@@ -166,7 +167,7 @@ def test_missing_store_is_built_on_first_load(tmp_path, monkeypatch):
     monkeypatch.setenv("HUTONG_RAW_DIR", str(raw))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert q.has_store(tmp_path / "store")
+    assert freshness.has_store(tmp_path / "store")
     assert at.metric[0].value == "1"
 
 
@@ -191,7 +192,7 @@ def test_uploaded_articles_make_a_private_corpus(seed_app, seed_store):
         at.radio(key="corpus").set_value("bundled").run()
         assert at.metric[0].value == "2" and "京东 – 支付宝 · 支付 payment" in timeline_rows(at)
     finally:
-        q.discard_private_store(at.session_state["private_store"])
+        uploads.discard_private_store(at.session_state["private_store"])
 
 
 def test_uploads_can_be_switched_off(seed_app, monkeypatch):
@@ -231,12 +232,12 @@ def test_an_upload_lists_each_file_as_ingested_or_rejected_with_its_reason(seed_
 
     monkeypatch.setattr("hutong.ingest._read_html", broken_reader)
     at = seed_app.run()
-    uploads = [
+    files = [
         ("好消息.txt", "京东与支付宝达成合作。".encode(), "text/plain"),
         ("网页.html", "<p>淘宝接入微信支付。</p>".encode(), "text/html"),
         ("空白.txt", b"", "text/plain"),
     ]
-    at.get("file_uploader")[0].set_value(uploads).run()
+    at.get("file_uploader")[0].set_value(files).run()
     [build] = [b for b in at.button if b.label == "处理上传的文章"]
     build.click().run()
     try:
@@ -250,14 +251,14 @@ def test_an_upload_lists_each_file_as_ingested_or_rejected_with_its_reason(seed_
         page_text = json.dumps([str(e.value) for e in at.dataframe] + [e.value for e in at.error], ensure_ascii=False)
         assert str(tmp_path) not in page_text and "Traceback" not in page_text
     finally:
-        q.discard_private_store(at.session_state["private_store"])
+        uploads.discard_private_store(at.session_state["private_store"])
 
 
 def test_a_failed_upload_build_shows_a_plain_message_not_a_traceback(seed_app, monkeypatch):
     def failing_build(*args, **kwargs):
         raise RuntimeError("disk full at /srv/hutong/tmp")
 
-    monkeypatch.setattr("hutong.queries.stage_uploads", failing_build)
+    monkeypatch.setattr("hutong.uploads.stage_uploads", failing_build)
     at = seed_app.run()
     at.get("file_uploader")[0].set_value([("a.txt", "京东".encode(), "text/plain")]).run()
     [build] = [b for b in at.button if b.label == "处理上传的文章"]

@@ -9,19 +9,11 @@ import plotly.graph_objects as go
 import pytest
 
 from hutong import charts
-from hutong import queries as q
-from hutong.lexicon import load_lexicon
-from hutong.view import entity_labels
-
-
-@pytest.fixture(scope="module")
-def lexicon():
-    return load_lexicon()
-
-
-@pytest.fixture(scope="module")
-def groups(lexicon) -> dict[str, str]:
-    return {name: entity.group for name, entity in lexicon.entities.items()}
+from hutong.labels import entity_labels
+from hutong.queries import corpus, entities, filters
+from hutong.queries import matrix as matrix_queries
+from hutong.queries import timeline as timeline_queries
+from hutong.queries import trends as trend_queries
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +22,8 @@ def names_en(lexicon) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def seed(seed_store):
-    con = q.connect(seed_store)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
 def seed_events(seed):
-    return q.events(seed, q.NO_FILTER)
+    return timeline_queries.events(seed, filters.NO_FILTER)
 
 
 def traces(fig: go.Figure, kind: str) -> list:
@@ -64,7 +49,7 @@ def test_every_chart_of_empty_data_says_so():
 
 
 def test_trend_has_a_line_per_term_with_raw_counts_in_customdata(seed):
-    trends = q.keyword_trends(seed, q.NO_FILTER, terms=["流量", "支付"], bucket="month")
+    trends = trend_queries.keyword_trends(seed, filters.NO_FILTER, terms=["流量", "支付"], bucket="month")
     fig = charts.keyword_trend_figure(trends, measure="per10k", lang="en")
     lines = traces(fig, "scatter")
     assert [t["name"] for t in lines] == ["流量", "支付"]
@@ -75,7 +60,7 @@ def test_trend_has_a_line_per_term_with_raw_counts_in_customdata(seed):
 
 
 def test_trend_as_share_of_articles(seed):
-    trends = q.keyword_trends(seed, q.NO_FILTER, terms=["流量"], bucket="month")
+    trends = trend_queries.keyword_trends(seed, filters.NO_FILTER, terms=["流量"], bucket="month")
     fig = charts.keyword_trend_figure(trends, measure="share", lang="zh")
     assert list(traces(fig, "scatter")[0]["y"]) == [0.0, 1.0]
     assert fig.layout.yaxis.tickformat == ".0%"
@@ -85,7 +70,7 @@ def test_trend_as_share_of_articles(seed):
 
 
 def test_entity_bars_are_coloured_by_group_in_the_chosen_language(seed, groups, names_en):
-    counts = q.entity_counts(seed, q.NO_FILTER, groups=groups, top_n=10)
+    counts = entities.entity_counts(seed, filters.NO_FILTER, groups=groups, top_n=10)
     colours = charts.group_colours(list(groups.values()))
     fig = charts.entity_bar_figure(counts, names=names_en, lang="en", colours=colours)
     bars = {t["name"]: t for t in traces(fig, "bar")}
@@ -103,8 +88,8 @@ def test_group_colours_do_not_depend_on_what_is_shown():
 
 
 def test_network_nodes_carry_their_entity_and_edges_are_drawn(seed, groups):
-    nodes, edges = q.entity_cooccurrence(seed, q.NO_FILTER, groups=groups, top_n=12)
-    fig = charts.cooccurrence_figure(q.circular_layout(nodes), edges, names={})
+    nodes, edges = entities.entity_cooccurrence(seed, filters.NO_FILTER, groups=groups, top_n=12)
+    fig = charts.cooccurrence_figure(charts.circular_layout(nodes), edges, names={})
     node_traces = [t for t in traces(fig, "scatter") if t["mode"] == "markers+text"]
     edge_traces = [t for t in traces(fig, "scatter") if t["mode"] == "lines"]
     assert sorted(row[0] for t in node_traces for row in t["customdata"]) == sorted(nodes["entity"])
@@ -112,7 +97,9 @@ def test_network_nodes_carry_their_entity_and_edges_are_drawn(seed, groups):
 
 
 def test_entity_trend_has_a_line_per_series(seed):
-    frame = q.entity_mentions_over_time(seed, q.NO_FILTER, series={"京东": ["京东"], "微信": ["微信"]}, bucket="month")
+    frame = entities.entity_mentions_over_time(
+        seed, filters.NO_FILTER, series={"京东": ["京东"], "微信": ["微信"]}, bucket="month"
+    )
     fig = charts.entity_trend_figure(frame, names={"京东": "JD.com"}, lang="en")
     assert [t["name"] for t in traces(fig, "scatter")] == ["JD.com", "微信"]
 
@@ -126,7 +113,7 @@ def bar_span(trace: dict, i: int) -> tuple[date, date]:
 
 
 def test_timeline_rows_and_bars(seed, seed_events, groups):
-    bars, marks = q.partnership_timeline(seed_events, until=q.last_article_day(seed), groups=groups)
+    bars, marks = timeline_queries.partnership_timeline(seed_events, until=corpus.last_article_day(seed), groups=groups)
     fig = charts.timeline_figure(bars, marks, seed_events, names={}, lang="zh")
     spans = {}
     for trace in traces(fig, "bar"):
@@ -143,7 +130,7 @@ def test_timeline_rows_and_bars(seed, seed_events, groups):
 
 
 def test_timeline_marks_carry_event_ids_and_precision_in_hover(seed_events, groups):
-    bars, marks = q.partnership_timeline(seed_events, until=date(2025, 9, 28), groups=groups)
+    bars, marks = timeline_queries.partnership_timeline(seed_events, until=date(2025, 9, 28), groups=groups)
     fig = charts.timeline_figure(bars, marks, seed_events, names={}, lang="en")
     by_name = {t["name"]: t for t in traces(fig, "scatter")}
     assert {"start", "end", "planned", "milestone", "end, start unknown"} <= set(by_name)
@@ -174,7 +161,7 @@ def test_timeline_hover_escapes_evidence():
             }
         ]
     )
-    bars, marks = q.partnership_timeline(events, until=date(2025, 1, 1), groups={})
+    bars, marks = timeline_queries.partnership_timeline(events, until=date(2025, 1, 1), groups={})
     fig = charts.timeline_figure(bars, marks, events, names={}, lang="en")
     hovers = [h for t in fig.data for h in (t.hovertext or [])]
     assert hovers and all("<script>" not in h and "&lt;script&gt;" in h for h in hovers)
@@ -184,8 +171,8 @@ def test_timeline_hover_escapes_evidence():
 
 
 def test_matrix_cells_show_each_domain_state(seed):
-    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1))
-    parties = q.matrix_parties(seed, q.NO_FILTER)
+    matrix = matrix_queries.interop_matrix(seed, filters.NO_FILTER, as_of=date(2025, 10, 1))
+    parties = matrix_queries.matrix_parties(seed, filters.NO_FILTER)
     fig = charts.interop_matrix_figure(matrix, parties, names={}, lang="zh", as_of=date(2025, 10, 1))
     heat = traces(fig, "heatmap")[0]
     i, j = parties.index("京东"), parties.index("支付宝")
@@ -199,8 +186,18 @@ def test_matrix_cells_show_each_domain_state(seed):
 
 
 def test_matrix_labels_in_english(seed, names_en):
-    matrix = q.interop_matrix(seed, q.NO_FILTER, as_of=date(2025, 10, 1))
-    fig = charts.interop_matrix_figure(matrix, q.matrix_parties(seed, q.NO_FILTER), names=names_en, lang="en")
+    matrix = matrix_queries.interop_matrix(seed, filters.NO_FILTER, as_of=date(2025, 10, 1))
+    fig = charts.interop_matrix_figure(
+        matrix, matrix_queries.matrix_parties(seed, filters.NO_FILTER), names=names_en, lang="en"
+    )
     heat = traces(fig, "heatmap")[0]
     assert "Alipay" in heat["x"] and "WeChat" in heat["y"]
     assert any("payment✓" in cell for row in heat["text"] for cell in row)
+
+
+def test_circular_layout_is_deterministic_and_groups_members(seed, groups):
+    nodes, _ = entities.entity_cooccurrence(seed, filters.NO_FILTER, groups=groups)
+    first, second = charts.circular_layout(nodes), charts.circular_layout(nodes.sample(frac=1, random_state=1))
+    pd.testing.assert_frame_equal(first, second)
+    assert ((first["x"] ** 2 + first["y"] ** 2 - 1).abs() < 1e-9).all()
+    assert first["group"].is_monotonic_increasing

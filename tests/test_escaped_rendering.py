@@ -12,8 +12,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from hutong import queries as q
 from hutong.pipeline import build_store
+from hutong.queries import articles as article_queries
+from hutong.queries import filters
+from hutong.queries import timeline as timeline_queries
 
 pytestmark = pytest.mark.browser
 
@@ -125,10 +127,12 @@ def hostile_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def ids(hostile_store) -> dict[str, tuple[str, str]]:
     """Per hostile article: its doc_id, and an event whose evidence sentence carries its hostile strings."""
-    con = q.connect(hostile_store)
+    con = filters.connect(hostile_store)
     try:
-        articles = q.articles(con, filt=q.NO_FILTER)
-        reports = q.event_reports(con, event_ids=q.events(con, filt=q.NO_FILTER)["event_id"])
+        articles = article_queries.articles(con, filt=filters.NO_FILTER)
+        reports = timeline_queries.event_reports(
+            con, event_ids=timeline_queries.events(con, filt=filters.NO_FILTER)["event_id"]
+        )
     finally:
         con.close()
     found = {}

@@ -125,62 +125,6 @@ def test_a_platform_launching_its_own_service_is_a_milestone(resources):
     assert [(e["kind"], e["a"], e["b"], e["date"]) for e in events] == [("milestone", "京东", "京东家政", "2021-04")]
 
 
-def _merged_by_trying_every_item(reports):
-    """The corpus-wide merge as it is specified: each report joins the first item with a compatible date."""
-    items, assigned = [], []
-    for r in reports:
-        position = next(
-            (
-                i
-                for i, item in enumerate(items)
-                if r.date is None
-                or item["date"] is None
-                or r.date.startswith(item["date"])
-                or item["date"].startswith(r.date)
-            ),
-            None,
-        )
-        if position is None:
-            position = len(items)
-            items.append({"date": r.date, "first_doc_id": r.doc_id, "first_report_index": r.report_index})
-        elif items[position]["date"] is None and r.date:
-            items[position]["date"] = r.date
-        assigned.append((r.doc_id, r.report_index, position))
-    return items, assigned
-
-
-def test_a_group_s_reports_join_the_first_item_their_date_is_compatible_with():
-    import random
-
-    from hutong.events import HeadReport, merge_timeline_group
-
-    rng = random.Random(7)
-    dates = [None, "2024", "2024-10", "2024-10-29", "2024-10-30", "2024-11", "2025", "2025-09-30", "2024-1"]
-    for trial in range(300):
-        reports = [
-            HeadReport(
-                f"d{trial}-{i}",
-                i,
-                "partnership",
-                "京东",
-                "支付宝",
-                "京东",
-                "阿里巴巴",
-                "payment",
-                "start",
-                rng.choice(dates),
-                "resolved",
-            )
-            for i in range(rng.randint(1, 12))
-        ]
-        items, assigned = merge_timeline_group(reports)
-        expected_items, expected_assigned = _merged_by_trying_every_item(reports)
-        assert assigned == expected_assigned
-        assert [
-            {k: item[k] for k in ("date", "first_doc_id", "first_report_index")} for item in items
-        ] == expected_items
-
-
 # ---- phenomena of real news, each in sentences written for these tests ---------------------------
 
 PUBLISHED = datetime(2023, 6, 15, 10, 0, tzinfo=CHINA)

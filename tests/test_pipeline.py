@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hutong import store
+from hutong import store, timeline
 from hutong.paths import RAW_DIR
 from hutong.pipeline import ReplaceRefused, build_store
 
@@ -122,7 +122,7 @@ def test_a_failed_build_leaves_the_previous_store(tmp_path, seed_build, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "_merge_timeline", broken)
+    monkeypatch.setattr(timeline, "merge_events", broken)
     with pytest.raises(RuntimeError):
         build_store(RAW_DIR, target, workers=1, full=True)
     assert _files(target) == before

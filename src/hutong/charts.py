@@ -4,6 +4,7 @@ point carries its row id first in customdata, so hutong.view can map a click bac
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 
@@ -11,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from hutong.queries import MATRIX_STATES
-from hutong.view import domain_label, t
+from hutong.labels import domain_label, t
+from hutong.queries.matrix import MATRIX_STATES
 
 DOMAIN_COLOURS = {
     "payment": "#2563eb",
@@ -436,3 +437,11 @@ def interop_matrix_figure(
 def _short_domain(domain: str, lang: str) -> str:
     label = domain_label(domain, lang)
     return label.split(" ")[0] if lang != "en" else label
+
+
+def circular_layout(nodes: pd.DataFrame) -> pd.DataFrame:
+    """Nodes placed on a circle, grouped by group then by mentions, so members of a group sit together."""
+    ordered = nodes.sort_values(["group", "mentions", "entity"], ascending=[True, False, True]).reset_index(drop=True)
+    n = max(len(ordered), 1)
+    angles = [math.pi / 2 - 2 * math.pi * i / n for i in range(len(ordered))]
+    return ordered.assign(x=[math.cos(a) for a in angles], y=[math.sin(a) for a in angles])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 
+from hutong.china_time import china_day
 from hutong.lexicon import Lexicon, Mention
 from hutong.models import Sentence, TimeExpression
 from hutong.paths import DATA_DIR
@@ -257,7 +258,7 @@ def extract_event_reports(
     reports' evidence offsets back to the article.
     """
     layout = _layout(sentences, text)
-    published = published_at.astimezone(CHINA_TIME).date() if published_at else None
+    published = china_day(published_at) if published_at else None
     view = _ReadingView.of(sentences)
     if view is not None:
         reports = _extract(
@@ -281,7 +282,6 @@ def extract_event_reports(
     )
 
 
-CHINA_TIME = timezone(timedelta(hours=8))
 _NUMBERED = re.compile(r"^\s*(?:\d+[.、．]|[一二三四五六七八九十]+、|[（(]\d+[)）])")  # 1. 一、 (1): a section
 _SENTENCE_FINAL = "。！？!?；;…”」』\"'"
 
@@ -1398,101 +1398,3 @@ def _final_head(order: int, merged_into: dict[int, int]) -> int:
     while order in merged_into:
         order = merged_into[order]
     return order
-
-
-def article_events(reports: list[EventReport]) -> list[EventReport]:
-    """The distinct events of one article: reports not merged into another."""
-    return [r for r in reports if r.merged_into is None]
-
-
-@dataclass(frozen=True)
-class HeadReport:
-    """A report that is not a restatement within its article, as the corpus-wide merge reads it."""
-
-    doc_id: str
-    report_index: int
-    kind: str
-    a: str
-    b: str | None
-    a_group: str
-    b_group: str | None
-    domain: str
-    action: str
-    date: str | None
-    date_resolution: str
-
-
-def timeline_group_key(r: HeadReport) -> tuple:
-    """Reports can only state the same event when these agree: kind, action, domain and the two parties."""
-    return r.kind, r.action, r.domain, min(r.a, r.b or ""), max(r.a, r.b or "")
-
-
-def merge_timeline_group(reports: Iterable[HeadReport]) -> tuple[list[dict], list[tuple[str, int, int]]]:
-    """One group's reports (same key, earliest published first) as timeline items, and each report's item.
-
-    A report joins the first item whose date is compatible with its own (equal, or one a prefix of the
-    other); an item's date is that of its earliest-published report that has one. Returns (items,
-    [(doc_id, report_index, item position)]).
-    """
-    items: list[dict] = []
-    assigned = []
-    index = _ItemDates()
-    for r in reports:
-        position = index.first_compatible(r.date, len(items))
-        if position is None:
-            position = len(items)
-            items.append(
-                {
-                    "kind": r.kind,
-                    "a": r.a,
-                    "b": r.b,
-                    "a_group": r.a_group,
-                    "b_group": r.b_group,
-                    "domain": r.domain,
-                    "action": r.action,
-                    "date": r.date,
-                    "date_resolution": r.date_resolution,
-                    "first_doc_id": r.doc_id,
-                    "first_report_index": r.report_index,
-                }
-            )
-            index.add(position, r.date)
-        elif items[position]["date"] is None and r.date:
-            items[position]["date"], items[position]["date_resolution"] = r.date, r.date_resolution
-            index.date_found(position, r.date)
-        assigned.append((r.doc_id, r.report_index, position))
-    return items, assigned
-
-
-class _ItemDates:
-    """Where a group's items are by date, so that the first item compatible with a date (_dates_compatible)
-    is found in a few lookups rather than by trying every item: a group can hold thousands."""
-
-    def __init__(self) -> None:
-        self.undated: list[int] = []  # positions of the items with no date, in order
-        self.dated: dict[str, int] = {}  # a date → the first item with exactly that date
-        self.extending: dict[str, int] = {}  # a prefix → the first item whose date starts with it
-
-    def first_compatible(self, date: str | None, items: int) -> int | None:
-        if date is None:
-            return 0 if items else None  # no date: compatible with any
-        found = [self.dated.get(date[:n]) for n in range(1, len(date) + 1)]
-        found += [self.extending.get(date), self.undated[0] if self.undated else None]
-        return min((p for p in found if p is not None), default=None)
-
-    def add(self, position: int, date: str | None) -> None:
-        if date is None:
-            self.undated.append(position)
-            return
-        _keep_first(self.dated, date, position)
-        for n in range(1, len(date) + 1):
-            _keep_first(self.extending, date[:n], position)
-
-    def date_found(self, position: int, date: str) -> None:
-        self.undated.remove(position)
-        self.add(position, date)
-
-
-def _keep_first(first: dict[str, int], key: str, position: int) -> None:
-    if key not in first or position < first[key]:
-        first[key] = position

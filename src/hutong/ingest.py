@@ -20,11 +20,11 @@ from pathlib import Path
 
 import yaml
 
+from hutong.china_time import CHINA_TIME, china_day
 from hutong.models import InputProblem, RawArticle, UnchangedFile, failure_reason
 
 Record = RawArticle | InputProblem
 
-CHINA_TIME = timezone(timedelta(hours=8))
 EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=CHINA_TIME)
 MAX_CHARS = 5_000_000
 MAX_FILE_BYTES = 50_000_000
@@ -212,7 +212,7 @@ def parse_published_at(value: str, *, now: datetime | None = None) -> tuple[date
         return None, f"unparseable date '{_shorten(value)}'"
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=CHINA_TIME)
-    day = parsed.astimezone(CHINA_TIME).date().isoformat()
+    day = china_day(parsed).isoformat()
     if parsed > (now or datetime.now(UTC)) + timedelta(days=1):
         return None, f"date {day} is in the future"
     if parsed < EARLIEST_PUBLICATION:

@@ -115,3 +115,37 @@ class UnchangedFile:
     """An input file that an incremental build need not read again: the store already holds its results."""
 
     path: str
+
+
+@dataclass
+class DocumentAnalysis:
+    """What one article contributes to each table of the store: its documents row, and for every other
+    table its rows as columns (column name → values, without doc_id, which is the article's). Columns, not
+    row dicts: they cost a fraction to build, to send back from a worker and to write."""
+
+    doc_id: str
+    content_hash: str
+    document: dict
+    columns: dict[str, dict[str, list]] = field(default_factory=dict)
+
+    def rows(self, table: str) -> list[dict]:
+        """The article's rows of one table as dicts, doc_id included."""
+        columns = self.columns.get(table, {})
+        names = list(columns)
+        return [{"doc_id": self.doc_id, **dict(zip(names, values))} for values in zip(*columns.values())]
+
+    @property
+    def sentences(self) -> list[dict]:
+        return self.rows("sentences")
+
+    @property
+    def mentions(self) -> list[dict]:
+        return self.rows("mentions")
+
+    @property
+    def times(self) -> list[dict]:
+        return self.rows("times")
+
+    @property
+    def event_reports(self) -> list[dict]:
+        return self.rows("event_reports")

@@ -11,18 +11,18 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import jieba
 
 from hutong import events as events_mod
-from hutong import store
+from hutong import store, timeline
 from hutong.ingest import FileToRead, plan_corpus, read_planned
 from hutong.keywords import count_terms, load_stopwords
 from hutong.lexicon import Lexicon, load_lexicon, make_tokenizer
-from hutong.models import InputProblem, RawArticle, UnchangedFile, failure_reason
+from hutong.models import DocumentAnalysis, InputProblem, RawArticle, UnchangedFile, failure_reason
 from hutong.normalise import load_boilerplate_patterns, normalise_text
 from hutong.paths import DATA_DIR, LEXICON_PATH
 from hutong.timex import Festivals, extract_time_expressions, load_festivals
@@ -50,40 +50,6 @@ def load_resources(*, lexicon_path: Path = LEXICON_PATH, segmenter: str = "jieba
         festivals=load_festivals(),
         triggers=events_mod.load_triggers(),
     )
-
-
-@dataclass
-class DocumentAnalysis:
-    """What one article contributes to each table of the store: its documents row, and for every other
-    table its rows as columns (column name → values, without doc_id, which is the article's). Columns, not
-    row dicts: they cost a fraction to build, to send back from a worker and to write."""
-
-    doc_id: str
-    content_hash: str
-    document: dict
-    columns: dict[str, dict[str, list]] = field(default_factory=dict)
-
-    def rows(self, table: str) -> list[dict]:
-        """The article's rows of one table as dicts, doc_id included."""
-        columns = self.columns.get(table, {})
-        names = list(columns)
-        return [{"doc_id": self.doc_id, **dict(zip(names, values))} for values in zip(*columns.values())]
-
-    @property
-    def sentences(self) -> list[dict]:
-        return self.rows("sentences")
-
-    @property
-    def mentions(self) -> list[dict]:
-        return self.rows("mentions")
-
-    @property
-    def times(self) -> list[dict]:
-        return self.rows("times")
-
-    @property
-    def event_reports(self) -> list[dict]:
-        return self.rows("event_reports")
 
 
 def _columns_of(records: list, names: tuple[str, ...]) -> dict[str, list]:
@@ -318,7 +284,9 @@ def build_store(
             writer.add(result)
             if progress:
                 progress(1)
-        writer.finish(lexicon=load_lexicon(lexicon_path), stamps=stamps)
+        writer.complete_segments(stamps=stamps)
+        timeline.merge_events(writer.tmp_dir, previous=previous, changed_doc_ids=writer.changed_doc_ids())
+        writer.finish(lexicon=load_lexicon(lexicon_path))
     return _summary_of(out_dir)
 
 

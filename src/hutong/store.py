@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,11 +21,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hutong import __version__
-from hutong.models import InputProblem, UnchangedFile
+from hutong.china_time import china_day_sql
+from hutong.models import DocumentAnalysis, InputProblem, UnchangedFile
 
 if TYPE_CHECKING:
     from hutong.lexicon import Lexicon
-    from hutong.pipeline import DocumentAnalysis
 
 _TS = pa.timestamp("us", tz="UTC")
 SCHEMAS: dict[str, pa.Schema] = {
@@ -133,9 +132,9 @@ REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.strin
 # them (SEGMENT_AGGREGATES). A full build writes one segment; an incremental build adds a segment for the new
 # articles and carries the previous ones over as hard links, rewriting only a segment that lost articles, so
 # that adding ten articles to a large store writes little more than those ten. The corpus-wide tables
-# (CORPUS_TABLES: the merged timeline, each report's event, the input stamps) are small and rewritten by every
-# build. term_days sums over articles: each segment holds its own sums, and a reader sums them again (a term
-# and day may have a row in several segments), as every query of it does.
+# (CORPUS_TABLES: the events and each report's event, which hutong.timeline writes, and the input stamps) are
+# small and rewritten by every build. term_days sums over articles: each segment holds its own sums, and a
+# reader sums them again (a term and day may have a row in several segments), as every query of it does.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
 SEGMENT_AGGREGATES = ("term_days", "doc_entities", "doc_pairs", "search")
 SEGMENT_FILES = (*STREAMED_TABLES, *SEGMENT_AGGREGATES)
@@ -281,7 +280,7 @@ class StoreWriter:
         }
         self._writers: dict[str, _TableWriter] = {}
         self._linked: list[Path] = []  # segments carried over from the previous store as they were
-        self.ingested = self.duplicates = self.rejected = self.reused = 0
+        self.ingested = self.duplicates = self.rejected = self.reused = self.segments = 0
 
     def __enter__(self) -> StoreWriter:
         remove_abandoned_builds(self.out_dir)
@@ -415,8 +414,9 @@ class StoreWriter:
             shutil.rmtree(segment)
         return [s for s in segments if s not in merged] + [into]
 
-    def finish(self, *, lexicon: Lexicon, stamps: dict[str, FileStamp] | None = None) -> None:
-        """Complete the segments, derive the corpus-wide tables, write the report, then swap the new store in."""
+    def complete_segments(self, *, stamps: dict[str, FileStamp] | None = None) -> None:
+        """Complete the segments and write the input stamps; the corpus-wide events come next, from the
+        segments (hutong.timeline.merge_events on tmp_dir), then `finish`."""
         for name in STREAMED_TABLES:
             self._flush(name)
         self._close_writers()
@@ -426,9 +426,11 @@ class StoreWriter:
             segments.append(self.segment_dir)
         else:
             shutil.rmtree(self.segment_dir)
-        segments = self._compacted(segments)
+        self.segments = len(self._compacted(segments))
         _write_inputs(self.tmp_dir, stamps or {})
-        _merge_timeline(self.tmp_dir, previous=self.previous, changed_doc_ids=self._changed_doc_ids())
+
+    def finish(self, *, lexicon: Lexicon) -> None:
+        """Write the report and the user dictionary, then swap the new store in."""
         (self.tmp_dir / "userdict.txt").write_text(lexicon.jieba_user_dictionary(), encoding="utf-8")
         summary = {
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -440,7 +442,7 @@ class StoreWriter:
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "reused": self.reused,
-            "segments": len(segments),
+            "segments": self.segments,
         }
         report = {"summary": summary, "inputs": self.report}
         (self.tmp_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -448,7 +450,7 @@ class StoreWriter:
         _fsync_tree(self.tmp_dir, written_before=frozenset(self._linked))
         _swap_into_place(self.tmp_dir, self.out_dir)
 
-    def _changed_doc_ids(self) -> list[str] | None:
+    def changed_doc_ids(self) -> list[str] | None:
         """The articles added or dropped since the previous store (None: no previous store, everything is new)."""
         if self.previous is None:
             return None
@@ -489,157 +491,6 @@ def _write_segment(sources: list[Path], target: Path, *, keep: pa.Array | None =
     return target
 
 
-_ITEM_SCHEMA = pa.schema(
-    [
-        ("item", pa.int64()),
-        ("kind", pa.string()),
-        ("a", pa.string()),
-        ("b", pa.string()),
-        ("a_group", pa.string()),
-        ("b_group", pa.string()),
-        ("domain", pa.string()),
-        ("action", pa.string()),
-        ("date", pa.string()),
-        ("date_resolution", pa.string()),
-        ("first_doc_id", pa.string()),
-        ("first_report_index", pa.int64()),
-    ]
-)
-_ASSIGNED_SCHEMA = pa.schema([("doc_id", pa.string()), ("report_index", pa.int64()), ("item", pa.int64())])
-
-
-# The corpus-wide merge's group of a report or an event (see events.timeline_group_key), as one string.
-_GROUP_ID = (
-    "concat_ws(chr(1), kind, action, coalesce(domain, chr(2)), least(a, coalesce(b, '')), "
-    "greatest(a, coalesce(b, ''))) AS group_id"
-)
-
-
-def _merge_timeline(
-    store_dir: Path, *, previous: PreviousStore | None = None, changed_doc_ids: list[str] | None = None
-) -> None:
-    """The corpus-wide timeline (events) and each report's event (report_events), streamed group by group
-    through DuckDB so that memory stays bounded however many reports there are.
-
-    Reports can only state the same event within a group (events.timeline_group_key), so with a previous
-    store and the articles added or dropped since (`changed_doc_ids`), only the groups those articles report
-    in are merged again; the other groups' events and assignments are taken over as they were. Either way
-    every event is numbered again, by when it was first reported, as a full build numbers it."""
-    from hutong.events import HeadReport, merge_timeline_group, timeline_group_key
-
-    con = _build_connection(store_dir)
-    _segment_views(con, store_dir, ("event_reports", "documents"))
-    incremental = previous is not None and changed_doc_ids is not None
-    if incremental:
-        old_reports = _sql_files(table_files(previous.store_dir, "event_reports"))
-        con.execute("CREATE TEMP TABLE changed AS SELECT unnest(?::VARCHAR[]) AS doc_id", [changed_doc_ids])
-        con.execute(f"""CREATE TEMP TABLE touched AS
-                        SELECT DISTINCT {_GROUP_ID} FROM (
-                            SELECT * FROM read_parquet({old_reports}) UNION ALL BY NAME SELECT * FROM event_reports)
-                        WHERE merged_into IS NULL AND doc_id IN (SELECT doc_id FROM changed)""")
-        only_touched = "AND r.group_id IN (SELECT group_id FROM touched)"
-    else:
-        only_touched = ""
-    items_path, assigned_path = store_dir / "timeline_items.parquet", store_dir / "timeline_assigned.parquet"
-    cursor = con.execute(
-        f"""SELECT r.doc_id, r.report_index, r.kind, r.a, r.b, r.a_group, r.b_group, r.domain, r.action,
-                   r.date, r.date_resolution
-            FROM (SELECT *, {_GROUP_ID} FROM event_reports) r JOIN documents d USING (doc_id)
-            WHERE r.merged_into IS NULL {only_touched}
-            ORDER BY r.group_id, d.published_at NULLS LAST, r.doc_id, r.report_index"""
-    )
-    with (
-        _CountingWriter(items_path, _ITEM_SCHEMA) as items_out,
-        _CountingWriter(assigned_path, _ASSIGNED_SCHEMA) as assigned_out,
-    ):
-        items, assigned = [], []
-        for _, group in groupby(_fetch(cursor, HeadReport), key=timeline_group_key):
-            group_items, group_assigned = merge_timeline_group(group)
-            base = len(items) + items_out.count
-            items += [{"item": base + i, **item} for i, item in enumerate(group_items)]
-            assigned += [(d, r, base + i) for d, r, i in group_assigned]
-            if len(assigned) >= 100_000:
-                items_out.write_batch_rows(items, _ITEM_SCHEMA)
-                assigned_out.write_batch_rows(assigned, _ASSIGNED_SCHEMA)
-                items, assigned = [], []
-        items_out.write_batch_rows(items, _ITEM_SCHEMA)
-        assigned_out.write_batch_rows(assigned, _ASSIGNED_SCHEMA)
-        merged = items_out.count
-    con.execute(f"CREATE TEMP TABLE items AS SELECT * FROM read_parquet('{_sql_path(items_path)}')")
-    con.execute(f"CREATE TEMP TABLE assigned AS SELECT * FROM read_parquet('{_sql_path(assigned_path)}')")
-    if incremental:  # the events of the groups not merged again, numbered after the merged ones
-        old_events = _sql_files(table_files(previous.store_dir, "events"))
-        old_report_events = _sql_files(table_files(previous.store_dir, "report_events"))
-        con.execute(f"""CREATE TEMP TABLE kept AS
-                        SELECT {merged} + row_number() OVER (ORDER BY event_id) - 1 AS item, *
-                        FROM (SELECT *, {_GROUP_ID} FROM read_parquet({old_events}))
-                        WHERE group_id NOT IN (SELECT group_id FROM touched)""")
-        con.execute(f"INSERT INTO items SELECT {', '.join(_ITEM_SCHEMA.names)} FROM kept")
-        con.execute(f"""INSERT INTO assigned
-                        SELECT e.doc_id, e.report_index, k.item FROM read_parquet({old_report_events}) e
-                        JOIN kept k USING (event_id)""")
-    _write_event_tables(con, store_dir)
-    con.close()
-    items_path.unlink()
-    assigned_path.unlink()
-
-
-def _fetch(cursor: duckdb.DuckDBPyConnection, record: type) -> Iterator:
-    while rows := cursor.fetchmany(50_000):
-        for row in rows:
-            yield record(*row)
-
-
-class _CountingWriter(pq.ParquetWriter):
-    """A ParquetWriter that counts its rows and writes lists of dicts or tuples."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.count = 0
-
-    def write_batch_rows(self, rows: list, schema: pa.Schema) -> None:
-        if not rows:
-            return
-        if isinstance(rows[0], dict):
-            table = pa.Table.from_pylist(rows, schema=schema)
-        else:
-            table = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(zip(*rows), schema)], schema=schema)
-        self.write_table(table)
-        self.count += len(rows)
-
-
-def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path) -> None:
-    """events: the items (temp table `items`) numbered by when they were first reported, with their evidence
-    and counts; report_events: every report's event_id (a restatement takes its head's, from `assigned`), in
-    event order, so that one event's reports are found without scanning all of them."""
-    con.execute(
-        """CREATE TEMP TABLE numbered AS
-           SELECT i.item, printf('e%05d', row_number() OVER (
-                      ORDER BY d.published_at NULLS LAST, i.first_doc_id, i.first_report_index)) AS event_id
-           FROM items i JOIN documents d ON d.doc_id = i.first_doc_id"""
-    )
-    con.execute(
-        f"""COPY (SELECT n.event_id, r.doc_id, r.report_index
-                  FROM (SELECT doc_id, report_index, merged_into FROM event_reports) r
-                  JOIN assigned a ON a.doc_id = r.doc_id AND a.report_index = coalesce(r.merged_into, r.report_index)
-                  JOIN numbered n USING (item)
-                  ORDER BY n.event_id, r.doc_id, r.report_index)
-            TO '{_sql_path(table_files(store_dir, "report_events")[0])}' (FORMAT parquet)"""
-    )
-    report_events = _sql_files(table_files(store_dir, "report_events"))
-    con.execute(
-        f"""COPY (SELECT n.event_id, i.kind, i.a, i.b, i.a_group, i.b_group, i.domain, i.action, i.date,
-                         i.date_resolution, i.first_doc_id, i.first_report_index, r.evidence,
-                         c.reports, c.articles
-                  FROM items i JOIN numbered n USING (item)
-                  JOIN (SELECT event_id, count(*) AS reports, count(DISTINCT doc_id) AS articles
-                        FROM read_parquet({report_events}) GROUP BY event_id) c USING (event_id)
-                  LEFT JOIN event_reports r ON r.doc_id = i.first_doc_id AND r.report_index = i.first_report_index
-                  ORDER BY n.event_id)
-            TO '{_sql_path(table_files(store_dir, "events")[0])}' (FORMAT parquet)"""
-    )
-
-
 def _write_inputs(store_dir: Path, stamps: dict[str, FileStamp]) -> None:
     rows = [
         {"path": p, "size": s.size, "mtime_ns": s.mtime_ns, "manifest_hash": s.manifest_hash}
@@ -658,36 +509,36 @@ def _ingest_note(doc: dict) -> str:
     return "ingested"
 
 
-# The day an article is dated, in China time (publication times are stored in UTC); NULL when undated.
-_DAY = "CAST(timezone('Asia/Shanghai', d.published_at) AS DATE)"
+# The day an article is dated (see china_time); NULL when undated.
+_DAY = china_day_sql("d.published_at")
 
 # DuckDB would take 80% of the machine's memory by default; a build keeps it bounded and spills to disk.
 BUILD_DUCKDB_MEMORY = "512MB"
 
 
-def _build_connection(store_dir: Path) -> duckdb.DuckDBPyConnection:
+def build_connection(store_dir: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{BUILD_DUCKDB_MEMORY}'")
-    con.execute(f"SET temp_directory = '{_sql_path(store_dir / '.spill')}'")
+    con.execute(f"SET temp_directory = '{sql_path(store_dir / '.spill')}'")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")
     return con
 
 
-def _sql_path(path: Path) -> str:
+def sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _sql_files(paths: list[Path]) -> str:
+def sql_files(paths: list[Path]) -> str:
     """A list of files as DuckDB's read_parquet takes it."""
-    return "[" + ", ".join(f"'{_sql_path(p)}'" for p in paths) + "]"
+    return "[" + ", ".join(f"'{sql_path(p)}'" for p in paths) + "]"
 
 
-def _segment_views(con: duckdb.DuckDBPyConnection, store_dir: Path, names: tuple[str, ...]) -> None:
+def segment_views(con: duckdb.DuckDBPyConnection, store_dir: Path, names: tuple[str, ...]) -> None:
     """Views over every segment of a store (or of the store being built) for the given tables."""
     for name in names:
         con.execute(
-            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_files(table_files(store_dir, name))})"
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({sql_files(table_files(store_dir, name))})"
         )
 
 
@@ -731,20 +582,20 @@ def _derive_segment_aggregates(segment: Path, *, work_dir: Path) -> None:
     """A segment's aggregates, and its sentences rewritten with their article's day, in day order (so that the
     sentences of one bucket of the trend chart are read without scanning every sentence). DuckDB spills
     under work_dir."""
-    con = _build_connection(work_dir)
+    con = build_connection(work_dir)
     for name in ("documents", "terms", "mentions", "sentences"):
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(segment / f'{name}.parquet')}')")
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{sql_path(segment / f'{name}.parquet')}')")
     dated = segment / "sentences.dated.parquet"
     con.execute(
         f"""COPY (SELECT {", ".join(f"s.{c}" for c in SCHEMAS["sentences"].names)}, {_DAY} AS day
                   FROM sentences s LEFT JOIN (SELECT doc_id, published_at FROM documents) d USING (doc_id)
                   ORDER BY day, s.doc_id, s.sentence_index)
-            TO '{_sql_path(dated)}' (FORMAT parquet)"""
+            TO '{sql_path(dated)}' (FORMAT parquet)"""
     )
     for name, sql in AGGREGATES.items():
         rows = _ROW_GROUP_ROWS.get(name, ROW_GROUP_ROWS)
         con.execute(
-            f"COPY ({sql}) TO '{_sql_path(segment / f'{name}.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {rows})"
+            f"COPY ({sql}) TO '{sql_path(segment / f'{name}.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {rows})"
         )
     con.close()
     os.replace(dated, segment / "sentences.parquet")
@@ -927,62 +778,15 @@ def read_report(store_dir: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-_EVENT_ROW_COLUMNS = """
-    CASE WHEN kind = 'milestone' THEN a ELSE least(a, coalesce(b, '')) END AS row_first,
-    CASE WHEN kind = 'milestone' THEN '' ELSE greatest(a, coalesce(b, '')) END AS row_second,
-    CASE WHEN kind = 'milestone' THEN 'milestone' ELSE domain END AS row_domain,
-    CASE WHEN kind = 'milestone' THEN NULL ELSE least(coalesce(a_group, a), coalesce(b_group, b)) END AS group_first,
-    CASE WHEN kind = 'milestone' THEN NULL ELSE greatest(coalesce(a_group, a), coalesce(b_group, b)) END AS group_second"""
-
-
-EVENT_KEYS = ("event_number", "timeline_row", "timeline_group", "chronology")
-# The first day of a date written at year, month or day precision ("2011", "2024-10", "2024-10-29"), as
-# queries.period_start gives it; NULL for anything else.
-_PERIOD_START = """CASE WHEN regexp_full_match(date, '\\d{4}(-\\d{2}(-\\d{2})?)?')
-                        THEN try_cast(date || CASE length(date) WHEN 4 THEN '-01-01' WHEN 7 THEN '-01' ELSE '' END AS DATE)
-                   END"""
-
-
-def hold_events(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Hold the events (source: the store's table, e.g. read_parquet(...)) in the connection's memory as
-    `events_keyed`, with keys the page's queries compare as integers rather than strings at every run, and
-    `events`, the same without them. The keys (EVENT_KEYS): `event_number`, in event_id order;
-    `timeline_row`, the event's timeline row (a pair of parties in either order and a domain, or a milestone
-    maker), numbered in the order of those names; `timeline_group`, the domain and the pair's groups (none
-    for a milestone), whose starts a row's ends may inherit; `chronology`, the order of events by the first day
-    of their date, then starts before plans before ends, then event_id (what the matrix orders a cell by)."""
-    con.execute(f"""
-        CREATE TABLE events_keyed AS
-        WITH e AS (SELECT *, {_EVENT_ROW_COLUMNS} FROM {source}),
-             timeline_rows AS (SELECT *, row_number() OVER (ORDER BY row_first, row_second, row_domain) AS timeline_row
-                               FROM (SELECT DISTINCT row_first, row_second, row_domain FROM e)),
-             timeline_groups AS (SELECT *, row_number() OVER (ORDER BY domain, group_first, group_second) AS timeline_group
-                                 FROM (SELECT DISTINCT domain, group_first, group_second FROM e
-                                       WHERE group_first IS NOT NULL))
-        SELECT e.* EXCLUDE (row_first, row_second, row_domain, group_first, group_second),
-               row_number() OVER (ORDER BY e.event_id) AS event_number,
-               row_number() OVER (ORDER BY {_PERIOD_START}, CASE e.action WHEN 'start' THEN 0 WHEN 'planned' THEN 1
-                                           WHEN 'end' THEN 2 ELSE 3 END, e.event_id) AS chronology,
-               timeline_rows.timeline_row, timeline_groups.timeline_group
-        FROM e JOIN timeline_rows USING (row_first, row_second, row_domain)
-             LEFT JOIN timeline_groups USING (domain, group_first, group_second)
-        ORDER BY event_id""")
-    con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE ({', '.join(EVENT_KEYS)}) FROM events_keyed")
-
-
 def connect(store_dir: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with a view of every table of the store (TABLES), over all its segments,
     and term_weights, each article's terms with their TF-IDF over the whole corpus."""
     if not store_exists(store_dir):
         raise missing_store_error(store_dir)
     con = duckdb.connect()
-    files = {name: _sql_files(table_files(store_dir, name)) for name in TABLES}
+    files = {name: sql_files(table_files(store_dir, name)) for name in TABLES}
     for name in TABLES:
-        # events (under two per article) is read whole by the timeline and the matrix at every page run: it is
-        # held in memory, with the timeline's keys; the other tables are read from disk where needed
-        if name == "events":
-            hold_events(con, f"read_parquet({files[name]})")
-        elif name == "event_reports":  # the segments' reports with their event, which the corpus-wide merge gives
+        if name == "event_reports":  # the segments' reports with their event, which the corpus-wide merge gives
             con.execute(f"""CREATE VIEW event_reports AS SELECT r.*, e.event_id FROM read_parquet({files[name]}) r
                             JOIN read_parquet({files["report_events"]}) e USING (doc_id, report_index)""")
         else:

@@ -1,0 +1,69 @@
+"""Downloads: frames as CSV a spreadsheet reads, and the filtered events with their reports as JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from hutong.queries.filters import CorpusFilter
+from hutong.queries.timeline import event_reports, events
+
+
+def events_with_reports(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> list[dict]:
+    """The filtered events as JSON-ready records, each with the list of its reports (for the JSON export)."""
+    events_frame = events(con, filt)
+    reports = event_reports(con, events_frame["event_id"].tolist())
+    keep = [
+        "doc_id",
+        "report_index",
+        "a",
+        "b",
+        "domain",
+        "action",
+        "date",
+        "date_resolution",
+        "trigger",
+        "evidence",
+        "a_surface",
+        "b_surface",
+        "date_text",
+        "title",
+        "source",
+        "url",
+        "published_at",
+    ]
+    by_event: dict[str, list[dict]] = {}
+    for r in reports[["event_id", *keep]].to_dict("records"):
+        event_id = r.pop("event_id")
+        by_event.setdefault(event_id, []).append({k: _plain(v) for k, v in r.items()})
+    records = []
+    for e in events_frame.drop(columns=["when"], errors="ignore").to_dict("records"):
+        e = {k: _plain(v) for k, v in e.items()}
+        e["report_list"] = by_event.get(e["event_id"], [])
+        records.append(e)
+    return records
+
+
+def _plain(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV with a byte-order mark, so spreadsheet programs read the Chinese text as UTF-8."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def json_bytes(records: list[dict]) -> bytes:
+    return json.dumps(records, ensure_ascii=False, indent=1, default=str).encode("utf-8")

@@ -1,0 +1,184 @@
+"""The interface's words in both languages (Chinese and English): labels, domains and entity names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+LANGS = ("zh", "en")
+
+
+_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Hutong 互联互通 · 平台互联互通新闻看板", "Hutong 互联互通 · platform interoperability in the news"),
+    "articles": ("文章", "Articles"),
+    "sources": ("来源", "Sources"),
+    "span": ("时间跨度", "Date span"),
+    "scripts": ("文字", "Scripts"),
+    "events": ("事件", "Events"),
+    "filters": ("筛选", "Filters"),
+    "language": ("界面语言", "Language"),
+    "corpus": ("语料", "Corpus"),
+    "bundled": ("内置语料", "Bundled corpus"),
+    "uploaded": ("我上传的文章", "My uploaded articles"),
+    "dates": ("日期范围", "Date range"),
+    "entities": ("实体或集团", "Entities or groups"),
+    "entities_help": (
+        "选择集团（如阿里巴巴）即包含其全部成员（淘宝、天猫、支付宝、菜鸟……）",
+        "A group (e.g. Alibaba) includes all its members (Taobao, Tmall, Alipay, Cainiao …)",
+    ),
+    "domains": ("事件领域", "Event domains"),
+    "actions": ("事件动作", "Event actions"),
+    "search": ("全文搜索", "Search the text"),
+    "share": ("分享此视图", "Share this view"),
+    "share_help": ("复制此链接即可重新打开完全相同的视图：", "Copy this link to reopen exactly this view:"),
+    "reset": ("清除筛选", "Clear filters"),
+    "trends": ("关键词趋势", "Keyword trends"),
+    "measure": ("度量", "Measure"),
+    "per10k": ("每万词出现次数", "per 10,000 tokens"),
+    "share_articles": ("文章占比", "share of articles"),
+    "bucket": ("时间粒度", "Time bucket"),
+    "auto": ("自动", "auto"),
+    "day": ("日", "day"),
+    "week": ("周", "week"),
+    "month": ("月", "month"),
+    "quarter": ("季度", "quarter"),
+    "terms": ("关键词（可添加）", "Terms (add any)"),
+    "terms_help": ("默认显示筛选范围内上升最快的词", "By default, the terms rising most in the filtered span"),
+    "click_point": ("点击图中的点，查看其背后的句子。", "Click a point to see the sentences behind it."),
+    "kwic": ("上下文", "In context"),
+    "mentions": ("实体提及", "Entity mentions"),
+    "top_entities": ("提及最多的实体", "Most mentioned entities"),
+    "entities_over_time": ("实体提及趋势", "Mentions over time"),
+    "network": ("同句共现网络", "Co-occurrence in sentences"),
+    "click_entity": ("点击实体即可按其筛选整页。", "Click an entity to filter the page to it."),
+    "timeline": ("合作时间线", "Partnership timeline"),
+    "click_event": ("点击事件查看证据。", "Click an event to see its evidence."),
+    "timeline_bounded": (
+        "只画出报道最多的 {rows} 行（共 {total} 行、{events} 个事件）；按实体或领域筛选可看到其他行。",
+        "Drawing the {rows} rows with the most reports (of {total} rows, {events} events); "
+        "filter by entity or domain to see the others.",
+    ),
+    "reports_bounded": ("列出前 {shown} 篇报道（共 {total} 篇）。", "Listing the first {shown} of {total} reports."),
+    "reader_bounded": (
+        "列出最新的 {shown} 篇（共 {total} 篇）；缩小筛选范围可看到更早的文章。",
+        "Listing the newest {shown} of {total} articles; narrow the filters to reach older ones.",
+    ),
+    "evidence": ("证据", "Evidence"),
+    "other_reports": ("同一事件的其他报道", "Other reports of the same event"),
+    "close": ("关闭", "Close"),
+    "matrix": ("互联互通矩阵", "Interoperability matrix"),
+    "as_of": ("截至日期", "As of"),
+    "level": ("粒度", "Level"),
+    "entity": ("实体", "entities"),
+    "group": ("集团", "groups"),
+    "click_cell": ("点击单元格查看其背后的事件。", "Click a cell to list the events behind it."),
+    "reader": ("文章阅读", "Article reader"),
+    "pick_article": ("选择文章", "Pick an article"),
+    "open_article": ("阅读全文", "Read the article"),
+    "exports": ("导出", "Exports"),
+    "csv": ("CSV", "CSV"),
+    "events_csv": ("事件 CSV", "Events CSV"),
+    "events_json": ("事件 JSON", "Events JSON"),
+    "upload": ("上传你自己的文章", "Your own articles"),
+    "upload_help": (
+        "仅在本次浏览会话中可见；内置语料不会改变。",
+        "Visible in this browser session only; the bundled corpus is never changed.",
+    ),
+    "upload_build": ("处理上传的文章", "Process the uploaded files"),
+    "upload_outcomes": ("每个上传文件的处理结果", "What became of each uploaded file"),
+    "upload_failed": (
+        "处理上传的文章时出错，未能建立语料。请检查文件后重试。",
+        "Processing the uploaded files failed, and no corpus was made. Check the files and try again.",
+    ),
+    "upload_file": ("文件", "File"),
+    "upload_row": ("行", "Row"),
+    "upload_status": ("结果", "Result"),
+    "upload_reason": ("说明", "Reason"),
+    "status_ingested": ("已收录", "ingested"),
+    "status_duplicate": ("重复", "duplicate"),
+    "status_rejected": ("未收录", "rejected"),
+    "upload_limits": ("上限：{files} 个文件，共 {mb} MB", "Limits: {files} files, {mb} MB in all"),
+    "building": ("正在处理文章……", "Processing articles …"),
+    "no_data": ("当前筛选下没有数据。", "No data for the current filters."),
+    "source": ("来源", "Source"),
+    "published": ("发布时间", "Published"),
+    "link": ("链接", "Link"),
+    "date": ("日期", "Date"),
+    "resolution": ("日期依据", "How the date was resolved"),
+    "precision": ("精度", "Precision"),
+    "count": ("次数", "Count"),
+    "legend": ("图例", "Legend"),
+    "undated": ("篇无发布时间", "undated"),
+    "milestone": ("监管/里程碑", "milestone"),
+    "open": ("开通", "open"),
+    "closed": ("关闭", "closed"),
+    "planned": ("计划", "planned"),
+    "none": ("无", "none"),
+    "start": ("开通", "start"),
+    "end": ("中断", "end"),
+    "end_without_start": ("中断（未知开始）", "end, start unknown"),
+    "still_open": ("至今（最后一篇文章）", "still open (last article)"),
+    "inherited": ("开始取自集团层面的事件", "start taken from the group-level event"),
+    "year": ("年", "year"),
+    "simplified": ("简体", "simp."),
+    "traditional": ("繁体", "trad."),
+    "mixed": ("简繁混合", "mixed"),
+    "choose": ("请选择", "Choose options"),
+    "title_col": ("标题", "title"),
+    "script": ("文字", "script"),
+    "chars": ("字数", "characters"),
+    "event_reports": ("事件报道", "event reports"),
+    "mentions_axis": ("提及次数", "mentions"),
+    "mentions_per10k": ("每万词提及", "mentions per 10,000 tokens"),
+    "sentences": ("共现句子数", "shared sentences"),
+    "domain": ("领域", "domain"),
+    "action": ("动作", "action"),
+    "parties": ("双方", "parties"),
+    "event_id": ("事件编号", "event"),
+    "no_events_cell": ("该单元格在此日期之前没有事件。", "No events for this cell up to that date."),
+}
+_DOMAIN_ZH = {
+    "payment": "支付",
+    "logistics": "物流",
+    "traffic": "流量",
+    "storefront": "店铺",
+    "capital": "资本",
+    "other": "其他",
+    "milestone": "里程碑",
+}
+
+
+def t(key: str, lang: str) -> str:
+    """The interface's word for key in the language ("zh" or "en"); the key itself when unknown."""
+    pair = _TEXT.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def upload_outcome_table(outcomes: list[dict], lang: str) -> list[dict]:
+    """uploads.upload_outcomes as the upload panel lists them: one row a file (or a file's row), labelled in
+    the page's language."""
+    return [
+        {
+            t("upload_file", lang): o["file"],
+            t("upload_row", lang): "" if o["row"] is None else str(o["row"]),
+            t("upload_status", lang): t(f"status_{o['status']}", lang),
+            t("upload_reason", lang): o["reason"],
+        }
+        for o in outcomes
+    ]
+
+
+def domain_label(domain: str, lang: str) -> str:
+    return domain if lang == "en" else f"{_DOMAIN_ZH.get(domain, domain)} {domain}"
+
+
+def entity_label(name: str, names_en: Mapping[str, str], lang: str) -> str:
+    """An entity in the chosen language: the lexicon's English name, else the Chinese one."""
+    if lang == "en":
+        return names_en.get(name) or name
+    return name
+
+
+def entity_labels(names: Iterable[str], names_en: Mapping[str, str], lang: str) -> dict[str, str]:
+    return {n: entity_label(n, names_en, lang) for n in names if isinstance(n, str)}

@@ -1,0 +1,92 @@
+"""Entity mentions: the most mentioned entities, their mentions over time and who is named with whom."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import duckdb
+import pandas as pd
+
+from hutong.queries.filters import (
+    CorpusFilter,
+    bucket_sql,
+    bucket_totals,
+    per_article_rows,
+    query_frame,
+)
+
+
+def entity_counts(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20
+) -> pd.DataFrame:
+    """The most mentioned entities in the filtered articles, with their group."""
+    rows, params = per_article_rows(con, filt, "doc_entities")
+    frame = query_frame(
+        con,
+        f"""SELECT entity, sum(sign * mentions)::BIGINT AS mentions, sum(sign)::BIGINT AS articles FROM ({rows})
+            GROUP BY entity HAVING sum(sign) > 0 ORDER BY mentions DESC, entity LIMIT ?""",
+        [*params, top_n],
+    )
+    frame["group"] = [groups.get(e, e) for e in frame["entity"]]
+    return frame[["entity", "group", "mentions", "articles"]]
+
+
+def entity_mentions_over_time(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, series: Mapping[str, Iterable[str]], bucket: str
+) -> pd.DataFrame:
+    """Mentions per series and bucket, raw and per 10,000 tokens; a series counts every entity listed
+    under it (阿里巴巴 → 淘宝, 天猫 …). Buckets where a series is not mentioned have zero."""
+    pairs = [(label, member) for label, members in series.items() for member in dict.fromkeys(members)]
+    columns = ["entity", "bucket", "mentions", "tokens", "articles", "per10k"]
+    if not pairs:
+        return pd.DataFrame(columns=columns)
+    totals, totals_params = bucket_totals(con, filt, bucket)
+    rows, params = per_article_rows(con, filt, "doc_entities")
+    frame = query_frame(
+        con,
+        f"""WITH totals AS ({totals}),
+              wanted AS (SELECT unnest(?) AS label, unnest(?) AS member),
+              labels AS (SELECT DISTINCT label FROM wanted),
+              uses AS (SELECT w.label, {bucket_sql(bucket, "e.day")} AS bucket, sum(e.sign * e.mentions) AS mentions
+                       FROM ({rows}) e JOIN wanted w ON w.member = e.entity
+                       WHERE e.day IS NOT NULL GROUP BY ALL)
+            SELECT labels.label AS entity, totals.bucket, coalesce(uses.mentions, 0) AS mentions,
+                   totals.tokens, totals.articles
+            FROM labels CROSS JOIN totals LEFT JOIN uses ON uses.label = labels.label AND uses.bucket = totals.bucket
+            ORDER BY totals.bucket""",
+        [*totals_params, [p[0] for p in pairs], [p[1] for p in pairs], *params],
+    )
+    frame = frame.astype({"mentions": "int64", "tokens": "int64", "articles": "int64"})
+    frame["per10k"] = frame["mentions"] / frame["tokens"].clip(lower=1) * 10_000
+    order = {label: i for i, label in enumerate(series)}
+    frame = frame.sort_values(["entity", "bucket"], key=lambda s: s.map(order) if s.name == "entity" else s)
+    return frame[columns].reset_index(drop=True)
+
+
+def entity_cooccurrence(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(nodes, edges) of the entities named in the same sentence: nodes are the top_n most mentioned
+    entities that share a sentence with another; edges count the sentences two of them share."""
+    rows, params = per_article_rows(con, filt, "doc_pairs")
+    edges = query_frame(
+        con,
+        f"""SELECT a, b, sum(sign * sentences)::BIGINT AS sentences FROM ({rows})
+            GROUP BY ALL HAVING sum(sign * sentences) > 0 ORDER BY sentences DESC, a, b""",
+        params,
+    )
+    counts = entity_counts(con, filt, groups=groups, top_n=10_000)
+    linked = set(edges["a"]) | set(edges["b"])
+    nodes = counts[counts["entity"].isin(linked)].head(top_n).reset_index(drop=True)
+    keep = set(nodes["entity"])
+    edges = edges[edges["a"].isin(keep) & edges["b"].isin(keep)].reset_index(drop=True)
+    return nodes, edges
+
+
+def mention_series(
+    chosen: Iterable[str], counts: pd.DataFrame, *, members_of: Callable[[str], list[str]], top: int = 5
+) -> dict[str, list[str]]:
+    """The lines of the mentions-over-time chart: the chosen entities (a group counting its members),
+    else the most mentioned ones."""
+    names = list(chosen) or counts["entity"].head(top).tolist()
+    return {name: members_of(name) or [name] for name in names}

@@ -1,0 +1,274 @@
+"""The page's filters as SQL, written once for every query: a CorpusFilter into WHERE clauses and the
+rows of the articles and events it keeps; and the connection the queries run on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from hutong import store
+from hutong.china_time import china_day_sql, china_time_sql
+from hutong.normalise import to_simplified
+from hutong.timeline import hold_events, period_start, precision
+
+# Queries read the store's aggregates (see hutong.store.AGGREGATES) wherever they answer the filter: per-day
+# ones when only the date range is set, per-article ones always. Sources, entities and free text pick articles
+# the per-day aggregates cannot see: the picked articles are found once (see picked_articles) and the query
+# runs over their rows.
+
+# An article's publication time and day in China time (see china_time), over `documents d`
+ARTICLE_TIME = china_time_sql("d.published_at")
+ARTICLE_DAY = china_day_sql("d.published_at")
+
+
+BUCKETS = ("day", "week", "month", "quarter")
+
+
+@dataclass(frozen=True)
+class CorpusFilter:
+    """The page's filters as the queries need them: entities already rolled up to every member of a group."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    sources: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    text: str = ""
+
+
+NO_FILTER = CorpusFilter()
+
+
+def connect(store_dir: Path | str) -> duckdb.DuckDBPyConnection:
+    """One connection per store; each query below works on its own cursor, so threads can share it."""
+    con = store.connect(Path(store_dir))
+    # events (under two per article) are read whole by the timeline and the matrix at every page run: they are
+    # held in memory, with the timeline's keys; the other tables are read from disk where needed
+    hold_events(con)
+    return con
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    cursor = con.cursor()
+    try:
+        return cursor.execute(sql, params or []).df()
+    finally:
+        cursor.close()
+
+
+def _picks_articles(filt: CorpusFilter) -> bool:
+    """Whether the filter keeps articles by more than their day (sources, entities, text)."""
+    return bool(filt.sources or filt.entities or filt.text.strip())
+
+
+def _needles(text: str) -> list[str]:
+    """What free text is looked for: as typed and in simplified script, either may match."""
+    query = text.strip()
+    return sorted({query, to_simplified(query)}) if query else []
+
+
+def article_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = True) -> tuple[str, list]:
+    """A WHERE clause over `documents d` for the article-level filters."""
+    clauses: list[str] = []
+    params: list = []
+    if dates and filt.date_from:
+        clauses.append(f"{ARTICLE_DAY} >= ?")
+        params.append(filt.date_from)
+    if dates and filt.date_to:
+        clauses.append(f"{ARTICLE_DAY} <= ?")
+        params.append(filt.date_to)
+    picked = picked_articles(con, filt)
+    if picked:
+        clauses.append(f"d.doc_id IN (SELECT doc_id FROM {picked})")
+    return (" AND ".join(clauses) or "TRUE"), params
+
+
+_KEPT_PICKS = 16
+
+
+def picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | None:
+    """The name of a table of the articles the filter's sources, entities and free text keep (None when it
+    sets none of them). Free text is the slowest question the page asks (every article's text, about a
+    second at 100,000 articles) and each chart would ask it again: the answer is kept in the connection's
+    in-memory database (one build of one store, so it cannot go stale), for the last few filters."""
+    if not _picks_articles(filt):
+        return None
+    clauses, params = [], []
+    if filt.sources:
+        clauses.append("list_contains(?, d.source)")
+        params.append(sorted(filt.sources))
+    if filt.entities:
+        clauses.append("d.doc_id IN (SELECT doc_id FROM doc_entities WHERE list_contains(?, entity))")
+        params.append(sorted(filt.entities))
+    needles = _needles(filt.text)
+    if needles:
+        # the search table holds titles, texts and simplified sentences lower-cased: a case-blind substring match
+        matches = " OR ".join("contains(text, lower(?))" for _ in needles)
+        clauses.append(f"d.doc_id IN (SELECT doc_id FROM search WHERE {matches})")
+        params += needles
+    key = json.dumps([sorted(filt.sources), sorted(filt.entities), needles], ensure_ascii=False)
+    name = "picked_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    cursor = con.cursor()
+    try:
+        kept = cursor.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_') "
+            "AND NOT ends_with(table_name, '_events') ORDER BY table_oid"
+        ).fetchall()
+        if (name,) in kept:
+            return name
+        try:
+            cursor.execute(
+                f"CREATE TABLE {name} AS SELECT doc_id FROM documents d WHERE {' AND '.join(clauses)}", params
+            )
+        except (duckdb.CatalogException, duckdb.TransactionException):
+            pass  # another thread made it meanwhile
+        for (old,) in kept[: max(len(kept) + 1 - _KEPT_PICKS, 0)]:
+            cursor.execute(f"DROP TABLE IF EXISTS {old}")
+            cursor.execute(f"DROP TABLE IF EXISTS {old}_events")
+    finally:
+        cursor.close()
+    return name
+
+
+def day_where(filt: CorpusFilter, *, day: str = "day") -> tuple[str, list]:
+    """A WHERE clause for the date range over a table's day column."""
+    clauses, params = [], []
+    if filt.date_from:
+        clauses.append(f"{day} >= ?")
+        params.append(filt.date_from)
+    if filt.date_to:
+        clauses.append(f"{day} <= ?")
+        params.append(filt.date_to)
+    return (" AND ".join(clauses) or "TRUE"), params
+
+
+def article_selection(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[int, str] | None:
+    """How a query reads the articles the filter picks (the date range aside): (1, SQL for their doc_ids), or,
+    when it picks most of the corpus, (-1, SQL for the doc_ids it drops), which are fewer rows to read and
+    subtract from the whole; None when it picks no articles."""
+    picked = picked_articles(con, filt)
+    if picked is None:
+        return None
+    kept, total = query_frame(
+        con, f"SELECT (SELECT count(*) FROM {picked}) AS kept, (SELECT count(*) FROM documents) AS total"
+    ).iloc[0]
+    if 2 * kept <= total:
+        return 1, f"SELECT doc_id FROM {picked}"
+    return -1, f"SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM {picked})"
+
+
+def per_article_rows(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, table: str) -> tuple[str, list]:
+    """SQL for the rows of a per-article aggregate (doc_id, day, …) in the date range, with a `sign` to weigh
+    them by: the rows of the articles the filter keeps, or every row and, negated, those of the articles it
+    drops (see article_selection)."""
+    days, params = day_where(filt)
+    selection = article_selection(con, filt)
+    if selection is None:
+        return f"SELECT *, 1 AS sign FROM {table} WHERE {days}", params
+    sign, docs = selection
+    signed = f"SELECT *, {sign} AS sign FROM {table} WHERE {days} AND doc_id IN ({docs})"
+    if sign > 0:
+        return signed, params
+    return f"SELECT *, 1 AS sign FROM {table} WHERE {days} UNION ALL {signed}", [*params, *params]
+
+
+def bucket_sql(bucket: str, day: str = ARTICLE_DAY) -> str:
+    """The calendar bucket (its first day, as a timestamp) of a day."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {BUCKETS}, not {bucket!r}")
+    return f"CAST(date_trunc('{bucket}', {day}) AS TIMESTAMP)"
+
+
+def bucket_totals(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: str) -> tuple[str, list]:
+    """SQL for (bucket, tokens, articles) over the dated articles the filter keeps."""
+    where, params = article_where(con, filt)
+    return (
+        f"""SELECT {bucket_sql(bucket)} AS bucket, sum(d.tokens)::BIGINT AS tokens, count(*) AS articles
+            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""",
+        params,
+    )
+
+
+def as_date(value) -> date | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _event_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, keyed: bool = False) -> tuple[str, list]:
+    """A WHERE clause over `events e` (or `events_keyed e`, with `keyed`) for every filter but the date range."""
+    clauses, params = ["TRUE"], []
+    if filt.domains:
+        clauses.append("list_contains(?, e.domain)")
+        params.append(list(filt.domains))
+    if filt.actions:
+        clauses.append("list_contains(?, e.action)")
+        params.append(list(filt.actions))
+    if filt.entities:
+        clauses.append("(list_contains(?, e.a) OR list_contains(?, e.b))")
+        params += [list(filt.entities)] * 2
+    picked = _picked_events(con, filt)
+    if picked:
+        key = "event_number" if keyed else "event_id"
+        clauses.append(f"e.{key} IN (SELECT {key} FROM {picked})")
+    return " AND ".join(clauses), params
+
+
+def _picked_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | None:
+    """The name of a table of the events reported in the articles the filter's sources and free text keep
+    (None when it sets neither); kept beside that filter's articles (see picked_articles), so the timeline,
+    the matrix and the exports of one view read the reports once."""
+    articles = picked_articles(con, CorpusFilter(sources=filt.sources, text=filt.text))
+    if articles is None:
+        return None
+    name = f"{articles}_events"
+    cursor = con.cursor()
+    try:
+        if not cursor.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall():
+            try:
+                cursor.execute(f"""CREATE TABLE {name} AS SELECT event_id, event_number FROM events_keyed
+                                   WHERE event_id IN (SELECT event_id FROM report_events
+                                                      WHERE doc_id IN (SELECT doc_id FROM {articles}))""")
+            except (duckdb.CatalogException, duckdb.TransactionException):
+                pass  # another thread made it meanwhile
+    finally:
+        cursor.close()
+    return name
+
+
+def event_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return query_frame(con, "SELECT DISTINCT date FROM events WHERE date IS NOT NULL")["date"].tolist()
+
+
+def dated_events(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool, keyed: bool = False
+) -> tuple[str, list]:
+    """SQL for the events passing the filters, with "when", the period start of their date (parsed here
+    by period_start, once per distinct date); with `dates`, only those dated within the date range; with
+    `keyed`, with their integer keys (EVENT_KEYS)."""
+    values = event_dates(con)
+    where, params = _event_where(con, filt, keyed=keyed)
+    if dates and (filt.date_from or filt.date_to):
+        where += ' AND p."when" BETWEEN ? AND ?'
+        params += [filt.date_from or date.min, filt.date_to or date.max]
+    sql = f"""SELECT e.*, p."when" FROM {"events_keyed" if keyed else "events"} e
+              LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS date, unnest(?::DATE[]) AS "when") p USING (date)
+              WHERE {where}"""
+    return sql, [values, [period_start(v) for v in values], *params]
+
+
+def with_periods(frame: pd.DataFrame) -> pd.DataFrame:
+    """The events with `when` (the period start, a date) and `precision` of their date; few distinct dates
+    among many events, so each is parsed once."""
+    values = frame["date"].tolist()
+    distinct = set(values)
+    starts = {v: period_start(v) for v in distinct}
+    precisions = {v: precision(v) for v in distinct}
+    return frame.assign(when=[starts[v] for v in values], precision=[precisions[v] for v in values])

@@ -1,0 +1,123 @@
+"""The interoperability matrix: the state of every pair of parties and domain as of a day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from hutong.queries.corpus import date_bounds
+from hutong.queries.filters import (
+    CorpusFilter,
+    as_date,
+    dated_events,
+    event_dates,
+    query_frame,
+    with_periods,
+)
+from hutong.timeline import action_step_sql, period_start
+
+MATRIX_STATES = ("none", "closed", "planned", "open")  # the heatmap's z is the index into this tuple
+
+
+def as_of_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+    """The days the matrix can be shown as of: from the first dated event to the corpus's last day."""
+    dated = [w for w in map(period_start, event_dates(con)) if w]
+    if not dated:
+        return None
+    bounds = date_bounds(con)
+    return min(dated), max([*dated, *(bounds[1:] if bounds else ())])
+
+
+def _matrix_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, as_of: date, level: str) -> tuple[str, list]:
+    """SQL for the partnership events dated on or before as_of (the date range does not apply) between two
+    parties, entities or (level "group") their groups: event_id, domain, action, "when", step (start, plan,
+    end, other: the order of one day's events) and the pair as p < q, with the event's other columns and keys;
+    `cell`, the number of the pair and domain (the timeline's row or group, see hutong.timeline.hold_events)."""
+    if level not in ("entity", "group"):
+        raise ValueError(f"level must be entity or group, not {level!r}")
+    sql, params = dated_events(con, filt, dates=False, keyed=True)
+    x, y = ("coalesce(e.a_group, e.a)", "coalesce(e.b_group, e.b)") if level == "group" else ("e.a", "e.b")
+    cell = "e.timeline_group" if level == "group" else "e.timeline_row"
+    return (
+        f"""SELECT e.*, least({x}, {y}) AS p, greatest({x}, {y}) AS q, {cell} AS cell,
+                   {action_step_sql("e.action")} AS step
+            FROM ({sql}) e
+            WHERE e.kind <> 'milestone' AND e."when" <= ? AND {y} IS NOT NULL AND {x} <> {y}""",
+        [*params, as_of],
+    )
+
+
+def interop_matrix(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, as_of: date, level: str = "entity"
+) -> pd.DataFrame:
+    """The state of every pair of parties and domain as of a day: the latest partnership event on or
+    before it decides (start → open, end → closed, planned → planned); a plan announced while the
+    connection is open leaves it open; `since` is the day the state began. One row per pair and domain,
+    both orders of the pair, with the number of events behind it."""
+    cell_events_sql, params = _matrix_events(con, filt, as_of=as_of, level=level)
+    frame = query_frame(
+        con,
+        f"""WITH matrix_events AS ({cell_events_sql}),
+              ordered AS (
+                SELECT cell, action, "when", chronology AS n,
+                       last_value(CASE WHEN action IN ('start', 'end') THEN action END IGNORE NULLS) OVER (
+                           PARTITION BY cell ORDER BY chronology
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_start_or_end
+                FROM matrix_events),
+              -- the events that set a state: every start and end, and a plan unless the connection is open
+              settings AS (
+                SELECT *, CASE action WHEN 'start' THEN 'open' WHEN 'end' THEN 'closed' ELSE 'planned' END AS state
+                FROM ordered
+                WHERE action IN ('start', 'end') OR (action = 'planned' AND last_start_or_end IS DISTINCT FROM 'start')),
+              changes AS (
+                SELECT *, state IS DISTINCT FROM lag(state) OVER (PARTITION BY cell ORDER BY n) AS begins
+                FROM settings),
+              cells AS (
+                SELECT cell, arg_max(state, n) AS state, max("when") FILTER (WHERE begins) AS since
+                FROM changes GROUP BY ALL),
+              counted AS (SELECT cell, any_value(p) AS p, any_value(q) AS q, any_value(domain) AS domain,
+                                 count(*) AS events FROM matrix_events GROUP BY ALL),
+              states AS (
+                SELECT c.p, c.q, c.domain, coalesce(s.state, 'none') AS state, s.since, c.events
+                FROM counted c LEFT JOIN cells s USING (cell))
+            SELECT p AS row_party, q AS col_party, domain, state, since, events FROM states
+            UNION ALL SELECT q, p, domain, state, since, events FROM states
+            ORDER BY row_party, col_party, domain""",
+        params,
+    )
+    return frame.assign(since=[as_date(v) for v in frame["since"]])
+
+
+def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level: str = "entity") -> list[str]:
+    """Parties of partnership events, by group then name, so a group's members sit side by side."""
+    sql, params = dated_events(con, filt, dates=False)
+    frame = query_frame(
+        con,
+        f"""WITH e AS ({sql}), sides AS (
+                SELECT a AS name, a_group AS grp FROM e WHERE kind <> 'milestone'
+                UNION ALL SELECT b, b_group FROM e WHERE kind <> 'milestone')
+            SELECT DISTINCT coalesce(grp, name) AS grp, name FROM sides WHERE name IS NOT NULL ORDER BY grp, name""",
+        params,
+    )
+    if level == "group":
+        return sorted(set(frame["grp"]))
+    return frame["name"].tolist()
+
+
+CELL_COLUMNS = ["event_id", "date", "precision", "a", "b", "domain", "action", "evidence"]
+
+
+def cell_events(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, row: str, col: str, as_of: date, level: str = "entity"
+) -> pd.DataFrame:
+    """The events behind one matrix cell as of a day, oldest first."""
+    cell_events_sql, params = _matrix_events(con, filt, as_of=as_of, level=level)
+    frame = query_frame(
+        con,
+        f"""SELECT * EXCLUDE ("when", p, q, step, cell) FROM ({cell_events_sql})
+            WHERE p = least(?, ?) AND q = greatest(?, ?) ORDER BY "when", event_id""",
+        [*params, row, col, row, col],
+    )
+    return with_periods(frame)[CELL_COLUMNS].reset_index(drop=True)

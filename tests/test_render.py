@@ -1,0 +1,108 @@
+"""Tests for hutong.render: escaped HTML and Markdown, marks over article text, links."""
+
+from __future__ import annotations
+
+from hutong import render
+from hutong.render import Span
+
+
+def test_article_markup_is_escaped_and_marks_are_added():
+    text = "<script>alert('x')</script>京东接入支付宝"
+    html = render.marked_html(
+        text, [Span(27, 29, "entity", "JD.com"), Span(31, 34, "entity", 'Alipay" onmouseover="x')]
+    )
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<mark style="' in html and 'title="JD.com"' in html
+    assert 'onmouseover="x' not in html and "&quot; onmouseover=&quot;x" in html
+
+
+def test_overlapping_or_out_of_range_spans_are_skipped():
+    html = render.marked_html("京东物流", [Span(0, 4, "entity"), Span(0, 2, "entity"), Span(3, 9, "time")])
+    assert html.count("<mark") == 1
+
+
+def test_parties_are_marked_in_the_traditional_sentence():
+    original, simplified = "微信關閉京東入口", "微信关闭京东入口"
+    html = render.highlighted_sentence(original, simplified, [("京东", "party", ""), ("微信", "party", "")])
+    assert html.count("<mark") == 2 and ">京東</mark>" in html
+
+
+def test_links_are_only_http():
+    assert render.link_html("javascript:alert(1)", "link") == ""
+    assert render.link_html(None, "link") == ""
+    assert render.link_html('https://e.com/"x', "链接").startswith('<a href="https://e.com/&quot;x"')
+
+
+def test_only_http_links_are_kept_in_a_link_column():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "title": ["京东接入支付宝", "淘宝开通微信支付", "微信关闭京东入口"],
+            "url": ["https://example.com/a", "javascript:alert(1)", None],
+        }
+    )
+    kept = render.only_http_links(table)
+    assert kept["url"][0] == "https://example.com/a" and kept["url"][1:].isna().all()
+    assert table["url"][1] == "javascript:alert(1)"  # the cached table is not changed
+
+
+def test_markdown_in_a_title_is_shown_as_text():
+    escaped = render.escape_markdown("[点我](javascript:alert(1)) 淘宝**开通**微信支付")
+    assert escaped == r"\[点我\]\(javascript\:alert\(1\)\) 淘宝\*\*开通\*\*微信支付"
+
+
+def test_markup_and_streamlit_directives_are_escaped_too():
+    assert render.escape_markdown("<b>京东</b>:red[支付宝] $1$") == r"\<b\>京东\<\/b\>\:red\[支付宝\] \$1\$"
+
+
+def test_a_button_opening_an_article_shows_its_title_as_text():
+    assert render.open_article_label("京东_接入_支付宝", "zh") == r"阅读全文: 京东\_接入\_支付宝"
+
+
+def test_kwic_and_evidence_card_escape_everything():
+    import pandas as pd
+
+    sentences = pd.DataFrame(
+        [
+            {
+                "original": "<u>流量</u>入口",
+                "text": "<u>流量</u>入口",
+                "title": "<i>t</i>",
+                "source": "s",
+                "published_at": pd.Timestamp("2025-09-28 12:12", tz="UTC"),
+                "url": "https://e.com",
+            }
+        ]
+    )
+    html = render.kwic_html(sentences, term="流量", lang="zh")
+    assert "<u>" not in html and "<i>" not in html and ">流量</mark>" in html and "2025-09-28 20:12" in html
+    reports = pd.DataFrame(
+        [
+            {
+                "a_surface": "京东",
+                "b_surface": "支付宝",
+                "date_text": "10月29日",
+                "date": "2024-10-29",
+                "date_resolution": "same sentence",
+                "sentence_original": "10月29日，京东开通<支付宝>支付",
+                "sentence_simplified": "10月29日，京东开通<支付宝>支付",
+                "evidence": "",
+                "title": "T",
+                "source": "S",
+                "published_at": None,
+                "url": None,
+            }
+        ]
+    )
+    event = {
+        "a": "京东",
+        "b": "支付宝",
+        "domain": "payment",
+        "action": "start",
+        "date": "2024-10-29",
+        "date_resolution": "same sentence",
+    }
+    card = render.evidence_card_html(event, reports, names={"京东": "JD.com"}, lang="en")
+    assert "JD.com – 支付宝 · payment · start" in card
+    assert card.count("<mark") == 3 and "&lt;" in card and "<支付宝>" not in card
