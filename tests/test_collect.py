@@ -29,6 +29,8 @@ from hutong.collect import (
 from hutong.fetch import Politeness
 from news_site import SITE_NAME, serve
 
+# the example the project ships: comments only, so that no run reaches a site nobody chose
+FEEDS_EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "feeds.txt"
 FAST = Politeness(rate=0, timeout=0.5, max_bytes=50_000, retries=1, backoff=0.01)
 CHINA = timezone(timedelta(hours=8))
 
@@ -279,6 +281,7 @@ def test_the_command_exits_0_when_pages_fail(site, tmp_path):
         ["collect", "--out", "x"],
         ["collect", "--feeds", "a.txt", "--urls", "b.txt", "--out", "x"],
         ["collect", "--feeds", "no/such/feeds.txt", "--out", "x"],
+        ["collect", "--feeds", str(FEEDS_EXAMPLE), "--out", "x"],
         ["collect", "--sitemap", "http://127.0.0.1:9/s.xml", "--out", "x", "--max", "0"],
         ["collect", "--sitemap", "http://127.0.0.1:9/s.xml", "--out", "x", "--since", "某天"],
     ],

@@ -332,6 +332,9 @@ def _collect(args: argparse.Namespace) -> int:
         sources = Sources(pages=tuple(read_url_list(args.urls)), origin=str(args.urls))
     else:
         sources = Sources(listings=(args.sitemap,))
+    if not sources.listings and not sources.pages:
+        listed = args.feeds or args.urls
+        raise ValueError(f"no URLs in {listed}: add one a line (lines starting with # are comments)")
     since, note = parse_published_at(args.since) if args.since else (None, "")
     if args.since and since is None:
         raise ValueError(f"--since {args.since!r}: {note}")

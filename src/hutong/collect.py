@@ -459,7 +459,7 @@ def collect(
     fetcher = Fetcher(politeness)
     result = CollectResult(Path(out_dir))
     settled = folder.settled_urls()
-    candidates = _gather(sources, fetcher, result, politeness.max_bytes)
+    candidates = _gather(sources, fetcher, result, max_bytes=politeness.max_bytes, concurrency=concurrency)
     queues = _queue_by_host(candidates, folder, settled, result, since)
     budget = _Budget(max_pages)
     lock = threading.Lock()
@@ -495,42 +495,60 @@ class _Budget:
             return True
 
 
-def _gather(sources: Sources, fetcher: Fetcher, result: CollectResult, max_bytes: int) -> list[Candidate]:
-    """Every page the sources name, listings read in order (a sitemap index's children after it)."""
+def _gather(
+    sources: Sources, fetcher: Fetcher, result: CollectResult, *, max_bytes: int, concurrency: int
+) -> list[Candidate]:
+    """Every page the sources name: the URL list's, then the listings' in the order given, a sitemap index's
+    children after all the listings of its level. The listings of one level are fetched a host at a time, hosts
+    at once, so that a site's pages can start as soon as its feed is read."""
     pages: list[Candidate] = []
     for url in sources.pages:
         if is_web_url(url):
             pages.append(Candidate(url.strip(), sources.origin))
         else:
             result.failures.append(Failure(url, "not an http(s) URL"))
-    pending = [(url, 0) for url in sources.listings]
+    level: list[str] = list(sources.listings)
     seen: set[str] = set()
-    while pending and len(seen) < _MAX_LISTINGS:
-        url, depth = pending.pop(0)
-        if not is_web_url(url):
-            result.failures.append(Failure(url, "not an http(s) URL"))
-            continue
-        if normalise_url(url) in seen:
-            continue
-        seen.add(normalise_url(url))
-        fetched = fetcher.get(url)
-        result.listings += 1
-        result.per_host[host_of(url)]["listings"] += 1
-        if fetched.failure is not None:
-            result.failures.append(Failure(url, f"feed or sitemap: {fetched.failure}", fetched.status, False))
-            continue
-        try:
-            listing = parse_listing(fetched.body, url=fetched.final_url, max_bytes=max_bytes)
-        except ValueError as error:
-            result.failures.append(Failure(url, str(error), fetched.status, False))
-            continue
-        pages.extend(listing.pages)
-        if depth < _MAX_SITEMAP_DEPTH:
-            pending.extend((child, depth + 1) for child in listing.sitemaps)
-        elif listing.sitemaps:
-            result.failures.append(Failure(url, f"sitemaps nested deeper than {_MAX_SITEMAP_DEPTH} levels not read"))
+    for _level in range(_MAX_SITEMAP_DEPTH + 1):
+        batch = []
+        for url in level:
+            if not is_web_url(url):
+                result.failures.append(Failure(url, "not an http(s) URL"))
+            elif normalise_url(url) not in seen and len(seen) < _MAX_LISTINGS:
+                seen.add(normalise_url(url))
+                batch.append(url)
+        fetched = _fetch_by_host(batch, fetcher, concurrency)
+        level = []
+        for url in batch:
+            listing = _read_listing(url, fetched[url], result, max_bytes)
+            pages.extend(listing.pages)
+            level.extend(listing.sitemaps)
+    if level:
+        result.failures.append(Failure(level[0], f"sitemaps nested deeper than {_MAX_SITEMAP_DEPTH} levels not read"))
     result.candidates = len(pages)
     return pages
+
+
+def _fetch_by_host(urls: list[str], fetcher: Fetcher, concurrency: int) -> dict[str, Fetched]:
+    by_host: dict[str, list[str]] = defaultdict(list)
+    for url in urls:
+        by_host[host_of(url)].append(url)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        done = pool.map(lambda queue: [(url, fetcher.get(url)) for url in queue], by_host.values())
+        return {url: fetched for queue in done for url, fetched in queue}
+
+
+def _read_listing(url: str, fetched: Fetched, result: CollectResult, max_bytes: int) -> Listing:
+    result.listings += 1
+    result.per_host[host_of(url)]["listings"] += 1
+    if fetched.failure is not None:
+        result.failures.append(Failure(url, f"feed or sitemap: {fetched.failure}", fetched.status, False))
+        return Listing([], [])
+    try:
+        return parse_listing(fetched.body, url=fetched.final_url, max_bytes=max_bytes)
+    except ValueError as error:
+        result.failures.append(Failure(url, str(error), fetched.status, False))
+        return Listing([], [])
 
 
 def _queue_by_host(
