@@ -150,6 +150,7 @@ class NewsSite:
     user_agents: list[str] = field(default_factory=list)
     times: list[tuple[str, float]] = field(default_factory=list)
     slow_seconds: float = 2.0
+    robots_txt: bytes = b"User-agent: *\nDisallow: /private/\n"
     huge_bytes: int = 200_000
 
     def url(self, path: str) -> str:
@@ -164,7 +165,7 @@ def _routes(site: NewsSite) -> dict[str, tuple[int, str, bytes, dict[str, str]]]
     html, xml = "text/html; charset=utf-8", "application/xml"
     base = site.base
     return {
-        "/robots.txt": (200, "text/plain", b"User-agent: *\nDisallow: /private/\n", {}),
+        "/robots.txt": (200, "text/plain", site.robots_txt, {}),
         "/feeds/rss.xml": (200, "application/rss+xml", _rss(base).encode(), {}),
         "/feeds/atom.xml": (200, "application/atom+xml", _atom(base).encode(), {}),
         "/sitemap_index.xml": (200, xml, _sitemap_index(base).encode(), {}),

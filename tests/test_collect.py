@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ from hutong.collect import (
     normalise_url,
     parse_listing,
     read_url_list,
+    terminal_progress,
 )
 from hutong.fetch import Politeness
 from news_site import SITE_NAME, serve
@@ -306,3 +308,28 @@ def test_sites_are_fetched_from_at_once_each_at_its_own_rate(tmp_path):
     # the two sites serve the same three pages byte for byte: each is stored once, from whichever site came first
     assert result.stored == 3 and len(result.duplicates) == 3
     assert min(second_times) < max(first_times) and min(first_times) < max(second_times)
+
+
+def test_the_report_is_written_during_the_run_so_a_killed_run_leaves_its_reasons(site, tmp_path, monkeypatch):
+    monkeypatch.setattr("hutong.collect._REPORT_EVERY", 1)
+    seen: list[int] = []
+
+    def look(result) -> None:
+        if (tmp_path / REPORT_NAME).exists():
+            seen.append(_report(tmp_path)["counts"]["fetched"])
+
+    collect(_feeds(site), tmp_path, politeness=FAST, concurrency=1, progress=look)
+    assert seen and seen[0] >= 1 and seen == sorted(seen)
+
+
+def test_progress_rewrites_one_line_with_the_counts_per_site(site, tmp_path):
+    stream = io.StringIO()
+    collect(
+        Sources(pages=(site.url("/news/jd.html"),)),
+        tmp_path,
+        politeness=FAST,
+        progress=terminal_progress(stream, width=200),
+    )
+    line = stream.getvalue()
+    assert line.startswith("\rcollect: 1 fetched, 1 stored, 0 duplicate, 0 failed")
+    assert f"{site.base.removeprefix('http://')}: 1 stored, 0 failed" in line and "\n" not in line

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import zlib
@@ -45,6 +46,7 @@ TRACKING_PARAMS_PATH = DATA_DIR / "collect" / "tracking_params.txt"
 # a sitemap index may name sitemaps that name sitemaps; deeper than this is a loop or a trap
 _MAX_SITEMAP_DEPTH = 3
 _MAX_LISTINGS = 1_000
+_REPORT_EVERY = 25
 
 
 @dataclass(frozen=True)
@@ -473,6 +475,9 @@ def collect(
             _collect_page(candidate, fetcher, folder, result, settled, lock)
             if progress is not None:
                 progress(result)
+            with lock:  # the report now and then, so that a killed run still leaves most of its reasons
+                if result.fetched % _REPORT_EVERY == 0:
+                    folder.write_report(result, settled)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         list(pool.map(work, queues.values()))
@@ -660,20 +665,22 @@ def _manifest_row(
 # ---------------------------------------------------------------------------- progress
 
 
-def terminal_progress(stream=sys.stderr) -> Callable[[CollectResult], None]:
-    """A one-line progress display, rewritten in place; only for a terminal."""
+def terminal_progress(stream=sys.stderr, *, width: int | None = None) -> Callable[[CollectResult], None]:
+    """A one-line progress display, rewritten in place and cut to `width` (the terminal's); only for a terminal."""
     lock = threading.Lock()
 
     def show(result: CollectResult) -> None:
         hosts = " · ".join(
-            f"{host} {counts['stored']}/{counts['failed']}" for host, counts in sorted(result.per_host.items())[:4]
+            f"{host}: {counts['stored']} stored, {counts['failed']} failed"
+            for host, counts in sorted(result.per_host.items())
         )
         line = (
             f"collect: {result.fetched} fetched, {result.stored} stored, {len(result.duplicates)} duplicate, "
-            f"{len(result.failures)} failed  [{hosts}]"
+            f"{len(result.failures)} failed | {hosts}"
         )
+        columns = width or max(20, shutil.get_terminal_size().columns - 1)
         with lock:
-            stream.write("\r" + line[:160].ljust(160))
+            stream.write("\r" + line[:columns].ljust(columns))
             stream.flush()
 
     return show
