@@ -89,10 +89,11 @@ class CollectResult:
         known = self.already + self.settled_earlier
         tail = f"; {len(self.failures)} failed, reasons in {self.out_dir / REPORT_NAME}" if self.failures else ""
         if self.stored == 0:
+            retried = f", {self.fetched} tried again after passing failures" if self.fetched else ""
             return (
                 f"collect: nothing new in {self.listings} listing(s): {self.already} page(s) already collected, "
                 f"{self.settled_earlier} settled earlier (duplicates or lasting failures), "
-                f"{len(self.duplicates)} new duplicate(s){tail}"
+                f"{len(self.duplicates)} new duplicate(s){retried}{tail}"
             )
         return (
             f"collect: {self.stored} new page(s) in {self.out_dir} from {self.listings} listing(s) "
@@ -473,9 +474,9 @@ def collect(
                     result.not_reached += 1
                 continue
             _collect_page(candidate, fetcher, folder, result, settled, lock)
-            if progress is not None:
-                progress(result)
             with lock:  # the report now and then, so that a killed run still leaves most of its reasons
+                if progress is not None:
+                    progress(result)
                 if result.fetched % _REPORT_EVERY == 0:
                     folder.write_report(result, settled)
 
