@@ -343,3 +343,14 @@ def test_an_earlier_connection_is_not_dated_by_the_present_in_its_sentence(resou
 def test_a_link_that_cannot_be_opened_directly_is_blocked(resources):
     text = "2013年11月,有用户发现,淘宝链接在微信里不能直接打开。"
     assert found(text, resources) == {("淘宝", "微信", "traffic", "end", "2013-11")}
+
+
+def test_the_latter_and_that_platform_refer_back(resources):
+    text = "美团与支付宝的关系再起波澜。6月10日,后者宣布暂停向美团提供收款服务。"
+    assert ("支付宝", "美团", "payment", "end", "2023-06-10") in found(text, resources)
+    text = "6月1日,抖音发布了新版本。该平台还宣布接入京东物流。"
+    assert found(text, resources) == {("抖音", "京东物流", "logistics", "start", "2023-06-01")}
+
+
+def test_a_launch_without_a_named_product_is_no_milestone(resources):
+    assert events_of("6月1日,抖音上线了新功能。", resources, published=PUBLISHED) == []

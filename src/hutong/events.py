@@ -60,7 +60,13 @@ class EventTriggers:
         # a sentence without any of these words cannot state an event
         object.__setattr__(self, "gate_pattern", _alternation([*self.actions, *self.words("milestone")]))
         object.__setattr__(self, "milestone_pattern", _alternation(self.words("milestone")))
-        object.__setattr__(self, "both_parties_pattern", _alternation(self.words("both_parties")))
+        object.__setattr__(
+            self,
+            "both_parties_pattern",
+            _alternation(
+                [*self.words("both_parties"), *self.words("former"), *self.words("latter"), *self.words("that_one")]
+            ),
+        )
 
     def words(self, role: str) -> list[str]:
         return self._by_role.get(role, [])
@@ -218,6 +224,7 @@ class _Discourse:
     published: date | None = None  # the article's publication day, China time
     headline: bool = False  # whether the sentence read now is a headline (a line of its own before the body)
     current_sentence: int = 0
+    last_subject: Party | None = None  # the subject of the sentence before (该平台, 该公司 refer to it)
     reports: list[EventReport] = field(default_factory=list)
     # The latest report by (groups, action) with a named domain, and by (groups, domain, action) with a
     # date: what the look-ups of earlier reports need, so an article with thousands of reports stays linear.
@@ -389,6 +396,10 @@ def _extract(
         s_mentions = mentions_by_sentence.get(sentence.index, [])
         s_all = times_by_sentence.get(sentence.index, [])
         s_times = [t for t in s_all if t.kind == "date" and t.value]
+        if len(s_mentions) == 1 or (s_mentions and not triggers.gate_pattern.search(sentence.text)):
+            # a sentence that states no event can still name who the next one is about (该平台…)
+            named = next((p for p in _parties(s_mentions, lexicon) if _opens_clause(sentence, p)), None)
+            discourse.last_subject = named or discourse.last_subject
         if len(s_mentions) > 1 or triggers.gate_pattern.search(sentence.text):
             for report in _sentence_reports(sentence, s_mentions, s_times, s_all, lexicon, triggers, discourse):
                 if len(discourse.reports) >= MAX_REPORTS_PER_ARTICLE:
@@ -514,7 +525,10 @@ def _sentence_reports(
             continue
         word, action, position = trigger
         if word in triggers.words("launch") and _one_group_before(parties, position, sentence_parties):
-            reports.append(_launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports)))
+            if len({p.name for p in parties}) > 1:  # 京东上线“京东家政”: a milestone names what was launched
+                reports.append(
+                    _launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports))
+                )
             continue
         pairs = _pairs_for_trigger(
             parties,
@@ -603,6 +617,9 @@ def _sentence_reports(
                 )
             if len(pairs) == 1:  # 双方 later means these two, not a member of a list
                 discourse.last_pair = (a, b)
+    named = subject[0] if subject else next((p for p in sentence_parties if _opens_clause(sentence, p)), None)
+    if named is not None:
+        discourse.last_subject = named
     return reports
 
 
@@ -665,10 +682,18 @@ def _parties(mentions: list[Mention], lexicon: Lexicon, naming_asides: frozenset
 
 
 def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Discourse) -> list[Party]:
-    """双方 / 两者 stand for the groups of the pair named last (淘宝 and 京东 → 阿里巴巴 and 京东)."""
+    """双方 / 两者 stand for the groups of the pair named last (淘宝 and 京东 → 阿里巴巴 and 京东); 前者 / 后者 for
+    one of that pair; 该平台 / 该公司 for the subject of the sentence before."""
     pair = discourse.last_pair
     if discourse.named_pair is not None and discourse.named_pair_sentence >= discourse.current_sentence - 1:
         pair = discourse.named_pair
+    for role, index in (("former", 0), ("latter", 1), ("that_one", None)):
+        referent = (pair[index] if pair else None) if index is not None else discourse.last_subject
+        for word in triggers.words(role):
+            at = clause.text.find(word)
+            if at >= 0 and referent is not None:
+                at += clause.start
+                return [replace(referent, start=at, end=at + len(word), surface=word)]
     if pair is None:
         return []
     for word in triggers.words("both_parties"):
