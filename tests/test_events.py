@@ -354,3 +354,19 @@ def test_the_latter_and_that_platform_refer_back(resources):
 
 def test_a_launch_without_a_named_product_is_no_milestone(resources):
     assert events_of("6月1日,抖音上线了新功能。", resources, published=PUBLISHED) == []
+
+
+def test_negotiating_a_cooperation_is_a_plan(resources):
+    text = "6月3日,知情人士透露,美团正在与抖音商谈本地生活领域的合作。"
+    assert {(frozenset(e[:2]), e[3]) for e in found(text, resources)} == {(frozenset(("美团", "抖音")), "planned")}
+
+
+def test_an_obstacle_to_interoperability_is_no_event(resources):
+    assert found("分析人士指出,微信与淘宝的互通仍面临不少障碍。", resources) == set()
+
+
+def test_a_clause_opening_on_another_name_moves_the_subject_to_it(resources):
+    text = "在现有的支付合作中,快钱份额最高,支付宝的占比只有2%,因此停止与支付宝的合作影响不大。"
+    assert {e[0] for e in found(text, resources)} <= {"支付宝"} and "快钱" not in {
+        name for e in found(text, resources) for name in e[:2]
+    }

@@ -518,8 +518,11 @@ def _sentence_reports(
             if joined:
                 discourse.named_pair, discourse.named_pair_sentence = joined[-1][:2], sentence.index
                 pending_pairs.extend((a, b) for a, b, strong in joined if strong)
-            if parties and subject is None and not _SUBORDINATE_END.search(clause.text):
-                subject = [parties[0]]  # 支付宝2日发布消息表示,…: who the later clauses are about
+            opens = bool(parties) and _opens_clause(sentence, parties[0])
+            if parties and (subject is None or opens) and not _SUBORDINATE_END.search(clause.text):
+                # 支付宝2日发布消息表示,…: who the later clauses are about; a clause opening on another name
+                # (快钱份额最高,支付宝和财付通的占比只有…) has moved on to it
+                subject = [parties[0]]
             elif not parties and any(w in clause.text for w in triggers.words("new_predicate")):
                 subject = None  # …之际,某科技公司突然宣布…,支持微信: a new subject the lexicon does not name
             continue
@@ -731,6 +734,7 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
     return [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
 
 
+_SINCE = re.compile(r"始于|始自|开始于|起于|可追溯|以来|\d{4}年|[一二三四五六七八九十]+月")
 _NAMES_OWN = re.compile(r"□[与和跟同][^，,。；;]{0,2}□+的(?:此次|这次|本次|首次|全面|深度|战略|长期|独家)?$")
 
 
@@ -741,8 +745,8 @@ def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers, *, wor
         return True  # 访问请求, 开放平台, 合作细节
     if text[max(0, start - 2) : start].endswith(("□", "□也", "□已", "□曾", "□就")):
         return False
-    if word in triggers.words("reciprocal") and _NAMES_OWN.search(text[:start]):
-        return False  # 京东和腾讯的合作始于2014年, 苹果与谷歌的此次联手: the two names' own cooperation
+    if word in triggers.words("reciprocal") and _NAMES_OWN.search(text[:start]) and _SINCE.search(text[end:]):
+        return False  # 京东和腾讯的合作始于2014年: the two names' own cooperation, and when it began
     return text[start - 1 : start] == "的" or text.startswith("的", end)
 
 
@@ -1080,6 +1084,8 @@ def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> 
     """将/即将 right before the trigger, or 考虑/可能/申请 anywhere before it in the clause, make it a plan;
     已 (already) before the trigger makes it done."""
     head = clause.text[: position - clause.start]
+    if any(clause.text.startswith(w, position - clause.start) for w in triggers.words("planned_clause")):
+        return True  # 正在与抖音商谈合作: the trigger itself is a word of planning
     if any(w in head[head.rfind("已") + 1 :] for w in triggers.words("planned_clause")):
         return True  # 已申请接入: what is done is the application
     if "已" in head[-6:]:
