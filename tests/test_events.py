@@ -370,3 +370,16 @@ def test_a_clause_opening_on_another_name_moves_the_subject_to_it(resources):
     assert {e[0] for e in found(text, resources)} <= {"支付宝"} and "快钱" not in {
         name for e in found(text, resources) for name in e[:2]
     }
+
+
+def test_a_headline_s_end_of_a_long_partnership_is_an_end(resources):
+    text = "京东与支付宝的十三年联姻落幕\n业内人士认为,这是电商平台竞争加剧的结果。"
+    assert {(e[0], e[1], e[3]) for e in found(text, resources)} == {("京东", "支付宝", "end")}
+
+
+def test_a_reconciliation_after_a_split_is_a_start(resources):
+    assert {e[3] for e in found("2023年8月,微信与淘宝分手十年后重归于好。", resources)} == {"start"}
+
+
+def test_an_image_caption_states_nothing(resources):
+    assert found("▲图为京东接入支付宝后的结算页面", resources) == set()

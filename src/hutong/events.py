@@ -540,7 +540,7 @@ def _sentence_reports(
             sentence_parties,
             pending_pairs,
             subject=subject,
-            reciprocal=word in triggers.words("reciprocal"),
+            reciprocal=word in triggers.words("reciprocal") or action == "end",
         )
         for other in candidates[1:]:  # 本次在谈合作为淘宝在微信开设小程序: the next trigger may join two names
             if pairs:
@@ -553,7 +553,7 @@ def _sentence_reports(
                 sentence_parties,
                 pending_pairs,
                 subject=subject,
-                reciprocal=word in triggers.words("reciprocal"),
+                reciprocal=word in triggers.words("reciprocal") or action == "end",
             )
         if pairs and pairs[0].directed:
             subject = list({pair.a.name: pair.a for pair in pairs}.values())
@@ -731,7 +731,12 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
         if action is None:
             continue
         found.append((action == "end", len(word), -match.start(), word, action, clause.start + match.start()))
-    return [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
+    ranked = [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
+    ends = [position for _, action, position in ranked if action == "end"]
+    restored = [t for t in ranked if t[0] in triggers.words("restoration") and ends and t[2] > max(ends)]
+    if restored:  # 分手十年后重归于好: a restoration after the end is the news
+        return restored + [t for t in ranked if t not in restored]
+    return ranked
 
 
 _SINCE = re.compile(r"始于|始自|开始于|起于|可追溯|以来|\d{4}年|[一二三四五六七八九十]+月")
@@ -932,7 +937,7 @@ def _pairs_for_trigger(
         sides = _split_at_joiner(run, sentence, objects=bool(objects))
         if sides:  # A 与 B 签署…: the joined names are the partners, whatever follows the trigger
             if not reciprocal and _gap_to(sentence, sides[1][-1], position).startswith("的"):
-                return []  # 阿里与腾讯的同框注资: the two act together on a third party; they are not partners
+                return []  # 阿里与腾讯的同框注资: the two act together on a third party (an end, 联姻落幕, is theirs)
             return _cross(sides[0], sides[1], directed=False, rule="joined")
         if objects:
             return _cross(run, objects, directed=True, rule="subject-object")
