@@ -383,3 +383,9 @@ def test_a_reconciliation_after_a_split_is_a_start(resources):
 
 def test_an_image_caption_states_nothing(resources):
     assert found("▲图为京东接入支付宝后的结算页面", resources) == set()
+
+
+def test_two_pairs_with_no_party_in_common_are_two_events(resources):
+    text = "目前,支付宝与银联已在全国实现扫码互认。目前淘宝商铺已经支持云闪付付款。"
+    pairs = {frozenset(e[:2]) for e in found(text, resources)}
+    assert pairs == {frozenset(("支付宝", "银联")), frozenset(("淘宝", "云闪付"))}

@@ -1371,13 +1371,18 @@ def _same_event(r: EventReport, into: EventReport, lexicon: Lexicon) -> bool:
         return False
     if r.directed and not into.directed:
         return False  # a directed report absorbs a symmetric one instead (see merge_article_reports)
-    if r.date is None or not r.directed and into.directed:
+    if r.date is None:
         return True
     # 京东 与 阿里巴巴 … 中断 after 京东 停止使用 支付宝: one side is the other's group; but the members listed
     # after a group's event (阿里旗下多个应用…,包括饿了么、优酷) are events of their own
     if r.rule == "enumerated" or into.rule == "enumerated":
         return False
-    return all(x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group for x, y in _aligned(r, into))
+    agree = [x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group for x, y in _aligned(r, into)]
+    if not r.directed and into.directed:
+        # a symmetric report names its sides loosely (淘宝和京东将达成…合作 before 京东将会接入支付宝): one party
+        # in common is enough; with none (支付宝与银联 … and 淘宝 … 云闪付) they are two events
+        return any(x == y for x, y in _aligned(r, into))
+    return all(agree)
 
 
 def _aligned(r: EventReport, into: EventReport) -> list[tuple[str, str]]:
