@@ -25,7 +25,7 @@ st.set_page_config(page_title="Hutong 互联互通", page_icon="🔗", layout="w
 BUNDLED_STORE = Path(os.environ.get("HUTONG_STORE_DIR") or PROCESSED_DIR)
 BUNDLED_RAW = Path(os.environ.get("HUTONG_RAW_DIR") or RAW_DIR)
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-FILTER_KEYS = ("sources", "entities", "domains", "actions", "text", "dates")
+FILTER_KEYS = ("sources", "entities", "domains", "actions", "text", "dates", "min_confidence")
 # What one run of the page draws at most, so it stays fast however large the corpus (each part says so).
 TIMELINE_EVENTS = 1200
 EVIDENCE_REPORTS = 50
@@ -174,7 +174,7 @@ def set_state(**values) -> None:
 def clear_filters() -> None:
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
-    st.session_state.update(sources=[], entities=[], domains=[], actions=[], text="", event=None)
+    st.session_state.update(sources=[], entities=[], domains=[], actions=[], text="", min_confidence=0.0, event=None)
     if st.session_state.get("_bounds"):
         st.session_state.dates = st.session_state["_bounds"]
     sync_url()
@@ -325,6 +325,15 @@ def sidebar(lang, names, lex, source_options, entity_options, bounds) -> None:
         format_func=lambda a: labels.t(a, lang),
         on_change=sync_url,
         placeholder=choose,
+    )
+    bar.slider(
+        labels.t("min_confidence", lang),
+        min_value=0.0,
+        max_value=1.0,
+        step=0.05,
+        key="min_confidence",
+        help=labels.t("min_confidence_help", lang),
+        on_change=sync_url,
     )
     bar.text_input(labels.t("search", lang), key="text", on_change=sync_url)
     bar.button(labels.t("reset", lang), on_click=clear_filters)

@@ -271,3 +271,16 @@ def test_a_failed_upload_build_shows_a_plain_message_not_a_traceback(seed_app, m
 def test_the_page_never_shows_a_visitor_error_details():
     config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_the_lowest_confidence_is_a_url_backed_filter_and_the_card_shows_confidence(seed_app, seed_store):
+    events = read_table(seed_store, "events")
+    sure = events[events["confidence"] >= 0.9].iloc[0]
+    seed_app.query_params = {"conf": "0.9", "event": sure["event_id"]}
+    at = seed_app.run()
+    assert not at.exception
+    assert at.slider(key="min_confidence").value == 0.9
+    assert dict(at.query_params)["conf"] == "0.9"
+    assert "置信度" in html_of(at)
+    at.slider(key="min_confidence").set_value(0.0).run()
+    assert "conf" not in dict(at.query_params)

@@ -133,7 +133,9 @@ def test_timeline_marks_carry_event_ids_and_precision_in_hover(seed_events, grou
     bars, marks = timeline_queries.partnership_timeline(seed_events, until=date(2025, 9, 28), groups=groups)
     fig = charts.timeline_figure(bars, marks, seed_events, names={}, lang="en")
     by_name = {t["name"]: t for t in traces(fig, "scatter")}
-    assert {"start", "end", "planned", "milestone", "end, start unknown"} <= set(by_name)
+    assert {"start", "end", "end, start unknown"} <= set(by_name)
+    # a milestone has its own words and mark, never a partnership's "start"
+    assert {"regulatory milestone", "company milestone (launch)"} & set(by_name)
     ids = {row[0] for t in by_name.values() for row in t["customdata"]}
     assert ids == set(marks["event_id"])
     year_end = by_name["end, start unknown"]

@@ -19,3 +19,29 @@ def test_entity_names_in_english_fall_back_to_chinese():
         "新公司": "新公司",
     }
     assert labels.entity_label("京东", names_en, "zh") == "京东"
+
+
+def test_an_approximate_date_reads_as_approximate():
+    assert labels.event_date_text("2025-03", "approximate: a plan reported without a date of its own") == "≈ 2025-03"
+    assert labels.event_date_text("2024", "same sentence: 2024年 → 2024") == "2024"
+    assert labels.event_date_text(None, "undated") == "—"
+
+
+def test_date_explanations_are_translated_in_the_chinese_view():
+    why = "approximate: reported as done, with no date in its paragraph; the publication month 2025-03"
+    assert labels.date_explanation(why, "zh") == "约略: 报道为已完成，所在段落没有日期; 发布月份 2025-03"
+    assert labels.date_explanation(why, "en") == why
+    chained = "from another report in this article (sentence 4): same sentence: 去年 → 2024"
+    assert labels.date_explanation(chained, "zh") == "取自本文另一条报道 （第 4 句）: 同句: 去年 → 2024"
+
+
+def test_a_milestone_has_its_own_words_never_a_partnership_s_start():
+    assert labels.action_label("milestone", "start", "milestone", "zh") == "监管里程碑"
+    assert labels.action_label("milestone", "start", "launch", "en") == "company milestone (launch)"
+    assert labels.action_label("partnership", "start", "joined", "zh") == "开通"
+
+
+def test_rules_and_confidence_are_shown_in_the_page_s_language():
+    assert labels.rule_label("both parties", "zh") == "双方/两者 + 触发词"
+    assert labels.rule_label("both parties", "en") == "both parties"
+    assert labels.confidence_text(0.75) == "75%" and labels.confidence_text(None) == "—"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from hutong import render
 from hutong.render import Span
 
@@ -106,3 +108,22 @@ def test_kwic_and_evidence_card_escape_everything():
     card = render.evidence_card_html(event, reports, names={"京东": "JD.com"}, lang="en")
     assert "JD.com – 支付宝 · payment · start" in card
     assert card.count("<mark") == 3 and "&lt;" in card and "<支付宝>" not in card
+
+
+def test_the_evidence_card_shows_confidence_rule_and_an_approximate_date():
+    event = {
+        "event_id": "e1",
+        "kind": "partnership",
+        "a": "京东",
+        "b": "快手",
+        "domain": "payment",
+        "action": "planned",
+        "date": "2025-03",
+        "date_resolution": "approximate: a plan reported without a date of its own; the publication month 2025-03",
+        "rule": "later subject",
+        "confidence": 0.54,
+    }
+    reports = pd.DataFrame(columns=["a_surface", "b_surface", "date_text", "sentence_original", "evidence"])
+    card = render.evidence_card_html(event, reports, names={}, lang="zh")
+    assert "≈ 2025-03" in card and "置信度: <b>54%</b>" in card and "与 + 名称 + 触发词" in card
+    assert "报道计划但未给出日期" in card

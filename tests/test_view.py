@@ -171,3 +171,12 @@ def test_clicking_a_matrix_cell_gives_both_parties():
 def test_selection_without_the_outer_key_is_read_too():
     inner = click(["e00001"])["selection"]
     assert v.event_from_selection(inner) == "e00001"
+
+
+def test_the_lowest_confidence_round_trips_through_the_url_and_reaches_the_filter():
+    view = ViewState.from_query_params({"conf": "0.7"})
+    assert view.min_confidence == 0.7 and view.to_query_params() == {"conf": "0.7"}
+    assert view.corpus_filter(members_of=lambda e: [e]).min_confidence == 0.7
+    assert ViewState.from_query_params({"conf": "high"}).min_confidence == 0.0
+    assert ViewState.from_query_params({"conf": "7"}).min_confidence == 1.0
+    assert ViewState().to_query_params() == {}  # every event by default

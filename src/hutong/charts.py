@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from hutong import labels
 from hutong.labels import domain_label, t
 from hutong.queries.matrix import MATRIX_STATES
 
@@ -24,20 +25,22 @@ DOMAIN_COLOURS = {
     "other": "#64748b",
 }
 STATE_COLOURS = {"none": "#f8fafc", "closed": "#f87171", "planned": "#fbbf24", "open": "#4ade80"}
-STATE_MARKS = {"open": "✓", "closed": "✗", "planned": "…"}
+STATE_MARKS = {"open": "✓", "closed": "✗", "planned": "○"}  # not "…", which reads as text cut off
 _MARK_SYMBOLS = {
     "start": "circle",
     "end": "x",
     "planned": "circle-open",
     "end_without_start": "line-ns-open",
-    "milestone": "diamond",
+    "planned_fulfilled": "circle-open-dot",
+    "milestone_regulatory": "star",
+    "milestone_company": "diamond",
 }
 _FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
 def _layout(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
     fig.update_layout(
-        title={"text": html.escape(title), "x": 0, "xanchor": "left"},
+        title={"text": _escape(title), "x": 0, "xanchor": "left"},
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         font={"family": _FONT},
@@ -50,7 +53,7 @@ def _layout(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
     fig.add_annotation(
-        text=html.escape(message),
+        text=_escape(message),
         showarrow=False,
         xref="paper",
         yref="paper",
@@ -63,12 +66,18 @@ def _empty(fig: go.Figure, message: str) -> go.Figure:
     return fig
 
 
+def _escape(text) -> str:
+    """Text for plotly's labels and hovers, which read a few HTML tags and entities: <, > and & escaped, but
+    not quotes, which plotly would show as a literal &quot;."""
+    return html.escape(str(text), quote=False)
+
+
 def _wrap(text: str, width: int = 42, *, limit: int = 240) -> str:
     """Escaped text broken into hover-sized lines."""
     text = " ".join(str(text or "").split())
     if len(text) > limit:
         text = text[:limit] + "…"
-    return "<br>".join(html.escape(text[i : i + width]) for i in range(0, len(text), width))
+    return "<br>".join(_escape(text[i : i + width]) for i in range(0, len(text), width))
 
 
 def group_colours(groups: Sequence[str]) -> dict[str, str]:
@@ -95,7 +104,7 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
                 x=rows["bucket"],
                 y=rows[measure],
                 mode="lines+markers",
-                name=html.escape(str(term)),
+                name=_escape(str(term)),
                 customdata=list(
                     zip(
                         rows["term"],
@@ -140,7 +149,7 @@ def entity_bar_figure(
                 x=rows["mentions"],
                 y=[names.get(e, e) for e in rows["entity"]],
                 orientation="h",
-                name=html.escape(names.get(group, group)),
+                name=_escape(names.get(group, group)),
                 marker_color=colours[group],
                 customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], rows["articles"], strict=True)),
                 hovertemplate=f"%{{y}}<br>{t('mentions_axis', lang)}: %{{x}} · {t('articles', lang)}: %{{customdata[3]}}<extra></extra>",
@@ -159,7 +168,7 @@ def entity_trend_figure(frame: pd.DataFrame, *, names: Mapping[str, str], lang: 
     if frame.empty:
         return _empty(fig, t("no_data", lang))
     for entity, rows in frame.groupby("entity", sort=False):
-        label = html.escape(names.get(entity, entity))
+        label = _escape(names.get(entity, entity))
         fig.add_trace(
             go.Scatter(
                 x=rows["bucket"],
@@ -219,8 +228,8 @@ def cooccurrence_figure(
                 x=rows["x"],
                 y=rows["y"],
                 mode="markers+text",
-                name=html.escape(names.get(group, group)),
-                text=[html.escape(names.get(e, e)) for e in rows["entity"]],
+                name=_escape(names.get(group, group)),
+                text=[_escape(names.get(e, e)) for e in rows["entity"]],
                 textposition="top center",
                 marker={
                     "size": [12 + 30 * (m / biggest) ** 0.5 for m in rows["mentions"]],
@@ -263,7 +272,7 @@ def timeline_figure(
         return _empty(_layout(fig, title=t("timeline", lang)), t("no_data", lang))
     info = {e["event_id"]: e for e in events.to_dict("records")}  # plain dicts: .loc per event is slow
     rows = _timeline_rows(bars, marks)
-    labels = {row: html.escape(row_label(row, names, lang)) for row in rows}
+    labels = {row: _escape(row_label(row, names, lang)) for row in rows}
     _layout(fig, title=t("timeline", lang), height=140 + 30 * len(rows))
     for domain, part in bars.groupby("domain", sort=False):
         fig.add_trace(
@@ -273,7 +282,7 @@ def timeline_figure(
                 x=[max(_ms(s, e), 86_400_000.0) for s, e in zip(part["start"], part["end"], strict=True)],
                 orientation="h",
                 marker={"color": DOMAIN_COLOURS.get(domain, "#64748b"), "opacity": 0.55},
-                name=html.escape(domain_label(domain, lang)),
+                name=_escape(domain_label(domain, lang)),
                 legendgroup=domain,
                 width=0.5,
                 customdata=[
@@ -290,7 +299,7 @@ def timeline_figure(
                 x=[d.isoformat() for d in part["when"]],
                 y=[labels[r] for r in part["row"]],
                 mode="markers",
-                name=html.escape(t(mark, lang)),
+                name=_escape(t(mark, lang)),
                 marker={
                     "symbol": _MARK_SYMBOLS.get(mark, "circle"),
                     "size": 13 if mark != "end_without_start" else 22,
@@ -325,27 +334,36 @@ def _event_hover(e, event_id: str, names: Mapping[str, str], lang: str) -> str:
         if not isinstance(e["b"], str)
         else f"{names.get(e['a'], e['a'])} – {names.get(e['b'], e['b'])}"
     )
+    action = labels.action_label(e.get("kind"), e["action"], e.get("rule"), lang)
     return (
-        f"<b>{html.escape(parties)}</b> · {html.escape(domain_label(e['domain'], lang))} · "
-        f"{html.escape(t(e['action'], lang))} ({html.escape(event_id)})<br>"
-        f"{t('date', lang)}: {html.escape(str(e['date']))} ({t('precision', lang)}: {html.escape(t(str(e['precision']), lang))})<br>"
-        f"{t('resolution', lang)}: {_wrap(e['date_resolution'], 60, limit=160)}<br>"
-        f"{t('evidence', lang)}: {_wrap(e['evidence'])}"
+        f"<b>{_escape(parties)}</b> · {_escape(domain_label(e['domain'], lang))} · "
+        f"{_escape(action)} ({_escape(event_id)})<br>"
+        f"{t('date', lang)}: {_escape(_date_shown(e))} ({t('precision', lang)}: {_escape(t(str(e['precision']), lang))})<br>"
+        f"{t('resolution', lang)}: {_wrap(labels.date_explanation(e['date_resolution'], lang), 60, limit=160)}<br>"
+        f"{t('confidence', lang)}: {labels.confidence_text(e.get('confidence'))}"
+        + (f" · {t('rule', lang)}: {_escape(labels.rule_label(e.get('rule'), lang))}" if e.get("rule") else "")
+        + f"<br>{t('evidence', lang)}: {_wrap(e['evidence'])}"
     )
+
+
+def _date_shown(e: Mapping) -> str:
+    """An event's date as written, at its precision ("2024", never 2024-01-01), ≈ when only approximate."""
+    return labels.event_date_text(e.get("date"), e.get("date_resolution"))
 
 
 def _bar_hover(bar: dict, info: Mapping[str, dict], names: Mapping[str, str], lang: str) -> str:
     start = info[bar["start_event"]]
-    lines = [f"{t('start', lang)}: {html.escape(str(start['date']))} ({html.escape(t(str(start['precision']), lang))})"]
+    lines = [f"{t('start', lang)}: {_escape(_date_shown(start))} ({_escape(t(str(start['precision']), lang))})"]
     if isinstance(bar["end_event"], str) and bar["end_event"]:
-        lines.append(f"{t('end', lang)}: {html.escape(str(info[bar['end_event']]['date']))}")
+        lines.append(f"{t('end', lang)}: {_escape(_date_shown(info[bar['end_event']]))}")
     else:
         lines.append(f"{t('end', lang)}: {t('still_open', lang)} {bar['end'].isoformat()}")
     if isinstance(bar["inherited_from"], str) and bar["inherited_from"]:
         lines.append(
-            f"{t('inherited', lang)} {html.escape(bar['inherited_from'])} "
-            f"({html.escape(names.get(start['a'], start['a']))} – {html.escape(names.get(start['b'], start['b']))})"
+            f"{t('inherited', lang)} {_escape(bar['inherited_from'])} "
+            f"({_escape(names.get(start['a'], start['a']))} – {_escape(names.get(start['b'], start['b']))})"
         )
+    lines.append(f"{t('confidence', lang)}: {labels.confidence_text(start.get('confidence'))}")
     lines.append(f"{t('evidence', lang)}: {_wrap(start['evidence'])}")
     return "<br>".join(lines)
 
@@ -369,7 +387,7 @@ def interop_matrix_figure(
     _layout(fig, title=title, height=max(380, 140 + 44 * n))
     if matrix.empty or not n:
         return _empty(fig, t("no_data", lang))
-    labels = [html.escape(names.get(p, p)) for p in parties]
+    labels = [_escape(names.get(p, p)) for p in parties]
     index = {p: i for i, p in enumerate(parties)}
     z = [[0] * n for _ in range(n)]
     text = [[""] * n for _ in range(n)]
@@ -383,7 +401,7 @@ def interop_matrix_figure(
         z[i][j] = max(MATRIX_STATES.index(s) for _, s, _ in cell)
         text[i][j] = "<br>".join(f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}" for d, s, _ in cell)
         hover[i][j] = "<br>".join(
-            f"{html.escape(domain_label(d, lang))}: {html.escape(t(s, lang))}"
+            f"{_escape(domain_label(d, lang))}: {_escape(t(s, lang))}"
             + (f" ({since.isoformat()})" if isinstance(since, date) else "")
             for d, s, since in cell
         )

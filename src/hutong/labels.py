@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+
+from hutong.timeline import milestone_mark
 
 LANGS = ("zh", "en")
 
@@ -28,6 +31,13 @@ _TEXT: dict[str, tuple[str, str]] = {
     "domains": ("事件领域", "Event domains"),
     "actions": ("事件动作", "Event actions"),
     "search": ("全文搜索", "Search the text"),
+    "min_confidence": ("事件最低置信度", "Lowest event confidence"),
+    "min_confidence_help": (
+        "隐藏抽取器把握较低的事件；0 显示全部事件。",
+        "Hide the events the extractor is less sure of; 0 shows every event.",
+    ),
+    "confidence": ("置信度", "confidence"),
+    "rule": ("抽取规则", "rule"),
     "share": ("分享此视图", "Share this view"),
     "share_help": ("复制此链接即可重新打开完全相同的视图：", "Copy this link to reopen exactly this view:"),
     "reset": ("清除筛选", "Clear filters"),
@@ -109,6 +119,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "legend": ("图例", "Legend"),
     "undated": ("篇无发布时间", "undated"),
     "milestone": ("监管/里程碑", "milestone"),
+    "milestone_regulatory": ("监管里程碑", "regulatory milestone"),
+    "milestone_company": ("公司里程碑（上线/推出）", "company milestone (launch)"),
+    "planned_fulfilled": ("计划（已实现）", "planned, then started"),
+    "fulfilled_by": ("由此实现：", "fulfilled by"),
     "open": ("开通", "open"),
     "closed": ("关闭", "closed"),
     "planned": ("计划", "planned"),
@@ -182,3 +196,101 @@ def entity_label(name: str, names_en: Mapping[str, str], lang: str) -> str:
 
 def entity_labels(names: Iterable[str], names_en: Mapping[str, str], lang: str) -> dict[str, str]:
     return {n: entity_label(n, names_en, lang) for n in names if isinstance(n, str)}
+
+
+# ---- events: the pattern that found one, how sure it is, and how its date was found ---------------------
+
+_RULE_ZH = {
+    "joined": "A 与 B + 触发词（同一分句）",
+    "subject-object": "主语 + 触发词 + 宾语（同一分句）",
+    "carried subject": "触发词 + 宾语，主语取自前一分句",
+    "both parties": "双方/两者 + 触发词",
+    "later subject": "与 + 名称 + 触发词，主语在后一分句",
+    "sentence party": "一方 + 触发词，另一方在句中别处",
+    "earlier pair": "A 与 B 在前一分句，触发词在后",
+    "enumerated": "集团事件 + 包括 + 成员",
+    "milestone": "监管机构 + 里程碑词（召开、印发……）",
+    "launch": "集团 + 上线/推出",
+}
+
+
+def rule_label(rule, lang: str) -> str:
+    """The extraction pattern that found an event, in the page's language ('' when not known)."""
+    if not isinstance(rule, str) or not rule:
+        return ""
+    return _RULE_ZH.get(rule, rule) if lang != "en" else rule
+
+
+def confidence_text(confidence) -> str:
+    """A confidence (0–1) as a percentage; '—' when not known."""
+    try:
+        value = float(confidence)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if value != value else f"{value:.0%}"
+
+
+APPROXIMATE = "approximate:"
+
+
+def is_approximate(resolution) -> bool:
+    """Whether the extractor dated an event only approximately (by the publication day or month)."""
+    return isinstance(resolution, str) and resolution.startswith(APPROXIMATE)
+
+
+def event_date_text(date_value, resolution) -> str:
+    """An event's date as written at its precision ("2024", "2024-10"), "≈ 2025-03" when only approximate,
+    "—" when undated."""
+    if not isinstance(date_value, str) or not date_value:
+        return "—"
+    return f"≈ {date_value}" if is_approximate(resolution) else date_value
+
+
+# The fixed phrases of the extractor's date explanations (hutong.events), longest first so that a phrase
+# holding another is translated whole; dates, quoted words and sentence numbers pass through as they are.
+_EXPLANATION_ZH = sorted(
+    [
+        ("approximate", "约略"),
+        ("undated", "无日期"),
+        ("a headline, news of the publication day", "标题，视为发布当日的新闻"),
+        ("a headline without a date", "标题中没有日期"),
+        ("the publication month", "发布月份"),
+        ("a plan reported without a date of its own", "报道计划但未给出日期"),
+        ("reported as done, with no date in its paragraph", "报道为已完成，所在段落没有日期"),
+        ("no date in the sentence or earlier in its paragraph", "句中及段落前文都没有日期"),
+        ("and the publication time is not known", "且发布时间未知"),
+        ("refers to the time of writing", "指写作之时"),
+        ("refers to an earlier, unnamed time", "指此前某个未指明的时间"),
+        ("is a duration, not a date", "是时长而非日期"),
+        ("same sentence, when the plan was stated", "同句，计划提出之时"),
+        ("takes effect on the day the sentence names", "自句中所说的日期起生效"),
+        ("same sentence", "同句"),
+        ("same clause", "同一分句"),
+        ("discourse", "上下文"),
+        ("earlier in the paragraph", "见于段落前文"),
+        ("year only", "仅取年份"),
+        ("from another report in this article", "取自本文另一条报道"),
+        ("value is the start", "取起始值"),
+        ("range", "范围"),
+    ],
+    key=lambda pair: -len(pair[0]),
+)
+
+
+def date_explanation(resolution, lang: str) -> str:
+    """How an event's date was found, in the page's language (the fixed phrases translated)."""
+    if not isinstance(resolution, str):
+        return ""
+    if lang == "en":
+        return resolution
+    text = re.sub(r"\(sentence (\d+)\)", r"（第 \1 句）", resolution)
+    for english, chinese in _EXPLANATION_ZH:
+        text = text.replace(english, chinese)
+    return text
+
+
+def action_label(kind, action, rule, lang: str) -> str:
+    """What an event did, in the page's language: a milestone has its own words, never a partnership's 开通."""
+    if kind == "milestone":
+        return t(milestone_mark(rule), lang)
+    return t(action, lang)

@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 
 from hutong.china_time import CHINA_TIME_ZONE
-from hutong.labels import domain_label, t
+from hutong.labels import action_label, confidence_text, date_explanation, domain_label, event_date_text, rule_label, t
 
 # ---- escaped Markdown ---------------------------------------------------------------------------------
 # st.markdown and widget labels read Markdown: an article's title or a typed term must not become a link.
@@ -174,9 +174,12 @@ def evidence_card_html(event: Mapping, reports, *, names: Mapping[str, str], lan
         parties += f" – {names.get(event['b'], event['b'])}"
     head = (
         f"<h4 style='margin:0 0 .3em 0'>{html.escape(parties)} · {html.escape(domain_label(event['domain'], lang))} · "
-        f"{html.escape(t(event['action'], lang))}</h4>"
-        f"<div>{t('date', lang)}: <b>{html.escape(str(event.get('date') or '—'))}</b> · "
-        f"{t('resolution', lang)}: {html.escape(str(event.get('date_resolution') or ''))}</div>"
+        f"{html.escape(action_label(event.get('kind'), event['action'], event.get('rule'), lang))}</h4>"
+        f"<div>{t('date', lang)}: <b>{html.escape(event_date_text(event.get('date'), event.get('date_resolution')))}</b> · "
+        f"{t('resolution', lang)}: {html.escape(date_explanation(event.get('date_resolution'), lang))}</div>"
+        f"<div>{t('confidence', lang)}: <b>{confidence_text(event.get('confidence'))}</b>"
+        + (f" · {t('rule', lang)}: {html.escape(rule_label(event.get('rule'), lang))}" if event.get("rule") else "")
+        + "</div>"
     )
     items = []
     for number, r in enumerate(reports.itertuples()):

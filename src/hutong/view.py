@@ -29,6 +29,7 @@ class ViewState:
     domains: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     text: str = ""
+    min_confidence: float = 0.0  # hide events the extractor is less sure of (0: show every event)
     terms: tuple[str, ...] = ()  # terms added to the trend chart
     measure: str = "per10k"
     bucket: str = "auto"
@@ -80,6 +81,7 @@ class ViewState:
             domains=tuple(d for d in many("domain") if d in DOMAINS),
             actions=tuple(a for a in many("action") if a in ACTIONS),
             text=(one("q") or "")[:200],
+            min_confidence=_parse_confidence(one("conf")),
             terms=many("term")[:20],
             measure=choice("measure", MEASURES, "per10k"),
             bucket=choice("bucket", ("auto", *BUCKETS), "auto"),
@@ -112,6 +114,7 @@ class ViewState:
             domains=self.domains,
             actions=self.actions,
             text=self.text.strip(),
+            min_confidence=self.min_confidence,
         )
 
     def widget_values(self, *, bounds: tuple[date, date] | None, latest: date | None) -> dict[str, Any]:
@@ -144,6 +147,7 @@ class ViewState:
         if kwargs.get("as_of") == latest:
             kwargs["as_of"] = None
         kwargs["text"] = (kwargs.get("text") or "").strip()
+        kwargs["min_confidence"] = float(kwargs.get("min_confidence") or 0.0)
         return cls(**kwargs)
 
 
@@ -156,6 +160,7 @@ _PARAM_OF = {
     "domains": "domain",
     "actions": "action",
     "text": "q",
+    "min_confidence": "conf",
     "terms": "term",
     "measure": "measure",
     "bucket": "bucket",
@@ -171,6 +176,15 @@ def _parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _parse_confidence(value: str | None) -> float:
+    """A confidence from a URL: a number from 0 to 1, in steps of 0.05; anything else is 0 (every event)."""
+    try:
+        number = float(value) if value else 0.0
+    except ValueError:
+        return 0.0
+    return round(min(max(number, 0.0), 1.0) * 20) / 20 if number == number else 0.0
 
 
 def _clamp(day: date, bounds: tuple[date, date]) -> date:

@@ -41,6 +41,7 @@ class CorpusFilter:
     domains: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     text: str = ""
+    min_confidence: float = 0.0  # events the extractor is less sure of are left out (0: every event)
 
 
 NO_FILTER = CorpusFilter()
@@ -214,6 +215,9 @@ def _event_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, keyed: b
     if filt.entities:
         clauses.append("(list_contains(?, e.a) OR list_contains(?, e.b))")
         params += [list(filt.entities)] * 2
+    if filt.min_confidence > 0:
+        clauses.append("coalesce(e.confidence, 1.0) >= ?")
+        params.append(filt.min_confidence)
     picked = _picked_events(con, filt)
     if picked:
         key = "event_number" if keyed else "event_id"
