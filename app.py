@@ -605,10 +605,13 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
             min_value=as_of_range[0],
             max_value=as_of_range[1],
             key="as_of",
-            on_change=sync_url,
+            on_change=set_state,
+            kwargs={v.AS_OF_ASKED: None},
             format="YYYY-MM-DD",
         )
         as_of = st.session_state.as_of
+    if as_of is not None and view.as_of and view.as_of > as_of:
+        st.info(labels.t("after_last_article", lang).format(asked=view.as_of, last=as_of))
     if as_of is None:
         st.info(labels.t("no_data", lang))
         return
@@ -630,7 +633,7 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
         if behind.empty:
             st.info(labels.t("no_events_cell", lang))
         else:
-            st.dataframe(behind, hide_index=True)
+            st.dataframe(labels.cell_events_table(behind, names=names, lang=lang), hide_index=True)
     st.download_button(
         f"{labels.t('csv', lang)} · {labels.t('matrix', lang)}",
         exports.csv_bytes(states),

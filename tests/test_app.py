@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,15 @@ def test_the_lowest_confidence_is_a_url_backed_filter_and_the_card_shows_confide
     assert "置信度" in html_of(at)
     at.slider(key="min_confidence").set_value(0.0).run()
     assert "conf" not in dict(at.query_params)
+
+
+def test_an_as_of_day_after_the_last_article_stays_in_the_url_and_the_page_says_so(seed_app):
+    seed_app.query_params = {"asof": "2030-01-01", "lang": "en"}
+    at = seed_app.run()
+    assert not at.exception
+    assert dict(at.query_params)["asof"] == "2030-01-01"
+    assert any("nothing is known after it" in i.value and "2030-01-01" in i.value for i in at.info)
+    at.radio(key="lang").set_value("zh").run()
+    assert dict(at.query_params)["asof"] == "2030-01-01"
+    at.slider(key="as_of").set_value(date(2024, 1, 1)).run()
+    assert dict(at.query_params)["asof"] != "2030-01-01" and not any("无从得知" in i.value for i in at.info)

@@ -14,6 +14,7 @@ from hutong.queries import corpus, entities, filters
 from hutong.queries import matrix as matrix_queries
 from hutong.queries import timeline as timeline_queries
 from hutong.queries import trends as trend_queries
+from query_helpers import synthetic_events
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +204,26 @@ def test_circular_layout_is_deterministic_and_groups_members(seed, groups):
     pd.testing.assert_frame_equal(first, second)
     assert ((first["x"] ** 2 + first["y"] ** 2 - 1).abs() < 1e-9).all()
     assert first["group"].is_monotonic_increasing
+
+
+def test_a_year_only_date_is_drawn_as_its_whole_year_and_labelled_by_the_year():
+    events = synthetic_events(
+        [("e1", "partnership", "京东", "快手", "京东", "快手", "payment", "start", "2024")]
+    ).assign(date_resolution="same sentence: 2024年 → 2024", evidence="京东与快手在2024年打通支付。")
+    bars, marks = timeline_queries.partnership_timeline(events, until=date(2025, 3, 1), groups={})
+    fig = charts.timeline_figure(bars, marks, events, names={}, lang="zh")
+    (band,) = [t for t in traces(fig, "scatter") if t["name"] == "日期只知到年/月的时段"]
+    assert tuple(band["x"][:2]) == ("2024-01-01", "2024-12-31") and band["customdata"][0] == ["e1"]
+    hovers = [h for t in fig.to_dict()["data"] for h in (t.get("hovertext") or ())]
+    assert hovers and not any("2024-01-01" in h for h in hovers)
+    assert any("日期: 2024 (精度: 年)" in h for h in hovers)
+
+
+def test_a_single_bucket_axis_shows_days_not_times_of_day():
+    one = pd.DataFrame(
+        {"term": ["支付"], "bucket": [pd.Timestamp("2025-09-01")], "count": [3], "docs": [2], "articles": [2],
+         "tokens": [500], "per10k": [60.0], "share": [1.0]}
+    )  # fmt: skip
+    axis = charts.keyword_trend_figure(one).to_dict()["layout"]["xaxis"]
+    low, high = (pd.Timestamp(x) for x in axis["range"])
+    assert axis["tickformat"] == "%Y-%m-%d" and low < pd.Timestamp("2025-09-01") < high

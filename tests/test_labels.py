@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from hutong import labels
 
 
@@ -45,3 +47,28 @@ def test_rules_and_confidence_are_shown_in_the_page_s_language():
     assert labels.rule_label("both parties", "zh") == "双方/两者 + 触发词"
     assert labels.rule_label("both parties", "en") == "both parties"
     assert labels.confidence_text(0.75) == "75%" and labels.confidence_text(None) == "—"
+
+
+def test_the_events_behind_a_matrix_cell_are_listed_in_the_page_s_language():
+    behind = pd.DataFrame(
+        [
+            {
+                "event_id": "e3", "date": "2025-03", "precision": "month", "a": "京东", "b": "快手",
+                "domain": "payment", "action": "planned", "evidence": "京东计划与快手打通支付。", "kind": "partnership",
+                "rule": "joined", "confidence": 0.81, "date_resolution": "approximate: a plan reported without a date",
+            }
+        ]
+    )  # fmt: skip
+    (zh,) = labels.cell_events_table(behind, names={}, lang="zh")
+    assert zh == {
+        "事件编号": "e3",
+        "日期": "≈ 2025-03",
+        "精度": "月",
+        "双方": "京东 – 快手",
+        "领域": "支付 payment",
+        "动作": "计划",
+        "置信度": "81%",
+        "证据": "京东计划与快手打通支付。",
+    }
+    (en,) = labels.cell_events_table(behind, names={"京东": "JD.com", "快手": "Kuaishou"}, lang="en")
+    assert en["parties"] == "JD.com – Kuaishou" and en["action"] == "planned"

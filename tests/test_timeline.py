@@ -22,6 +22,7 @@ from hutong.timeline import (
     hold_events,
     merge_key,
     merge_reports,
+    period_end,
     period_start,
     period_start_sql,
     precision,
@@ -220,3 +221,12 @@ def test_the_store_s_events_carry_rule_and_confidence(seed_store):
     assert events["confidence"].between(0, 1).all() and events["rule"].notna().all()
     milestones = events[events["kind"] == "milestone"]
     assert set(milestones["rule"]) <= {"milestone", "launch"}
+
+
+@pytest.mark.parametrize(
+    ("value", "end"),
+    [("2024", date(2024, 12, 31)), ("2024-02", date(2024, 2, 29)), ("2025-12", date(2025, 12, 31)),
+     ("2024-10-29", date(2024, 10, 29)), ("2024-13", None), ("soon", None)],
+)  # fmt: skip
+def test_a_period_ends_on_the_last_day_of_its_precision(value, end):
+    assert period_end(value) == end

@@ -180,3 +180,14 @@ def test_the_lowest_confidence_round_trips_through_the_url_and_reaches_the_filte
     assert ViewState.from_query_params({"conf": "high"}).min_confidence == 0.0
     assert ViewState.from_query_params({"conf": "7"}).min_confidence == 1.0
     assert ViewState().to_query_params() == {}  # every event by default
+
+
+def test_an_as_of_day_after_the_last_article_is_kept_as_asked():
+    latest = date(2025, 9, 30)
+    asked = ViewState(as_of=date(2030, 1, 1))
+    values = asked.widget_values(bounds=None, latest=latest)
+    assert values["as_of"] == latest and values[v.AS_OF_ASKED] == date(2030, 1, 1)  # the slider cannot go there
+    assert ViewState.from_widget_values(values, bounds=None, latest=latest) == asked
+    moved = {**values, "as_of": date(2025, 1, 1), v.AS_OF_ASKED: None}
+    assert ViewState.from_widget_values(moved, bounds=None, latest=latest).as_of == date(2025, 1, 1)
+    assert ViewState.from_widget_values({**values, v.AS_OF_ASKED: None}, bounds=None, latest=latest).as_of is None

@@ -15,6 +15,7 @@ from plotly.colors import qualitative
 from hutong import labels
 from hutong.labels import domain_label, t
 from hutong.queries.matrix import MATRIX_STATES
+from hutong.timeline import period_end
 
 DOMAIN_COLOURS = {
     "payment": "#2563eb",
@@ -125,8 +126,18 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
             )
         )
     fig.update_yaxes(title=y_title, tickformat=".0%" if measure == "share" else None, rangemode="tozero")
-    fig.update_xaxes(title=None)
+    _date_axis(fig, trends["bucket"])
     return fig
+
+
+def _date_axis(fig: go.Figure, buckets: pd.Series) -> None:
+    """An x axis of calendar days: ticks are days, never times of day, and a single bucket gets a month
+    on either side rather than an axis zoomed into its last millisecond."""
+    days = pd.to_datetime(buckets).dropna().unique()
+    fig.update_xaxes(title=None, type="date", tickformat="%Y-%m-%d", hoverformat="%Y-%m-%d")
+    if len(days) == 1:
+        day = pd.Timestamp(days[0])
+        fig.update_xaxes(range=[day - pd.Timedelta(days=31), day + pd.Timedelta(days=31)], dtick="M1")
 
 
 # ---- entities -------------------------------------------------------------------------------------------
@@ -162,7 +173,8 @@ def entity_bar_figure(
 
 
 def entity_trend_figure(frame: pd.DataFrame, *, names: Mapping[str, str], lang: str = "zh") -> go.Figure:
-    """Mentions per 10,000 tokens over time for chosen entities. customdata: [entity, bucket day, mentions]."""
+    """Mentions per 10,000 tokens over time for chosen entities. customdata: [entity, bucket day, mentions,
+    articles naming it, articles in the bucket] (how many articles each point rests on)."""
     fig = go.Figure()
     _layout(fig, title=t("entities_over_time", lang), height=360)
     if frame.empty:
@@ -176,13 +188,22 @@ def entity_trend_figure(frame: pd.DataFrame, *, names: Mapping[str, str], lang: 
                 mode="lines+markers",
                 name=label,
                 customdata=list(
-                    zip(rows["entity"], rows["bucket"].dt.strftime("%Y-%m-%d"), rows["mentions"], strict=True)
+                    zip(
+                        rows["entity"],
+                        rows["bucket"].dt.strftime("%Y-%m-%d"),
+                        rows["mentions"],
+                        rows["docs"] if "docs" in rows else [None] * len(rows),
+                        rows["articles"],
+                        strict=True,
+                    )
                 ),
                 hovertemplate=f"<b>{label}</b> · %{{customdata[1]}}<br>{t('mentions_per10k', lang)}: %{{y:.1f}}<br>"
-                f"{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
+                f"{t('mentions_axis', lang)}: %{{customdata[2]}} · {t('articles', lang)}: "
+                "%{customdata[3]}/%{customdata[4]}<extra></extra>",
             )
         )
     fig.update_yaxes(title=t("mentions_per10k", lang), rangemode="tozero")
+    _date_axis(fig, frame["bucket"])
     return fig
 
 
@@ -293,6 +314,7 @@ def timeline_figure(
                 hovertemplate="%{hovertext}<extra></extra>",
             )
         )
+    _add_periods(fig, marks, info, labels, lang)
     for mark, part in marks.groupby("mark", sort=False):
         fig.add_trace(
             go.Scatter(
@@ -318,6 +340,36 @@ def timeline_figure(
     fig.update_xaxes(type="date", title=None)
     fig.update_layout(barmode="overlay", legend={"title": None})
     return fig
+
+
+def _add_periods(fig: go.Figure, marks: pd.DataFrame, info: Mapping[str, dict], labels: Mapping, lang: str) -> None:
+    """A thin band over the whole period of each event dated only to a year or a month: the event happened
+    somewhere in it, not on the period's first day where its mark sits."""
+    coarse = [
+        (row, info[e]) for row, e in zip(marks["row"], marks["event_id"], strict=True) if period_end(info[e]["date"])
+    ]
+    coarse = [(row, e) for row, e in coarse if e["precision"] in ("year", "month")]
+    if not coarse:
+        return
+    xs, ys, ids, hovers = [], [], [], []
+    for row, e in coarse:  # one segment per event, the segments apart (None between them)
+        hover = f"{_escape(_date_shown(e))} ({_escape(t(str(e['precision']), lang))})"
+        xs += [e["when"].isoformat(), period_end(e["date"]).isoformat(), None]
+        ys += [labels[row], labels[row], None]
+        ids += [[e["event_id"]]] * 3
+        hovers += [hover, hover, ""]
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"color": "rgba(100,116,139,0.35)", "width": 7},
+            name=_escape(t("period_band", lang)),
+            customdata=ids,
+            hovertext=hovers,
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
 
 
 def _timeline_rows(bars: pd.DataFrame, marks: pd.DataFrame) -> list[tuple]:
@@ -393,17 +445,20 @@ def interop_matrix_figure(
     text = [[""] * n for _ in range(n)]
     hover = [[""] * n for _ in range(n)]
     by_cell: dict[tuple[int, int], list[tuple]] = {}  # plain lists: a pandas group per cell is slow at scale
-    columns = (matrix[c].tolist() for c in ("row_party", "col_party", "domain", "state", "since"))
-    for row, col, domain, state, since in zip(*columns, strict=True):
+    if "since_date" not in matrix:
+        matrix = matrix.assign(since_date=None, settled=True)
+    columns = (matrix[c].tolist() for c in ("row_party", "col_party", "domain", "state", "since_date", "settled"))
+    for row, col, domain, state, since, settled in zip(*columns, strict=True):
         if row in index and col in index:
-            by_cell.setdefault((index[row], index[col]), []).append((domain, state, since))
+            by_cell.setdefault((index[row], index[col]), []).append((domain, state, since, bool(settled)))
     for (i, j), cell in by_cell.items():
-        z[i][j] = max(MATRIX_STATES.index(s) for _, s, _ in cell)
-        text[i][j] = "<br>".join(f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}" for d, s, _ in cell)
+        z[i][j] = max(MATRIX_STATES.index(s) for _, s, _, _ in cell)
+        text[i][j] = "<br>".join(
+            f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}{'' if settled else '?'}" for d, s, _, settled in cell
+        )
         hover[i][j] = "<br>".join(
-            f"{_escape(domain_label(d, lang))}: {_escape(t(s, lang))}"
-            + (f" ({since.isoformat()})" if isinstance(since, date) else "")
-            for d, s, since in cell
+            f"{_escape(domain_label(d, lang))}: {_escape(t(s, lang))} {_escape(_since_text(since, settled, lang))}"
+            for d, s, since, settled in cell
         )
     scale = [[k / 3, STATE_COLOURS[s]] for k, s in enumerate(MATRIX_STATES)]
     fig.add_trace(
@@ -450,6 +505,14 @@ def interop_matrix_figure(
     fig.update_xaxes(side="bottom", title=None, tickangle=-35, automargin=True)
     fig.update_layout(plot_bgcolor="white")
     return fig
+
+
+def _since_text(since, settled: bool, lang: str) -> str:
+    """When a cell's state began, at its date's precision: "(2024)", or "(sometime in 2024)" while the
+    as-of day falls inside that period, so that a link dated only to the year is never plainly open."""
+    if not isinstance(since, str) or not since:
+        return ""
+    return f"({t('sometime_in', lang).format(period=since)})" if not settled else f"({since})"
 
 
 def _short_domain(domain: str, lang: str) -> str:

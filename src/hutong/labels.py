@@ -77,6 +77,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "close": ("关闭", "Close"),
     "matrix": ("互联互通矩阵", "Interoperability matrix"),
     "as_of": ("截至日期", "As of"),
+    "after_last_article": (
+        "你要求截至 {asked}；语料的最后一篇文章或事件在 {last}，此后的情况无从得知，矩阵显示截至 {last} 的状态。",
+        "You asked for {asked}; the corpus's last article or event is on {last}, and nothing is known after it: "
+        "the matrix shows the state as of {last}.",
+    ),
     "level": ("粒度", "Level"),
     "entity": ("实体", "entities"),
     "group": ("集团", "groups"),
@@ -127,12 +132,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "closed": ("关闭", "closed"),
     "planned": ("计划", "planned"),
     "none": ("无", "none"),
+    "sometime_in": ("{period} 内某时，尚不确定", "sometime in {period}"),
     "start": ("开通", "start"),
     "end": ("中断", "end"),
     "end_without_start": ("中断（未知开始）", "end, start unknown"),
     "still_open": ("至今（最后一篇文章）", "still open (last article)"),
     "inherited": ("开始取自集团层面的事件", "start taken from the group-level event"),
     "year": ("年", "year"),
+    "period_band": ("日期只知到年/月的时段", "date known only to its year or month"),
     "simplified": ("简体", "simp."),
     "traditional": ("繁体", "trad."),
     "mixed": ("简繁混合", "mixed"),
@@ -294,3 +301,21 @@ def action_label(kind, action, rule, lang: str) -> str:
     if kind == "milestone":
         return t(milestone_mark(rule), lang)
     return t(action, lang)
+
+
+def cell_events_table(frame, *, names: Mapping[str, str], lang: str) -> list[dict]:
+    """The events behind a matrix cell (hutong.queries.matrix.cell_events) as the page lists them: every
+    column named and every value written in the page's language."""
+    return [
+        {
+            t("event_id", lang): e["event_id"],
+            t("date", lang): event_date_text(e["date"], e.get("date_resolution")),
+            t("precision", lang): t(str(e["precision"]), lang),
+            t("parties", lang): " – ".join(names.get(p, p) for p in (e["a"], e["b"]) if isinstance(p, str)),
+            t("domain", lang): domain_label(e["domain"], lang),
+            t("action", lang): action_label(e.get("kind"), e["action"], e.get("rule"), lang),
+            t("confidence", lang): confidence_text(e.get("confidence")),
+            t("evidence", lang): e["evidence"],
+        }
+        for e in frame.to_dict("records")
+    ]

@@ -41,6 +41,20 @@ def period_start(value) -> date | None:
         return None
 
 
+def period_end(value) -> date | None:
+    """The last day of a date written at year, month or day precision; None for anything else."""
+    start = period_start(value)
+    if start is None:
+        return None
+    kind = precision(value)
+    if kind == "year":
+        return date(start.year, 12, 31)
+    if kind == "month":
+        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return date.fromordinal(following.toordinal() - 1)
+    return start
+
+
 def period_start_sql(column: str) -> str:
     """SQL for period_start of a VARCHAR column (NULL where period_start gives None)."""
     # year 0000 is 1 BC to DuckDB and no year to Python's date

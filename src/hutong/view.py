@@ -15,6 +15,7 @@ from hutong.queries.filters import BUCKETS, CorpusFilter
 from hutong.queries.trends import MEASURES
 
 LEVELS = ("entity", "group")
+AS_OF_ASKED = "_as_of_asked"  # the widget key of an as-of day after the corpus's last day, kept as asked
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class ViewState:
             values["dates"] = (_clamp(self.date_from or low, bounds), _clamp(self.date_to or high, bounds))
         if latest:
             values["as_of"] = min(self.as_of or latest, latest)
+            # a day after the last article is kept as asked (the slider cannot show it; the page says why)
+            values[AS_OF_ASKED] = self.as_of if self.as_of and self.as_of > latest else None
         return values
 
     @classmethod
@@ -137,7 +140,7 @@ class ViewState:
         """The view the widgets show; a date range over the whole corpus and the latest as-of day are defaults."""
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name in values:
+            if f.name in values and f.name != AS_OF_ASKED:
                 value = values[f.name]
                 kwargs[f.name] = tuple(value) if isinstance(value, list) else value
         dates = values.get("dates")
@@ -145,7 +148,7 @@ class ViewState:
             kwargs["date_from"] = dates[0] if dates[0] != bounds[0] else None
             kwargs["date_to"] = dates[1] if dates[1] != bounds[1] else None
         if kwargs.get("as_of") == latest:
-            kwargs["as_of"] = None
+            kwargs["as_of"] = values.get(AS_OF_ASKED) or None
         kwargs["text"] = (kwargs.get("text") or "").strip()
         kwargs["min_confidence"] = float(kwargs.get("min_confidence") or 0.0)
         return cls(**kwargs)
