@@ -647,8 +647,9 @@ def reader_section(page: Page) -> None:
     lang, view, filt, names = page.lang, page.view, page.filt, page.names
     st.header(labels.t("reader", lang))
     table = render.only_http_links(ask(page.build, articles.articles, filt=filt, limit=READER_ROWS))
-    total = ask(page.build, articles.article_count, filt=filt)
     titles = render.articles_of(table, dated=True)
+    table = table.assign(published_at=render.publication_times(table["published_at"]))
+    total = ask(page.build, articles.article_count, filt=filt)
     st.session_state["_article_ids"] = list(titles)
     columns = {
         "title": labels.t("title_col", lang),
@@ -668,7 +669,7 @@ def reader_section(page: Page) -> None:
             **columns,
             "doc_id": None,
             "url": st.column_config.LinkColumn(labels.t("link", lang)),
-            "published_at": st.column_config.DatetimeColumn(columns["published_at"], format="YYYY-MM-DD HH:mm"),
+            "published_at": st.column_config.TextColumn(columns["published_at"], help=labels.t("china_time", lang)),
         },
     )
     if total > len(table):
@@ -701,7 +702,7 @@ def reader_section(page: Page) -> None:
             st.html(
                 f"<small>{render.source_line(doc['title'], doc['source'], doc['published_at'], doc['url'], lang)}</small>"
             )
-            st.html(render.article_html(doc["text"], spans))
+            st.html(render.article_html(doc["text"], spans, markdown=doc.get("format") == "md"))
 
 
 main()

@@ -116,6 +116,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_data": ("当前筛选下没有数据。", "No data for the current filters."),
     "source": ("来源", "Source"),
     "published": ("发布时间", "Published"),
+    "china_time": (
+        "北京时间（+08:00）；只给出日期的文章只显示日期。",
+        "Beijing time (+08:00); an article that gives only its day shows only the day.",
+    ),
     "link": ("链接", "Link"),
     "date": ("日期", "Date"),
     "resolution": ("日期依据", "How the date was resolved"),

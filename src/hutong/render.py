@@ -71,10 +71,13 @@ def marked_html(text: str, spans: Iterable[Span]) -> str:
         if span.start < position or span.end > len(text) or span.start >= span.end:
             continue
         parts.append(html.escape(text[position : span.start]))
+        position = span.end
+        if span.kind == "markup":  # Markdown's own marks: shown as what they mean, never as raw characters
+            parts.append(html.escape(span.title))
+            continue
         title = f' title="{html.escape(span.title, quote=True)}"' if span.title else ""
         style = MARK_STYLES.get(span.kind, "")
         parts.append(f'<mark style="{style}"{title}>{html.escape(text[span.start : span.end])}</mark>')
-        position = span.end
     parts.append(html.escape(text[position:]))
     return "".join(parts)
 
@@ -107,21 +110,54 @@ def link_html(url: str | None, label: str) -> str:
     return ""
 
 
-def article_html(text: str, spans: Iterable[Span]) -> str:
+def article_html(text: str, spans: Iterable[Span], *, markdown: bool = False) -> str:
+    """An article's text, escaped, with its spans marked; with `markdown`, Markdown's marks (headings,
+    emphasis, links, list bullets) shown as what they mean rather than as raw characters."""
+    spans = [*spans, *(markdown_markup(text) if markdown else [])]
     return f'<div style="white-space:pre-wrap;line-height:1.8">{marked_html(text, spans)}</div>'
 
 
+# Markdown's marks, each group a mark to drop (or replace) while the text between stays, with its offsets,
+# so that the entity and time spans found in the raw text still fall on the right characters
+_MARKDOWN_MARKS = (
+    (re.compile(r"^(#{1,6} +)", re.M), ""),
+    (re.compile(r"^(> ?)", re.M), ""),
+    (re.compile(r"^([-*+] +)", re.M), "• "),
+    (re.compile(r"(!?\[)[^\]\n]+(\]\((?:[^()\s]|\([^()\s]*\))*\))"), ""),
+    (re.compile(r"(\*\*|__)(?=\S)[^\n]+?(?<=\S)(\*\*|__)"), ""),
+    (re.compile(r"(?<![*\\])(\*)(?=[^\s*])[^*\n]+?(?<=[^\s*])(\*)(?!\*)"), ""),
+    (re.compile(r"(`)[^`\n]+(`)"), ""),
+)
+
+
+def markdown_markup(text: str) -> list[Span]:
+    """The spans of Markdown's marks in text (kind "markup", the title what to show instead)."""
+    spans = []
+    for pattern, shown in _MARKDOWN_MARKS:
+        for match in pattern.finditer(text):
+            spans += [Span(match.start(g), match.end(g), "markup", shown) for g in range(1, pattern.groups + 1)]
+    return spans
+
+
 def _when(value) -> str:
-    """A publication time as China-time text; '' when unknown."""
+    """A publication time as China-time text labelled +08:00 (Beijing time), or only its day when the
+    article gave a day without a time (stored as midnight China time); '' when unknown."""
     try:
         stamp = pd.Timestamp(value)
         if pd.isna(stamp):
             return ""
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert(CHINA_TIME_ZONE)
-        return stamp.strftime("%Y-%m-%d %H:%M")
+        if stamp == stamp.normalize():
+            return stamp.strftime("%Y-%m-%d")
+        return stamp.strftime("%Y-%m-%d %H:%M") + " +08:00"
     except (TypeError, ValueError):
         return ""
+
+
+def publication_times(values) -> list[str]:
+    """Publication times as the reader's table lists them (see _when)."""
+    return [_when(v) for v in values]
 
 
 def span_text(first: date | None, last: date | None) -> str:
