@@ -391,18 +391,20 @@ def header(page: Page) -> None:
     lang, view = page.lang, page.view
     st.title(labels.t("title", lang))
     overview = ask(page.build, corpus.corpus_overview)
-    cols = st.columns([1, 1, 3, 2.2, 1])
-    undated = f" ({overview['undated']} {labels.t('undated', lang)})" if overview["undated"] else ""
+    # four short numbers and the span, each in a column wide enough for its value (a metric cuts what does
+    # not fit); the scripts and the undated articles go in a line below
+    cols = st.columns([1, 1, 4, 1])
+    undated = f" · {overview['undated']} {labels.t('undated', lang)}" if overview["undated"] else ""
     scripts = " · ".join(f"{labels.t(s, lang)} {n}" for s, n in overview["scripts"].items()) or "—"
-    cols[0].metric(labels.t("articles", lang), f"{overview['articles']}{undated}")
+    cols[0].metric(labels.t("articles", lang), overview["articles"])
     cols[1].metric(labels.t("sources", lang), overview["sources"])
     cols[2].metric(
         labels.t("span", lang),
         render.span_text(overview["first"], overview["last"]),
         help=f"{overview['first']} – {overview['last']}",
     )
-    cols[3].metric(labels.t("scripts", lang), scripts)
-    cols[4].metric(labels.t("events", lang), overview["events"])
+    cols[3].metric(labels.t("events", lang), overview["events"])
+    st.caption(f"{labels.t('scripts', lang)}: {scripts}{undated}")
     with st.expander(labels.t("share", lang)):
         st.caption(labels.t("share_help", lang))
         params = view.to_query_params()
@@ -444,6 +446,11 @@ def trends_section(page: Page) -> None:
         placeholder=" · ".join(rising[:5]),
     )
     terms = list(view.terms) or rising
+    st.plotly_chart(
+        charts.attention_figure(ask(page.build, corpus.attention, filt=filt, bucket=bucket), lang=lang),
+        key="attention_chart",
+        config=PLOTLY_CONFIG,
+    )
     terms_over_time = ask(page.build, trends.keyword_trends, filt=filt, terms=terms, bucket=bucket)
     event = st.plotly_chart(
         charts.keyword_trend_figure(terms_over_time, measure=view.measure, lang=lang),
@@ -554,7 +561,7 @@ def timeline_section(page: Page) -> None:
     # the data are made when the button is clicked (a callable), not on every run of the page
     c1.download_button(
         labels.t("events_csv", lang),
-        lambda: exports.csv_bytes(ask(page.build, timeline.events, filt=filt)),
+        lambda: exports.csv_bytes(ask(page.build, exports.events_with_citations, filt=filt)),
         "hutong-events.csv",
         "text/csv",
         on_click="ignore",

@@ -130,6 +130,34 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
     return fig
 
 
+def attention_figure(frame: pd.DataFrame, *, lang: str = "zh") -> go.Figure:
+    """The attention baseline: articles per bucket, all of them (grey) and those matching the filters, so a
+    rise elsewhere on the page can be read against how much was published. customdata: [bucket day,
+    matching, all articles]."""
+    fig = go.Figure()
+    _layout(fig, title=t("attention", lang), height=260)
+    if frame.empty:
+        return _empty(fig, t("no_data", lang))
+    days = frame["bucket"].dt.strftime("%Y-%m-%d")
+    data = list(zip(days, frame["matching"], frame["all_articles"], strict=True))
+    hover = f"%{{customdata[0]}}<br>{t('matching', lang)}: %{{customdata[1]}} / %{{customdata[2]}}<extra></extra>"
+    for name, column, colour in (("all_articles", "all_articles", "#cbd5e1"), ("matching", "matching", "#2563eb")):
+        fig.add_trace(
+            go.Bar(
+                x=frame["bucket"],
+                y=frame[column],
+                name=_escape(t(name, lang)),
+                marker={"color": colour},
+                customdata=data,
+                hovertemplate=hover,
+            )
+        )
+    fig.update_layout(barmode="overlay")
+    fig.update_yaxes(title=t("articles", lang), rangemode="tozero")
+    _date_axis(fig, frame["bucket"])
+    return fig
+
+
 def _date_axis(fig: go.Figure, buckets: pd.Series) -> None:
     """An x axis of calendar days: ticks are days, never times of day, and a single bucket gets a month
     on either side rather than an axis zoomed into its last millisecond."""
