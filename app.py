@@ -655,7 +655,10 @@ def reader_section(page: Page) -> None:
     st.header(labels.t("reader", lang))
     table = render.only_http_links(ask(page.build, articles.articles, filt=filt, limit=READER_ROWS))
     titles = render.articles_of(table, dated=True)
-    table = table.assign(published_at=render.publication_times(table["published_at"]))
+    table = table.assign(
+        published_at=render.publication_times(table["published_at"]),
+        script=[labels.t(s, lang) if isinstance(s, str) else s for s in table["script"]],
+    )
     total = ask(page.build, articles.article_count, filt=filt)
     st.session_state["_article_ids"] = list(titles)
     columns = {

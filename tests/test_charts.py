@@ -227,3 +227,24 @@ def test_a_single_bucket_axis_shows_days_not_times_of_day():
     axis = charts.keyword_trend_figure(one).to_dict()["layout"]["xaxis"]
     low, high = (pd.Timestamp(x) for x in axis["range"])
     assert axis["tickformat"] == "%Y-%m-%d" and low < pd.Timestamp("2025-09-01") < high
+
+
+def test_entity_charts_stay_readable_with_many_groups_and_long_english_names():
+    count = 40
+    nodes = pd.DataFrame(
+        {
+            "entity": [f"实体{i}" for i in range(count)],
+            "group": [f"集团{i % 16}" for i in range(count)],
+            "mentions": list(range(count, 0, -1)),
+            "articles": [1] * count,
+        }
+    )
+    long_names = {f"实体{i}": f"A very long English entity name number {i}" for i in range(count)}
+    bars = charts.entity_bar_figure(nodes, names=long_names, lang="en").to_dict()["layout"]
+    assert bars["showlegend"] is False  # sixteen groups' legend no longer takes the bars' width
+    network = charts.cooccurrence_figure(
+        charts.circular_layout(nodes), pd.DataFrame(columns=["a", "b", "sentences"]), names=long_names, lang="en"
+    ).to_dict()
+    assert network["layout"]["legend"]["orientation"] == "h" and network["layout"]["legend"]["y"] < 0
+    labels = [x for t in network["data"] if t.get("mode") == "markers+text" for x in t["text"] if x]
+    assert len(labels) == charts.NETWORK_LABELS and "A very long English entity name number 0" in labels

@@ -36,6 +36,7 @@ _MARK_SYMBOLS = {
     "milestone_regulatory": "star",
     "milestone_company": "diamond",
 }
+NETWORK_LABELS = 12  # the network names this many of its most mentioned nodes on the chart
 _FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
@@ -174,10 +175,11 @@ def _date_axis(fig: go.Figure, buckets: pd.Series) -> None:
 def entity_bar_figure(
     counts: pd.DataFrame, *, names: Mapping[str, str], lang: str = "zh", colours: Mapping[str, str] | None = None
 ) -> go.Figure:
-    """The most mentioned entities, coloured by group. customdata: [entity, group, mentions, articles]."""
+    """The most mentioned entities, coloured by group (named in the hover: a legend of many groups with long
+    English names crushed the bars). customdata: [entity, group, mentions, articles]."""
     fig = go.Figure()
     _layout(fig, title=t("top_entities", lang), height=max(420, 80 + 24 * len(counts)))
-    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02})
+    fig.update_layout(showlegend=False)
     if counts.empty:
         return _empty(fig, t("no_data", lang))
     colours = {**group_colours(counts["group"].tolist()), **(colours or {})}
@@ -191,10 +193,11 @@ def entity_bar_figure(
                 name=_escape(names.get(group, group)),
                 marker_color=colours[group],
                 customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], rows["articles"], strict=True)),
-                hovertemplate=f"%{{y}}<br>{t('mentions_axis', lang)}: %{{x}} · {t('articles', lang)}: %{{customdata[3]}}<extra></extra>",
+                hovertemplate=f"%{{y}} ({_escape(names.get(group, group))})<br>{t('mentions_axis', lang)}: %{{x}} · "
+                f"{t('articles', lang)}: %{{customdata[3]}}<extra></extra>",
             )
         )
-    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None)
+    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None, automargin=True)
     fig.update_xaxes(title=t("mentions_axis", lang))
     fig.update_layout(barmode="stack", legend={"title": None})
     return fig
@@ -246,8 +249,10 @@ def cooccurrence_figure(
     """Entities named in the same sentence: nodes (with x, y from a layout) sized by mentions and coloured
     by group, lines as thick as the sentences shared. Node customdata: [entity, group, mentions]."""
     fig = go.Figure()
-    _layout(fig, title=t("network", lang), height=520)
-    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02})
+    _layout(fig, title=t("network", lang), height=560)
+    # the legend below the circle, which keeps the width; labels on the most mentioned nodes only, so that
+    # they do not overlap (every node names itself on hover)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.02, "xanchor": "left", "x": 0})
     if nodes.empty:
         return _empty(fig, t("no_data", lang))
     where = {e: (x, y) for e, x, y in zip(nodes["entity"], nodes["x"], nodes["y"], strict=True)}
@@ -271,6 +276,7 @@ def cooccurrence_figure(
             )
     colours = {**group_colours(nodes["group"].tolist()), **(colours or {})}
     biggest = max(int(nodes["mentions"].max()), 1)
+    labelled = set(nodes.sort_values(["mentions", "entity"], ascending=[False, True])["entity"].head(NETWORK_LABELS))
     for group, rows in nodes.groupby("group", sort=True):
         fig.add_trace(
             go.Scatter(
@@ -278,7 +284,8 @@ def cooccurrence_figure(
                 y=rows["y"],
                 mode="markers+text",
                 name=_escape(names.get(group, group)),
-                text=[_escape(names.get(e, e)) for e in rows["entity"]],
+                text=[_escape(names.get(e, e)) if e in labelled else "" for e in rows["entity"]],
+                hovertext=[_escape(names.get(e, e)) for e in rows["entity"]],
                 textposition="top center",
                 marker={
                     "size": [12 + 30 * (m / biggest) ** 0.5 for m in rows["mentions"]],
@@ -286,7 +293,7 @@ def cooccurrence_figure(
                     "line": {"width": 1, "color": "white"},
                 },
                 customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], strict=True)),
-                hovertemplate=f"%{{text}}<br>{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
+                hovertemplate=f"%{{hovertext}}<br>{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
             )
         )
     fig.update_xaxes(visible=False, range=[-1.35, 1.35])
