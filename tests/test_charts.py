@@ -127,7 +127,7 @@ def test_timeline_rows_and_bars(seed, seed_events, groups):
     (start, end), ids = spans[wechat_jd]
     assert end == date(2025, 9, 30) and ids[1]
     rows = list(fig.layout.yaxis.categoryarray)
-    assert rows[0].endswith("· 监管/里程碑")  # milestone rows at the bottom
+    assert rows[0].endswith("· 里程碑")  # milestone rows at the bottom (a regulator's or a company's)
 
 
 def test_timeline_marks_carry_event_ids_and_precision_in_hover(seed_events, groups):

@@ -130,7 +130,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "count": ("次数", "Count"),
     "legend": ("图例", "Legend"),
     "undated": ("篇无发布时间", "undated"),
-    "milestone": ("监管/里程碑", "milestone"),
+    "milestone": ("里程碑", "milestone"),  # a row of milestones, a regulator's or a company's
     "milestone_regulatory": ("监管里程碑", "regulatory milestone"),
     "milestone_company": ("公司里程碑（上线/推出）", "company milestone (launch)"),
     "planned_fulfilled": ("计划（已实现）", "planned, then started"),
