@@ -224,6 +224,8 @@ def main() -> None:
     keep_state_valid(source_options, entity_options, bounds, as_of_range)
 
     sidebar(lang, names, lex, source_options, entity_options, bounds)
+    with st.sidebar.expander(labels.t("source_table", lang)):
+        st.dataframe(labels.source_table(ask(build, corpus.source_spans), lang), hide_index=True)
     view = current_view()
     filt = view.corpus_filter(members_of=lex.members_of)
     bucket = corpus.resolve_bucket(view.bucket, *ask(build, corpus.filtered_span, filt=filt))

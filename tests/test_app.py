@@ -306,3 +306,12 @@ def test_an_as_of_day_after_the_last_article_stays_in_the_url_and_the_page_says_
     assert dict(at.query_params)["asof"] == "2030-01-01"
     at.slider(key="as_of").set_value(date(2024, 1, 1)).run()
     assert dict(at.query_params)["asof"] != "2030-01-01" and not any("无从得知" in i.value for i in at.info)
+
+
+def test_the_sidebar_lists_each_source_with_its_articles_and_dates(seed_app):
+    at = seed_app.run()
+    assert not at.exception
+    tables = [df.value for df in at.sidebar.dataframe if "来源" in df.value.columns]
+    assert tables, "no table of sources in the sidebar"
+    table = tables[0]
+    assert table["文章"].sum() == 2 and set(table["最早"]) >= {"2025-03-10"}

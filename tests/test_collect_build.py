@@ -8,7 +8,7 @@ from hutong import store
 from hutong.collect import REPORT_NAME, Sources, collect
 from hutong.fetch import Politeness
 from hutong.pipeline import build_store
-from hutong.sources import source_spans
+from hutong.queries.corpus import source_spans
 from news_site import SITE_NAME, serve
 
 FAST = Politeness(rate=0, timeout=0.5, max_bytes=50_000, retries=1, backoff=0.01)

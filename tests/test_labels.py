@@ -72,3 +72,25 @@ def test_the_events_behind_a_matrix_cell_are_listed_in_the_page_s_language():
     }
     (en,) = labels.cell_events_table(behind, names={"京东": "JD.com", "快手": "Kuaishou"}, lang="en")
     assert en["parties"] == "JD.com – Kuaishou" and en["action"] == "planned"
+
+
+def test_the_source_table_lists_each_source_s_articles_and_span_in_the_page_s_language():
+    import pandas as pd
+
+    spans = pd.DataFrame(
+        [
+            {
+                "source": "财经日报",
+                "articles": 3,
+                "dated": 2,
+                "first_day": pd.Timestamp("2024-10-29"),
+                "last_day": pd.Timestamp("2025-03-10"),
+            },
+            {"source": "(no source)", "articles": 1, "dated": 0, "first_day": pd.NaT, "last_day": pd.NaT},
+        ]
+    )
+    assert labels.source_table(spans, "zh") == [
+        {"来源": "财经日报", "文章": 3, "最早": "2024-10-29", "最晚": "2025-03-10"},
+        {"来源": "(no source)", "文章": 1, "最早": "", "最晚": ""},
+    ]
+    assert list(labels.source_table(spans, "en")[0]) == ["source", "articles", "first", "last"]

@@ -37,6 +37,11 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Hide the events the extractor is less sure of; 0 shows every event.",
     ),
     "confidence": ("置信度", "confidence"),
+    "source_table": ("各来源的文章", "Articles by source"),
+    "source_name": ("来源", "source"),
+    "source_articles": ("文章", "articles"),
+    "source_first": ("最早", "first"),
+    "source_last": ("最晚", "last"),
     "rule": ("抽取规则", "rule"),
     "share": ("分享此视图", "Share this view"),
     "share_help": ("复制此链接即可重新打开完全相同的视图：", "Copy this link to reopen exactly this view:"),
@@ -194,6 +199,23 @@ def upload_outcome_table(outcomes: list[dict], lang: str) -> list[dict]:
             t("upload_reason", lang): o["reason"],
         }
         for o in outcomes
+    ]
+
+
+def source_table(spans, lang: str) -> list[dict]:
+    """queries.corpus.source_spans as the sidebar lists it: each source's articles and date span."""
+
+    def day(value) -> str:
+        return "" if value is None or value != value else str(value)[:10]  # NaT is not equal to itself
+
+    return [
+        {
+            t("source_name", lang): row["source"],
+            t("source_articles", lang): int(row["articles"]),
+            t("source_first", lang): day(row["first_day"]),
+            t("source_last", lang): day(row["last_day"]),
+        }
+        for row in spans.to_dict("records")
     ]
 
 

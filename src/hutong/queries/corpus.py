@@ -57,6 +57,23 @@ def sources(con: duckdb.DuckDBPyConnection) -> list[str]:
     return frame["source"].tolist()
 
 
+SOURCE_COLUMNS = ["source", "articles", "dated", "first_day", "last_day"]
+UNNAMED_SOURCE = "(no source)"
+
+
+def source_spans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per source, most articles first: articles, how many of them are dated, and the first and last
+    publication day (China days, as the trends count them; NaT when none is dated)."""
+    return query_frame(
+        con,
+        f"""SELECT coalesce(nullif(trim(source), ''), ?) AS source, count(*) AS articles,
+                   count(published_at) AS dated, CAST(min({ARTICLE_TIME}) AS DATE) AS first_day,
+                   CAST(max({ARTICLE_TIME}) AS DATE) AS last_day
+            FROM documents d GROUP BY 1 ORDER BY articles DESC, source""",
+        [UNNAMED_SOURCE],
+    )[SOURCE_COLUMNS]
+
+
 def entity_names_in_store(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Entities named anywhere in the store, the most mentioned first."""
     frame = query_frame(

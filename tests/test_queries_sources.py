@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 
 from hutong import store
-from hutong.sources import SOURCE_COLUMNS, UNNAMED_SOURCE, source_spans
+from hutong.queries.corpus import SOURCE_COLUMNS, UNNAMED_SOURCE, source_spans
 
 
 def test_each_source_has_its_articles_and_first_and_last_day(tiny_store):
