@@ -171,7 +171,7 @@ def open_view(page, url: str) -> None:
     page.goto(url, timeout=TIMEOUT_S * 1000)
     main = page.get_by_test_id("stMain")
     main.wait_for(timeout=TIMEOUT_S * 1000)
-    page.get_by_test_id("stDataFrame").first.wait_for(timeout=TIMEOUT_S * 1000)
+    page.get_by_test_id("stMain").get_by_test_id("stDataFrame").first.wait_for(timeout=TIMEOUT_S * 1000)
     deadline = time.monotonic() + TIMEOUT_S
     while (
         main.evaluate("e => { const before = e.scrollTop; e.scrollBy(0, 1200); return e.scrollTop === before; }")
@@ -196,7 +196,7 @@ def assert_nothing_runs(page, dialogs: list[str]) -> None:
 
 
 def assert_reader_links_only_http(page) -> None:
-    cells = page.get_by_test_id("stDataFrame").first.evaluate(GRID_CELLS_JS)
+    cells = page.get_by_test_id("stMain").get_by_test_id("stDataFrame").first.evaluate(GRID_CELLS_JS)
     assert "https://example.com/links" in cells, "the reader's link column is not readable"
     assert not [c for c in cells if c.strip().lower().startswith("javascript:")]
 
