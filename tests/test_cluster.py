@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cloudpickle
@@ -176,3 +177,31 @@ def test_a_build_without_a_scheduler_never_imports_dask(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_client_killed_while_workers_write_segments_leaves_the_previous_store(tmp_path, scheduler):
+    corpus, out = tmp_path / "in", tmp_path / "store"
+    write_corpus(corpus, 60)
+    build_store(corpus, out, scheduler=scheduler, segment_articles=CHUNK)
+    before = _files(out)
+    cmd = [sys.executable, "-m", "hutong", "build", "--input", str(corpus), "--out", str(out), "--full", "-q"]
+    cmd += ["--scheduler", scheduler, "--segment-articles", "5"]
+    client = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".store.building-*/staging/*/documents.parquet")):  # a worker wrote a segment
+            assert client.poll() is None and time.monotonic() < deadline, "the build ended before it was killed"
+            time.sleep(0.05)
+    finally:
+        client.kill()
+        client.wait()
+    assert _files(out) == before
+    assert build_store(corpus, out, scheduler=scheduler, segment_articles=CHUNK, full=True).ingested == 60
+    # the dead client's chunks that were running still finish, and may write beside a build that cleans up:
+    # the build after that one removes what they wrote
+    build_store(corpus, out, scheduler=scheduler, segment_articles=CHUNK, full=True)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
