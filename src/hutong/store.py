@@ -135,6 +135,8 @@ REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.strin
 # (CORPUS_TABLES: the events and each report's event, which hutong.timeline writes, and the input stamps) are
 # small and rewritten by every build. term_days sums over articles: each segment holds its own sums, and a
 # reader sums them again (a term and day may have a row in several segments), as every query of it does.
+# A cluster build (hutong.cluster) has its workers write whole segments under staging/ of the store being built;
+# the writer admits their articles, moves them in (or rewrites one without duplicates) and removes staging/.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
 SEGMENT_AGGREGATES = ("term_days", "doc_entities", "doc_pairs", "search")
 SEGMENT_FILES = (*STREAMED_TABLES, *SEGMENT_AGGREGATES)
