@@ -12,7 +12,7 @@ TOOLS := .venv-tools
 UV_VERSION := 0.13.9
 LOCK := $(TOOLS)/bin/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: run test test-fast setup setup-dev store lint format lock
+.PHONY: run test test-fast setup setup-dev store lint format lock collect
 
 # The pip that comes with Python is enough: requirements.txt pins every package, extras' included.
 $(BIN)/python:
@@ -51,3 +51,11 @@ lock:
 	$(LOCK) requirements.in -o requirements.txt
 	$(LOCK) requirements-dask.in -o requirements-dask.txt
 	$(LOCK) requirements-dev.in -o requirements-dev.txt
+
+# Collect news pages from the feeds and sitemaps listed in $(FEEDS) into $(RAW); then `make run` shows them.
+# Polite by default (robots.txt, one request a second to a site); COLLECT_OPTIONS e.g. "--since 2024-01-01 --max 500".
+FEEDS ?= data/feeds.txt
+COLLECTED ?= $(RAW)/collected
+COLLECT_OPTIONS ?=
+collect: setup
+	$(BIN)/python -m hutong collect --feeds $(FEEDS) --out $(COLLECTED) $(COLLECT_OPTIONS)

@@ -25,7 +25,7 @@ st.set_page_config(page_title="Hutong 互联互通", page_icon="🔗", layout="w
 BUNDLED_STORE = Path(os.environ.get("HUTONG_STORE_DIR") or PROCESSED_DIR)
 BUNDLED_RAW = Path(os.environ.get("HUTONG_RAW_DIR") or RAW_DIR)
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-FILTER_KEYS = ("sources", "entities", "domains", "actions", "text", "dates")
+FILTER_KEYS = ("sources", "entities", "domains", "actions", "text", "dates", "min_confidence")
 # What one run of the page draws at most, so it stays fast however large the corpus (each part says so).
 TIMELINE_EVENTS = 1200
 EVIDENCE_REPORTS = 50
@@ -174,7 +174,7 @@ def set_state(**values) -> None:
 def clear_filters() -> None:
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
-    st.session_state.update(sources=[], entities=[], domains=[], actions=[], text="", event=None)
+    st.session_state.update(sources=[], entities=[], domains=[], actions=[], text="", min_confidence=0.0, event=None)
     if st.session_state.get("_bounds"):
         st.session_state.dates = st.session_state["_bounds"]
     sync_url()
@@ -326,6 +326,15 @@ def sidebar(lang, names, lex, source_options, entity_options, bounds) -> None:
         on_change=sync_url,
         placeholder=choose,
     )
+    bar.slider(
+        labels.t("min_confidence", lang),
+        min_value=0.0,
+        max_value=1.0,
+        step=0.05,
+        key="min_confidence",
+        help=labels.t("min_confidence_help", lang),
+        on_change=sync_url,
+    )
     bar.text_input(labels.t("search", lang), key="text", on_change=sync_url)
     bar.button(labels.t("reset", lang), on_click=clear_filters)
     upload_panel(lang)
@@ -382,18 +391,20 @@ def header(page: Page) -> None:
     lang, view = page.lang, page.view
     st.title(labels.t("title", lang))
     overview = ask(page.build, corpus.corpus_overview)
-    cols = st.columns([1, 1, 3, 2.2, 1])
-    undated = f" ({overview['undated']} {labels.t('undated', lang)})" if overview["undated"] else ""
+    # four short numbers and the span, each in a column wide enough for its value (a metric cuts what does
+    # not fit); the scripts and the undated articles go in a line below
+    cols = st.columns([1, 1, 4, 1])
+    undated = f" · {overview['undated']} {labels.t('undated', lang)}" if overview["undated"] else ""
     scripts = " · ".join(f"{labels.t(s, lang)} {n}" for s, n in overview["scripts"].items()) or "—"
-    cols[0].metric(labels.t("articles", lang), f"{overview['articles']}{undated}")
+    cols[0].metric(labels.t("articles", lang), overview["articles"])
     cols[1].metric(labels.t("sources", lang), overview["sources"])
     cols[2].metric(
         labels.t("span", lang),
         render.span_text(overview["first"], overview["last"]),
         help=f"{overview['first']} – {overview['last']}",
     )
-    cols[3].metric(labels.t("scripts", lang), scripts)
-    cols[4].metric(labels.t("events", lang), overview["events"])
+    cols[3].metric(labels.t("events", lang), overview["events"])
+    st.caption(f"{labels.t('scripts', lang)}: {scripts}{undated}")
     with st.expander(labels.t("share", lang)):
         st.caption(labels.t("share_help", lang))
         params = view.to_query_params()
@@ -435,6 +446,11 @@ def trends_section(page: Page) -> None:
         placeholder=" · ".join(rising[:5]),
     )
     terms = list(view.terms) or rising
+    st.plotly_chart(
+        charts.attention_figure(ask(page.build, corpus.attention, filt=filt, bucket=bucket), lang=lang),
+        key="attention_chart",
+        config=PLOTLY_CONFIG,
+    )
     terms_over_time = ask(page.build, trends.keyword_trends, filt=filt, terms=terms, bucket=bucket)
     event = st.plotly_chart(
         charts.keyword_trend_figure(terms_over_time, measure=view.measure, lang=lang),
@@ -545,7 +561,7 @@ def timeline_section(page: Page) -> None:
     # the data are made when the button is clicked (a callable), not on every run of the page
     c1.download_button(
         labels.t("events_csv", lang),
-        lambda: exports.csv_bytes(ask(page.build, timeline.events, filt=filt)),
+        lambda: exports.csv_bytes(ask(page.build, exports.events_with_citations, filt=filt)),
         "hutong-events.csv",
         "text/csv",
         on_click="ignore",
@@ -596,10 +612,13 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
             min_value=as_of_range[0],
             max_value=as_of_range[1],
             key="as_of",
-            on_change=sync_url,
+            on_change=set_state,
+            kwargs={v.AS_OF_ASKED: None},
             format="YYYY-MM-DD",
         )
         as_of = st.session_state.as_of
+    if as_of is not None and view.as_of and view.as_of > as_of:
+        st.info(labels.t("after_last_article", lang).format(asked=view.as_of, last=as_of))
     if as_of is None:
         st.info(labels.t("no_data", lang))
         return
@@ -621,7 +640,7 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
         if behind.empty:
             st.info(labels.t("no_events_cell", lang))
         else:
-            st.dataframe(behind, hide_index=True)
+            st.dataframe(labels.cell_events_table(behind, names=names, lang=lang), hide_index=True)
     st.download_button(
         f"{labels.t('csv', lang)} · {labels.t('matrix', lang)}",
         exports.csv_bytes(states),
@@ -635,8 +654,12 @@ def reader_section(page: Page) -> None:
     lang, view, filt, names = page.lang, page.view, page.filt, page.names
     st.header(labels.t("reader", lang))
     table = render.only_http_links(ask(page.build, articles.articles, filt=filt, limit=READER_ROWS))
-    total = ask(page.build, articles.article_count, filt=filt)
     titles = render.articles_of(table, dated=True)
+    table = table.assign(
+        published_at=render.publication_times(table["published_at"]),
+        script=[labels.t(s, lang) if isinstance(s, str) else s for s in table["script"]],
+    )
+    total = ask(page.build, articles.article_count, filt=filt)
     st.session_state["_article_ids"] = list(titles)
     columns = {
         "title": labels.t("title_col", lang),
@@ -656,7 +679,7 @@ def reader_section(page: Page) -> None:
             **columns,
             "doc_id": None,
             "url": st.column_config.LinkColumn(labels.t("link", lang)),
-            "published_at": st.column_config.DatetimeColumn(columns["published_at"], format="YYYY-MM-DD HH:mm"),
+            "published_at": st.column_config.TextColumn(columns["published_at"], help=labels.t("china_time", lang)),
         },
     )
     if total > len(table):
@@ -689,7 +712,7 @@ def reader_section(page: Page) -> None:
             st.html(
                 f"<small>{render.source_line(doc['title'], doc['source'], doc['published_at'], doc['url'], lang)}</small>"
             )
-            st.html(render.article_html(doc["text"], spans))
+            st.html(render.article_html(doc["text"], spans, markdown=doc.get("format") == "md"))
 
 
 main()

@@ -16,6 +16,8 @@ def synthetic_events(rows: list[tuple]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["event_id", "kind", "a", "b", "a_group", "b_group", "domain", "action", "date"])
     frame["when"] = [period_start(d) for d in frame["date"]]
     frame["precision"] = [precision(d) for d in frame["date"]]
+    frame["rule"] = "joined"
+    frame["confidence"] = 0.9
     return frame
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,15 @@ from hutong.store import read_table
 from hutong.view import ViewState
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-CHART_TITLES = ["关键词趋势", "提及最多的实体", "同句共现网络", "实体提及趋势", "合作时间线", "互联互通矩阵"]
+CHART_TITLES = [
+    "关注度基线：每期文章数",
+    "关键词趋势",
+    "提及最多的实体",
+    "同句共现网络",
+    "实体提及趋势",
+    "合作时间线",
+    "互联互通矩阵",
+]
 
 
 @pytest.fixture
@@ -55,7 +64,8 @@ def test_page_draws_every_chart_without_error(seed_app):
     assert not at.exception and not at.error
     assert list(figures(at)) == CHART_TITLES
     assert at.title[0].value.startswith("Hutong")
-    assert [m.label for m in at.metric] == ["文章", "来源", "时间跨度", "文字", "事件"]
+    assert [m.label for m in at.metric] == ["文章", "来源", "时间跨度", "事件"]  # the scripts in a line below
+    assert any(c.value == "文字: 简体 1 · 繁体 1" for c in at.caption)
     assert at.metric[0].value == "2"
     assert "京东 – 支付宝 · 支付 payment" in timeline_rows(at)
 
@@ -153,7 +163,7 @@ def test_undated_articles_are_counted_and_readable(tiny_app, tiny_store):
     tiny_app.query_params = {"doc": undated}
     at = tiny_app.run()
     assert not at.exception
-    assert at.metric[0].value == "4 (1 篇无发布时间)"
+    assert at.metric[0].value == "4" and any("1 篇无发布时间" in c.value for c in at.caption)
     assert "<b>没有日期的文章</b>" in html_of(at) and "展开合作" in html_of(at)
 
 
@@ -271,3 +281,28 @@ def test_a_failed_upload_build_shows_a_plain_message_not_a_traceback(seed_app, m
 def test_the_page_never_shows_a_visitor_error_details():
     config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_the_lowest_confidence_is_a_url_backed_filter_and_the_card_shows_confidence(seed_app, seed_store):
+    events = read_table(seed_store, "events")
+    sure = events[events["confidence"] >= 0.9].iloc[0]
+    seed_app.query_params = {"conf": "0.9", "event": sure["event_id"]}
+    at = seed_app.run()
+    assert not at.exception
+    assert at.slider(key="min_confidence").value == 0.9
+    assert dict(at.query_params)["conf"] == "0.9"
+    assert "置信度" in html_of(at)
+    at.slider(key="min_confidence").set_value(0.0).run()
+    assert "conf" not in dict(at.query_params)
+
+
+def test_an_as_of_day_after_the_last_article_stays_in_the_url_and_the_page_says_so(seed_app):
+    seed_app.query_params = {"asof": "2030-01-01", "lang": "en"}
+    at = seed_app.run()
+    assert not at.exception
+    assert dict(at.query_params)["asof"] == "2030-01-01"
+    assert any("nothing is known after it" in i.value and "2030-01-01" in i.value for i in at.info)
+    at.radio(key="lang").set_value("zh").run()
+    assert dict(at.query_params)["asof"] == "2030-01-01"
+    at.slider(key="as_of").set_value(date(2024, 1, 1)).run()
+    assert dict(at.query_params)["asof"] != "2030-01-01" and not any("无从得知" in i.value for i in at.info)

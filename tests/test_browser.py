@@ -144,3 +144,46 @@ def test_clicking_an_entity_filters_the_page_to_it(server, page):
     )
     page.get_by_test_id("stSidebar").get_by_text(entity).first.wait_for(timeout=TIMEOUT_S * 1000)
     assert_no_errors(page)
+
+
+def _larger_corpus() -> Path | None:
+    """../shared/corpora/fuyaonews (153 articles) beside the project or beside its worktrees, if there."""
+    for shared in (REPO.parent / "shared", REPO.parent.parent / "shared"):
+        if (shared / "corpora" / "fuyaonews").is_dir():
+            return shared / "corpora" / "fuyaonews"
+    return None
+
+
+@pytest.fixture(scope="module")
+def larger_server(serve_app, tmp_path_factory) -> str:
+    corpus = _larger_corpus()
+    if corpus is None:
+        pytest.skip("../shared/corpora/fuyaonews is not beside the project")
+    from hutong.pipeline import build_store
+
+    store = tmp_path_factory.mktemp("fuyao") / "store"
+    build_store(corpus, store, workers=2)
+    return serve_app(store)
+
+
+# Text that does not fit its box: the header's values, which Streamlit cuts with "…"
+CUT_JS = """() => [...document.querySelectorAll('[data-testid=stMetricValue] div, [data-testid=stMetricValue]')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_corpus_of_150_articles_renders_in_both_languages_with_nothing_cut(larger_server, page, lang):
+    open_dashboard(page, larger_server + f"/?lang={lang}&asof=2030-01-01")
+    assert_no_errors(page)
+    assert page.evaluate(CUT_JS) == []
+    rising = {t["name"] for t in traces(page, "trend_chart")}
+    assert rising and not rising & {"https", "www", "ai", "openaxo"}  # no web address parts or source names
+    hovers = page.locator(".st-key-timeline_chart").evaluate(
+        "el => el.querySelector('.js-plotly-plot').data.map(t => (t.hovertext || []).join(' ')).join(' ')"
+    )
+    assert hovers and "&quot;" not in hovers and "&#x27;" not in hovers  # quotes show as quotes
+    year = "(精度: 年)" if lang == "zh" else "(Precision: year)"
+    assert f"2026 {year}" in hovers  # a year-only date is labelled by its year, not as 1 January
+    said = "nothing is known after it" if lang == "en" else "此后的情况无从得知"
+    assert page.get_by_text(said, exact=False).count() == 1
+    screenshot(page, REPO / "artifacts" / f"fuyaonews-{lang}.png")

@@ -14,6 +14,7 @@ from hutong.queries import corpus, entities, filters
 from hutong.queries import matrix as matrix_queries
 from hutong.queries import timeline as timeline_queries
 from hutong.queries import trends as trend_queries
+from query_helpers import synthetic_events
 
 
 @pytest.fixture(scope="module")
@@ -126,14 +127,16 @@ def test_timeline_rows_and_bars(seed, seed_events, groups):
     (start, end), ids = spans[wechat_jd]
     assert end == date(2025, 9, 30) and ids[1]
     rows = list(fig.layout.yaxis.categoryarray)
-    assert rows[0].endswith("· 监管/里程碑")  # milestone rows at the bottom
+    assert rows[0].endswith("· 里程碑")  # milestone rows at the bottom (a regulator's or a company's)
 
 
 def test_timeline_marks_carry_event_ids_and_precision_in_hover(seed_events, groups):
     bars, marks = timeline_queries.partnership_timeline(seed_events, until=date(2025, 9, 28), groups=groups)
     fig = charts.timeline_figure(bars, marks, seed_events, names={}, lang="en")
     by_name = {t["name"]: t for t in traces(fig, "scatter")}
-    assert {"start", "end", "planned", "milestone", "end, start unknown"} <= set(by_name)
+    assert {"start", "end", "end, start unknown"} <= set(by_name)
+    # a milestone has its own words and mark, never a partnership's "start"
+    assert {"regulatory milestone", "company milestone (launch)"} & set(by_name)
     ids = {row[0] for t in by_name.values() for row in t["customdata"]}
     assert ids == set(marks["event_id"])
     year_end = by_name["end, start unknown"]
@@ -201,3 +204,47 @@ def test_circular_layout_is_deterministic_and_groups_members(seed, groups):
     pd.testing.assert_frame_equal(first, second)
     assert ((first["x"] ** 2 + first["y"] ** 2 - 1).abs() < 1e-9).all()
     assert first["group"].is_monotonic_increasing
+
+
+def test_a_year_only_date_is_drawn_as_its_whole_year_and_labelled_by_the_year():
+    events = synthetic_events(
+        [("e1", "partnership", "京东", "快手", "京东", "快手", "payment", "start", "2024")]
+    ).assign(date_resolution="same sentence: 2024年 → 2024", evidence="京东与快手在2024年打通支付。")
+    bars, marks = timeline_queries.partnership_timeline(events, until=date(2025, 3, 1), groups={})
+    fig = charts.timeline_figure(bars, marks, events, names={}, lang="zh")
+    (band,) = [t for t in traces(fig, "scatter") if t["name"] == "日期只知到年/月的时段"]
+    assert tuple(band["x"][:2]) == ("2024-01-01", "2024-12-31") and band["customdata"][0] == ["e1"]
+    hovers = [h for t in fig.to_dict()["data"] for h in (t.get("hovertext") or ())]
+    assert hovers and not any("2024-01-01" in h for h in hovers)
+    assert any("日期: 2024 (精度: 年)" in h for h in hovers)
+
+
+def test_a_single_bucket_axis_shows_days_not_times_of_day():
+    one = pd.DataFrame(
+        {"term": ["支付"], "bucket": [pd.Timestamp("2025-09-01")], "count": [3], "docs": [2], "articles": [2],
+         "tokens": [500], "per10k": [60.0], "share": [1.0]}
+    )  # fmt: skip
+    axis = charts.keyword_trend_figure(one).to_dict()["layout"]["xaxis"]
+    low, high = (pd.Timestamp(x) for x in axis["range"])
+    assert axis["tickformat"] == "%Y-%m-%d" and low < pd.Timestamp("2025-09-01") < high
+
+
+def test_entity_charts_stay_readable_with_many_groups_and_long_english_names():
+    count = 40
+    nodes = pd.DataFrame(
+        {
+            "entity": [f"实体{i}" for i in range(count)],
+            "group": [f"集团{i % 16}" for i in range(count)],
+            "mentions": list(range(count, 0, -1)),
+            "articles": [1] * count,
+        }
+    )
+    long_names = {f"实体{i}": f"A very long English entity name number {i}" for i in range(count)}
+    bars = charts.entity_bar_figure(nodes, names=long_names, lang="en").to_dict()["layout"]
+    assert bars["showlegend"] is False  # sixteen groups' legend no longer takes the bars' width
+    network = charts.cooccurrence_figure(
+        charts.circular_layout(nodes), pd.DataFrame(columns=["a", "b", "sentences"]), names=long_names, lang="en"
+    ).to_dict()
+    assert network["layout"]["legend"]["orientation"] == "h" and network["layout"]["legend"]["y"] < 0
+    labels = [x for t in network["data"] if t.get("mode") == "markers+text" for x in t["text"] if x]
+    assert len(labels) == charts.NETWORK_LABELS and "A very long English entity name number 0" in labels

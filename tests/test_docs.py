@@ -18,6 +18,7 @@ _HUTONG = re.compile(r"(?:^|\s)(?:\S*/)?(?:python3?\s+-m\s+hutong|hutong)\s+(\S+
 # New options that the README does not show yet; the proposed lines are in the notes of the change that added
 # them. Remove a name here once the README shows it (a test below says when).
 NOT_YET_IN_README: dict[str, set[str]] = {"build": {"--scheduler", "--segment-articles"}}  # README "On a cluster"
+COMMANDS_NOT_YET_IN_README: set[str] = set()
 
 
 def _code_lines(text: str) -> list[str]:
@@ -66,7 +67,7 @@ def _options_in(rest: str) -> dict[str, str | None]:
 
 
 def test_the_readme_shows_hutong_command_lines():
-    assert {command for command, _ in _readme_commands()} == set(_subcommands())
+    assert {command for command, _ in _readme_commands()} == set(_subcommands()) - COMMANDS_NOT_YET_IN_README
 
 
 @pytest.mark.parametrize("command,rest", _readme_commands())

@@ -343,3 +343,49 @@ def test_an_earlier_connection_is_not_dated_by_the_present_in_its_sentence(resou
 def test_a_link_that_cannot_be_opened_directly_is_blocked(resources):
     text = "2013年11月,有用户发现,淘宝链接在微信里不能直接打开。"
     assert found(text, resources) == {("淘宝", "微信", "traffic", "end", "2013-11")}
+
+
+def test_the_latter_and_that_platform_refer_back(resources):
+    text = "美团与支付宝的关系再起波澜。6月10日,后者宣布暂停向美团提供收款服务。"
+    assert ("支付宝", "美团", "payment", "end", "2023-06-10") in found(text, resources)
+    text = "6月1日,抖音发布了新版本。该平台还宣布接入京东物流。"
+    assert found(text, resources) == {("抖音", "京东物流", "logistics", "start", "2023-06-01")}
+
+
+def test_a_launch_without_a_named_product_is_no_milestone(resources):
+    assert events_of("6月1日,抖音上线了新功能。", resources, published=PUBLISHED) == []
+
+
+def test_negotiating_a_cooperation_is_a_plan(resources):
+    text = "6月3日,知情人士透露,美团正在与抖音商谈本地生活领域的合作。"
+    assert {(frozenset(e[:2]), e[3]) for e in found(text, resources)} == {(frozenset(("美团", "抖音")), "planned")}
+
+
+def test_an_obstacle_to_interoperability_is_no_event(resources):
+    assert found("分析人士指出,微信与淘宝的互通仍面临不少障碍。", resources) == set()
+
+
+def test_a_clause_opening_on_another_name_moves_the_subject_to_it(resources):
+    text = "在现有的支付合作中,快钱份额最高,支付宝的占比只有2%,因此停止与支付宝的合作影响不大。"
+    assert {e[0] for e in found(text, resources)} <= {"支付宝"} and "快钱" not in {
+        name for e in found(text, resources) for name in e[:2]
+    }
+
+
+def test_a_headline_s_end_of_a_long_partnership_is_an_end(resources):
+    text = "京东与支付宝的十三年联姻落幕\n业内人士认为,这是电商平台竞争加剧的结果。"
+    assert {(e[0], e[1], e[3]) for e in found(text, resources)} == {("京东", "支付宝", "end")}
+
+
+def test_a_reconciliation_after_a_split_is_a_start(resources):
+    assert {e[3] for e in found("2023年8月,微信与淘宝分手十年后重归于好。", resources)} == {"start"}
+
+
+def test_an_image_caption_states_nothing(resources):
+    assert found("▲图为京东接入支付宝后的结算页面", resources) == set()
+
+
+def test_two_pairs_with_no_party_in_common_are_two_events(resources):
+    text = "目前,支付宝与银联已在全国实现扫码互认。目前淘宝商铺已经支持云闪付付款。"
+    pairs = {frozenset(e[:2]) for e in found(text, resources)}
+    assert pairs == {frozenset(("支付宝", "银联")), frozenset(("淘宝", "云闪付"))}

@@ -570,3 +570,15 @@ def test_implausible_publication_times_are_dropped(given: str, note: str) -> Non
         None,
         note,
     )
+
+
+def test_the_report_of_hutong_collect_describes_the_folder_and_is_no_problem(tmp_path):
+    (tmp_path / "collect_report.json").write_text('{\n  "summary": "collect: 3 new page(s)"\n}', encoding="utf-8")
+    assert list(read_corpus(tmp_path)) == [
+        InputProblem("collect_report.json", "report of hutong collect (no articles)", status="manifest")
+    ]
+
+
+def test_another_file_of_that_name_is_still_an_unsupported_file(tmp_path):
+    (tmp_path / "collect_report.json").write_text('{"文章": "腾讯与阿里巴巴恢复合作"}', encoding="utf-8")
+    assert list(read_corpus(tmp_path)) == [InputProblem("collect_report.json", "unsupported file type .json")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from hutong import labels
 
 
@@ -19,3 +21,54 @@ def test_entity_names_in_english_fall_back_to_chinese():
         "新公司": "新公司",
     }
     assert labels.entity_label("京东", names_en, "zh") == "京东"
+
+
+def test_an_approximate_date_reads_as_approximate():
+    assert labels.event_date_text("2025-03", "approximate: a plan reported without a date of its own") == "≈ 2025-03"
+    assert labels.event_date_text("2024", "same sentence: 2024年 → 2024") == "2024"
+    assert labels.event_date_text(None, "undated") == "—"
+
+
+def test_date_explanations_are_translated_in_the_chinese_view():
+    why = "approximate: reported as done, with no date in its paragraph; the publication month 2025-03"
+    assert labels.date_explanation(why, "zh") == "约略: 报道为已完成，所在段落没有日期; 发布月份 2025-03"
+    assert labels.date_explanation(why, "en") == why
+    chained = "from another report in this article (sentence 4): same sentence: 去年 → 2024"
+    assert labels.date_explanation(chained, "zh") == "取自本文另一条报道 （第 4 句）: 同句: 去年 → 2024"
+
+
+def test_a_milestone_has_its_own_words_never_a_partnership_s_start():
+    assert labels.action_label("milestone", "start", "milestone", "zh") == "监管里程碑"
+    assert labels.action_label("milestone", "start", "launch", "en") == "company milestone (launch)"
+    assert labels.action_label("partnership", "start", "joined", "zh") == "开通"
+
+
+def test_rules_and_confidence_are_shown_in_the_page_s_language():
+    assert labels.rule_label("both parties", "zh") == "双方/两者 + 触发词"
+    assert labels.rule_label("both parties", "en") == "both parties"
+    assert labels.confidence_text(0.75) == "75%" and labels.confidence_text(None) == "—"
+
+
+def test_the_events_behind_a_matrix_cell_are_listed_in_the_page_s_language():
+    behind = pd.DataFrame(
+        [
+            {
+                "event_id": "e3", "date": "2025-03", "precision": "month", "a": "京东", "b": "快手",
+                "domain": "payment", "action": "planned", "evidence": "京东计划与快手打通支付。", "kind": "partnership",
+                "rule": "joined", "confidence": 0.81, "date_resolution": "approximate: a plan reported without a date",
+            }
+        ]
+    )  # fmt: skip
+    (zh,) = labels.cell_events_table(behind, names={}, lang="zh")
+    assert zh == {
+        "事件编号": "e3",
+        "日期": "≈ 2025-03",
+        "精度": "月",
+        "双方": "京东 – 快手",
+        "领域": "支付 payment",
+        "动作": "计划",
+        "置信度": "81%",
+        "证据": "京东计划与快手打通支付。",
+    }
+    (en,) = labels.cell_events_table(behind, names={"京东": "JD.com", "快手": "Kuaishou"}, lang="en")
+    assert en["parties"] == "JD.com – Kuaishou" and en["action"] == "planned"

@@ -6,7 +6,9 @@ from datetime import date
 
 import pytest
 
+from hutong import charts
 from hutong.queries import corpus
+from hutong.queries.filters import CorpusFilter
 
 
 def test_overview_counts_the_seed_corpus(seed):
@@ -45,3 +47,12 @@ def test_bucket_fits_the_span(first, last, bucket):
 def test_auto_bucket_fits_the_span_and_a_chosen_one_stays():
     assert corpus.resolve_bucket("auto", date(2025, 3, 10), date(2025, 9, 28)) == "month"
     assert corpus.resolve_bucket("day", date(2025, 3, 10), date(2025, 9, 28)) == "day"
+
+
+def test_the_attention_baseline_counts_all_and_matching_articles_per_bucket(tiny):
+    frame = corpus.attention(tiny, CorpusFilter(text="流量 OR 淘宝"), bucket="month")
+    assert frame["all_articles"].tolist() == [1, 1, 1]  # January, February, March; the undated one is not
+    assert frame["matching"].tolist() == [1, 0, 1] and frame["share"].tolist() == [1.0, 0.0, 1.0]
+    fig = charts.attention_figure(frame, lang="en").to_dict()
+    assert [t["name"] for t in fig["data"]] == ["all articles", "matching the filters"]
+    assert list(fig["data"][1]["customdata"][0]) == ["2025-01-01", 1, 1]

@@ -74,3 +74,14 @@ def test_entity_questions_agree_with_the_raw_mentions(con, groups, name):
         **dict.fromkeys(answer["bucket"], 0),
         **dict(zip(over_time["bucket"], over_time["mentions"])),
     }
+
+
+def test_each_point_of_an_entity_series_says_how_many_articles_name_it(seed):
+    frame = entities.entity_mentions_over_time(
+        seed, filters.NO_FILTER, series={"阿里巴巴": ["淘宝", "支付宝"]}, bucket="quarter"
+    )
+    naming = seed.execute(
+        "SELECT count(DISTINCT doc_id) FROM doc_entities WHERE entity IN ('淘宝', '支付宝') AND day IS NOT NULL"
+    ).fetchone()[0]
+    assert frame["docs"].sum() == naming > 0  # an article naming both members counts once
+    assert (frame["docs"] <= frame["articles"]).all()

@@ -71,3 +71,23 @@ def test_the_articles_a_filter_picks_are_found_once_per_connection(seed_store):
         assert article_queries.articles(con, filt).equals(first)  # made again once dropped
     finally:
         con.close()
+
+
+def test_the_text_filter_reads_and_or_not_and_quoted_phrases():
+    assert filters.text_query("京东 OR 淘宝 NOT 支付宝") == [[(False, "京东")], [(False, "淘宝"), (True, "支付宝")]]
+    assert filters.text_query('"微信 支付" -关闭 AND 流量') == [[(False, "微信 支付"), (True, "关闭"), (False, "流量")]]
+    assert filters.text_query("“互联 互通”") == [[(False, "互联 互通")]]
+    assert filters.text_query("OR NOT") == [] and filters.text_query("京东") == [[(False, "京东")]]
+
+
+def test_boolean_text_search_keeps_the_right_articles_in_either_script(tiny, seed):
+    def titles(con, text: str) -> set[str]:
+        return set(article_queries.articles(con, CorpusFilter(text=text))["title"])
+
+    assert titles(tiny, "淘宝 OR 菜鸟") == {"淘宝接入微信支付", "京东物流与菜鸟合作"}
+    assert titles(tiny, "流量 NOT 京东") == set()
+    assert titles(tiny, "流量 -菜鸟") == {"微信关闭京东入口"}
+    assert titles(tiny, '"正式接入微信支付"') == {"淘宝接入微信支付"}
+    assert titles(tiny, "OR") == titles(tiny, "")  # an operator alone filters nothing
+    # a traditional-script word finds the simplified article too, and AND needs both words
+    assert len(titles(seed, "京東 AND 淘宝")) == 1 and len(titles(seed, "京東 OR 淘寶")) == 2

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hutong import timeline
+from hutong import charts, timeline
 from hutong.queries import filters
 from hutong.queries import matrix as matrix_queries
 from query_helpers import synthetic_events
@@ -66,9 +66,25 @@ def replayed_matrix(frame: pd.DataFrame, as_of: date, level: str) -> dict[tuple,
         items["a"], items["b"] = items["a_group"].fillna(items["a"]), items["b_group"].fillna(items["b"])
     items = items[items["a"] != items["b"]]
     items["order"] = items["action"].map({"start": 0, "planned": 1, "end": 2}).fillna(3)
+    items["cell"] = [(*sorted((a, b)), d) for a, b, d in zip(items["a"], items["b"], items["domain"])]
+    items = items.sort_values(["when", "order", "event_id"])
+    if level == "entity":  # a member's end with no start of its own also ends its group's other cells' link
+        groups = [
+            (d, *sorted((ag if isinstance(ag, str) else a, bg if isinstance(bg, str) else b)))
+            for a, b, ag, bg, d in zip(items["a"], items["b"], items["a_group"], items["b_group"], items["domain"])
+        ]
+        items["groups"] = groups
+        lent = []
+        for position, e in enumerate(items.itertuples()):
+            earlier = items.iloc[:position]
+            if e.action != "end" or ((earlier["cell"] == e.cell) & (earlier["action"] == "start")).any():
+                continue
+            starts = items[(items["groups"] == e.groups) & (items["action"] == "start") & (items["cell"] != e.cell)]
+            lent += [e._replace(cell=cell) for cell in dict.fromkeys(starts["cell"])]
+        items = pd.concat([items, pd.DataFrame(lent)]).sort_values(["when", "order", "event_id"], kind="stable")
     cells: dict[tuple, dict] = {}
-    for e in items.sort_values(["when", "order", "event_id"]).itertuples():
-        cell = cells.setdefault((*sorted((e.a, e.b)), e.domain), {"state": "none", "since": None, "events": 0})
+    for e in items.itertuples():
+        cell = cells.setdefault(e.cell, {"state": "none", "since": None, "events": 0})
         cell["events"] += 1
         new = {"start": "open", "end": "closed", "planned": "planned"}.get(e.action)
         if new is None or (new == "planned" and cell["state"] == "open"):
@@ -118,3 +134,54 @@ def test_the_matrix_is_the_events_replayed_in_order(seed_number, level):
         }
         assert answer == replayed_matrix(frame, as_of, level), as_of
         assert len(matrix) == 2 * len(answer)  # both orders of each pair
+
+
+def held(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    frame = synthetic_events(rows)
+    con = duckdb.connect()
+    con.register("frame", frame.drop(columns=["when", "precision"]).assign(reports=1, evidence="", date_resolution=""))
+    timeline.hold_events(con, "frame")
+    return con
+
+
+def test_a_link_dated_only_to_its_year_is_open_sometime_in_that_year_and_not_before():
+    con = held([("e1", "partnership", "京东", "快手", "京东", "快手", "payment", "start", "2024")])
+
+    def state(as_of: date) -> tuple | None:
+        frame = matrix_queries.interop_matrix(con, filters.NO_FILTER, as_of=as_of)
+        return None if frame.empty else tuple(frame.iloc[0][["state", "since_date", "settled"]])
+
+    assert state(date(2023, 12, 31)) is None
+    assert state(date(2024, 1, 1)) == ("open", "2024", False) == state(date(2024, 12, 30))
+    assert state(date(2025, 1, 1)) == ("open", "2024", True)
+    fig = charts.interop_matrix_figure(
+        matrix_queries.interop_matrix(con, filters.NO_FILTER, as_of=date(2024, 6, 1)), ["京东", "快手"], names={}
+    )
+    hover = next(t for t in fig.to_dict()["data"] if t.get("hovertext"))["hovertext"][0]
+    assert "开通 (2024 内某时，尚不确定)" in hover and "2024-01-01" not in hover
+
+
+def test_a_month_dated_end_is_settled_after_its_month():
+    con = held(
+        [
+            ("e1", "partnership", "京东", "快手", "京东", "快手", "payment", "start", "2020-05-20"),
+            ("e2", "partnership", "京东", "快手", "京东", "快手", "payment", "end", "2024-02"),
+        ]
+    )
+    for as_of, settled in ((date(2024, 2, 28), False), (date(2024, 2, 29), True)):
+        (row, _) = matrix_queries.interop_matrix(con, filters.NO_FILTER, as_of=as_of).itertuples()
+        assert (row.state, row.since_date, row.settled) == ("closed", "2024-02", settled)
+
+
+def test_a_member_s_end_closes_its_group_s_cell_too():
+    con = held(
+        [
+            ("e1", "partnership", "腾讯", "京东", "腾讯", "京东", "traffic", "start", "2014"),
+            ("e2", "partnership", "微信", "京东", "腾讯", "京东", "traffic", "end", "2025-09-30"),
+        ]
+    )
+    frame = matrix_queries.interop_matrix(con, filters.NO_FILTER, as_of=date(2025, 10, 1))
+    states = {(r.row_party, r.col_party): r.state for r in frame.itertuples()}
+    assert states[("腾讯", "京东")] == "closed" == states[("微信", "京东")]  # one relationship, not a contradiction
+    behind = matrix_queries.cell_events(con, filters.NO_FILTER, row="腾讯", col="京东", as_of=date(2025, 10, 1))
+    assert behind["event_id"].tolist() == ["e1", "e2"]

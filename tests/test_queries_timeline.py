@@ -50,7 +50,8 @@ def test_timeline_has_the_jd_alipay_payment_bar_from_its_start(seed, groups):
     assert row["start"] == date(2024, 10, 29)
     assert row["open"] and row["end"] == date(2025, 9, 28)  # still open: to the last article
     kinds = marks[marks["row"] == ("京东", "支付宝", "payment")]["mark"].tolist()
-    assert kinds == ["end_without_start", "planned", "start", "planned"]  # 2011, 2024-09, 10-29, 2025-01
+    # 2011, 2024-09 (fulfilled by the start that follows it), 10-29, 2025-01
+    assert kinds == ["end_without_start", "planned_fulfilled", "start", "planned"]
 
 
 def test_timeline_ends_wechat_jd_traffic_on_the_closing_day(seed, groups):
@@ -66,13 +67,11 @@ def test_timeline_puts_milestones_on_their_own_rows(seed, groups):
     _, marks = timeline_queries.partnership_timeline(
         timeline_queries.events(seed, filters.NO_FILTER), until=None, groups=groups
     )
-    milestones = marks[marks["mark"] == "milestone"]
-    # two regulatory milestones and one company milestone (京东 launches 京东家政)
-    assert set(milestones["row"]) == {
-        ("工信部", None, "milestone"),
-        ("国家发展改革委", None, "milestone"),
-        ("京东", None, "milestone"),
-    }
+    # two regulatory milestones and one company milestone (京东 launches 京东家政), each with its own mark
+    regulatory = marks[marks["mark"] == "milestone_regulatory"]
+    company = marks[marks["mark"] == "milestone_company"]
+    assert set(regulatory["row"]) == {("工信部", None, "milestone"), ("国家发展改革委", None, "milestone")}
+    assert set(company["row"]) == {("京东", None, "milestone")}
 
 
 def test_timeline_bar_closes_at_the_next_end_and_reopens():
@@ -144,7 +143,9 @@ def test_a_row_drawn_alone_still_inherits_its_start_from_a_row_not_drawn(groups)
     alone = timeline_queries.timeline(con, filters.NO_FILTER, groups=groups, until=date(2025, 10, 1), max_events=1)
     assert (alone.rows, alone.total_rows) == (1, 2)
     (bar,) = alone.bars.to_dict("records")
-    assert bar["row"] == ("微信", "京东", "traffic") and bar["start"] == date(2014, 1, 1)
+    # a group and its member are one relationship: the member's end closes the group's bar, in the group's row
+    assert bar["row"] == ("腾讯", "京东", "traffic") and bar["start"] == date(2014, 1, 1)
+    assert bar["end_event"] == "e2" and not bar["open"]
     assert bar["inherited_from"] == "e1" and "e1" in set(alone.events["event_id"])  # its hover finds the start
 
 
@@ -154,3 +155,35 @@ def test_the_evidence_card_lists_the_first_reports(seed):
     assert len(every) == timeline_queries.events(seed, filters.NO_FILTER)["reports"].sum()
     first = timeline_queries.event_reports(seed, ids[:1], limit=1)
     assert len(first) == 1 and first.iloc[0].to_dict() == every[every["event_id"] == ids[0]].iloc[0].to_dict()
+
+
+def test_events_below_the_lowest_confidence_are_hidden(seed):
+    every = timeline_queries.events(seed, filters.NO_FILTER)
+    assert every["confidence"].min() < 0.9  # the seed has less certain events
+    sure = timeline_queries.events(seed, CorpusFilter(min_confidence=0.9))
+    assert 0 < len(sure) < len(every) and (sure["confidence"] >= 0.9).all()
+
+
+def test_a_plan_followed_by_a_start_is_fulfilled_and_a_plan_alone_stays_planned():
+    events = synthetic_events(
+        [
+            ("e1", "partnership", "京东", "快手", "京东", "快手", "payment", "planned", "2024-03"),
+            ("e2", "partnership", "京东", "快手", "京东", "快手", "payment", "start", "2024-06-18"),
+            ("e3", "partnership", "京东", "快手", "京东", "快手", "payment", "planned", "2025"),
+        ]
+    )
+    _, marks = timeline_queries.partnership_timeline(events, until=date(2025, 6, 1), groups={})
+    assert marks.set_index("event_id")["mark"].to_dict() == {"e1": "planned_fulfilled", "e2": "start", "e3": "planned"}
+
+
+def test_a_member_s_end_closes_its_group_s_partnership_in_one_row(groups):
+    events = synthetic_events(
+        [
+            ("e1", "partnership", "腾讯", "京东", "腾讯", "京东", "traffic", "start", "2014"),
+            ("e2", "partnership", "微信", "京东", "腾讯", "京东", "traffic", "end", "2025-09-30"),
+        ]
+    )
+    bars, marks = timeline_queries.partnership_timeline(events, until=date(2025, 10, 1), groups=groups)
+    assert bars["row"].nunique() == 1 == marks["row"].nunique()  # not a closed row beside an open one
+    (bar,) = bars.to_dict("records")
+    assert not bar["open"] and bar["end"] == date(2025, 9, 30) and bar["end_event"] == "e2"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date
 
 import pandas as pd
 import pytest
 
+from hutong.normalise import to_simplified
 from hutong.queries import filters
 from hutong.queries import trends as trend_queries
 from hutong.queries.filters import CorpusFilter
@@ -24,8 +27,21 @@ def test_keyword_trend_is_normalised_per_10k_tokens_with_raw_counts(seed):
 
 
 def test_rising_terms_come_from_the_latest_bucket(tiny):
+    # three articles, one a month: too few for two periods of ten articles, so the most frequent stand in …
     rising = trend_queries.rising_terms(tiny, filters.NO_FILTER, bucket="month", top_n=3, min_count=2)
-    assert rising[0] == "流量"  # three times in March, never before
+    assert rising[0] == "流量" and len(rising) == 3
+    # … and with one article a period, 流量 (three times in March, never before) is the key term of March
+    keyness = trend_queries.term_keyness(tiny, filters.NO_FILTER, bucket="month", min_articles=1).set_index("term")
+    assert keyness.loc["流量", "keyness"] == keyness["keyness"].max() > trend_queries.KEYNESS_P05
+    assert (keyness.loc["流量", "recent"], keyness.loc["流量", "earlier"]) == (3, 0)
+
+
+def test_a_rise_needs_articles_in_both_periods_and_a_keyness_test():
+    assert trend_queries.log_likelihood(30, 10, 10_000, 10_000) == pytest.approx(10.46, abs=0.01)
+    assert trend_queries.log_likelihood(3, 3, 10_000, 10_000) == 0.0  # the same rate in both: no rise
+    weeks = pd.DataFrame({"bucket": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"]), "articles": [9, 6, 5]})
+    assert trend_queries.recent_period_start(weeks, min_articles=10) is None  # 5 + 6 recent leaves 9 before
+    assert trend_queries.recent_period_start(weeks, min_articles=5) == pd.Timestamp("2025-01-20")
 
 
 def test_rising_terms_degrade_to_the_most_frequent_with_one_bucket(seed):
@@ -59,37 +75,57 @@ def raw_term_uses(con, filt: CorpusFilter, bucket: str) -> pd.DataFrame:
     ).df()
 
 
-def raw_rising_terms(con, filt: CorpusFilter, bucket: str, top_n: int = 8, min_count: int = 2) -> list[str]:
-    """rising_terms as it was computed before the aggregates, over every term row of the kept articles."""
+def raw_rising_terms(
+    con, filt: CorpusFilter, bucket: str, top_n: int = 8, min_count: int = 2, min_articles: int = 10
+) -> list[str]:
+    """rising_terms computed plainly over every term row of the kept articles: the recent period grown
+    bucket by bucket from the latest, G² written out cell by cell."""
     where, params = raw_where(filt)
-    tokens = con.execute(
-        f"""SELECT date_trunc('{bucket}', timezone('Asia/Shanghai', d.published_at)) AS bucket, sum(d.tokens) AS tokens
-            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""",
+    totals = con.execute(
+        f"""SELECT date_trunc('{bucket}', timezone('Asia/Shanghai', d.published_at)) AS bucket,
+                   sum(d.tokens) AS tokens, count(*) AS articles
+            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1 ORDER BY 1""",
         params,
     ).df()
     uses = raw_term_uses(con, filt, bucket)
-    uses = uses[uses["term"].isin((totals := uses.groupby("term")["count"].sum())[totals >= min_count].index)]
     if uses.empty:
         return []
-    uses = uses.merge(tokens, on="bucket")
-    uses["per10k"] = uses["count"] / uses["tokens"].clip(lower=1) * 10_000
-    wide = uses.pivot_table(index="term", columns="bucket", values="per10k", fill_value=0.0)
-    wide = wide.reindex(columns=sorted(tokens["bucket"]), fill_value=0.0)
-    earlier = wide.iloc[:, :-1].mean(axis=1) if wide.shape[1] > 1 else 0.0
-    ranked = (
-        pd.DataFrame(
-            {
-                "rise": wide.iloc[:, -1] - earlier,
-                "overall": wide.mean(axis=1),
-                "total": uses.groupby("term")["count"].sum(),
-            }
+    cut = None
+    for i in range(len(totals) - 1, 0, -1):
+        if totals["articles"][i:].sum() >= min_articles:
+            cut = totals["bucket"][i] if totals["articles"][:i].sum() >= min_articles else None
+            break
+    recent = uses["bucket"] >= cut if cut is not None else uses["bucket"] < uses["bucket"].min()
+    c = totals.loc[totals["bucket"] >= cut, "tokens"].sum() if cut is not None else 0
+    d = totals["tokens"].sum() - c
+    table = pd.DataFrame(
+        {
+            "total": uses.groupby("term")["count"].sum(),
+            "a": uses[recent].groupby("term")["count"].sum(),
+            "docs": uses[recent].groupby("term")["docs"].sum(),
+        }
+    ).fillna(0)
+    table["b"] = table["total"] - table["a"]
+    table = table[table["total"] >= min_count]
+
+    def g2(a, b):
+        if cut is None:
+            return 0.0
+        cells = [(a, c * (a + b) / (c + d)), (b, d * (a + b) / (c + d))]
+        return 2 * sum(o * math.log(o / e) for o, e in cells if o > 0)
+
+    table["g2"] = [g2(a, b) for a, b in zip(table["a"], table["b"])]
+    table = table.rename_axis("term").reset_index()
+    sources = con.execute("SELECT DISTINCT source, url FROM documents").df()
+    furniture = {"https", "http", "www", "com", "cn", "html"}
+    for text in [*sources["source"].dropna(), *sources["url"].dropna().str.extract(r"//([^/]+)")[0].dropna()]:
+        furniture |= set(
+            re.split(r"[^\w]+|(?<=[a-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[a-z0-9])", to_simplified(text).lower())
         )
-        .rename_axis("term")
-        .reset_index()
-    )
-    rising = ranked[ranked["rise"] > 1e-9].sort_values(["rise", "total", "term"], ascending=[False, False, True])
-    chosen = rising["term"].head(top_n).tolist()
-    rest = ranked[~ranked["term"].isin(chosen)].sort_values(["overall", "term"], ascending=[False, True])
+    table = table[~table["term"].str.lower().isin(furniture)]
+    rising = table[(table["a"] / max(c, 1) > table["b"] / max(d, 1)) & (table["docs"] >= 2) & (table["g2"] >= 3.84)]
+    chosen = rising.sort_values(["g2", "total", "term"], ascending=[False, False, True])["term"].head(top_n).tolist()
+    rest = table[~table["term"].isin(chosen)].sort_values(["total", "term"], ascending=[False, True])
     return chosen + rest["term"].head(top_n - len(chosen)).tolist()
 
 
@@ -127,3 +163,8 @@ def test_rising_terms_and_the_term_picker_agree_with_the_raw_terms(con, name):
 )
 def test_a_bucket_ends_on_its_last_day(bucket, first, last):
     assert trend_queries.bucket_end(bucket, first) == last
+
+
+def test_web_address_parts_and_source_names_are_not_terms(tiny):
+    found = trend_queries._not_terms(tiny, ["https", "WWW", "测试日报", "example", "流量", "测试"])
+    assert found == {"https", "WWW", "测试日报", "example"}  # 测试 only begins a source's name: still a term

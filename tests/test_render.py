@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from hutong import render
 from hutong.render import Span
 
@@ -106,3 +108,38 @@ def test_kwic_and_evidence_card_escape_everything():
     card = render.evidence_card_html(event, reports, names={"京东": "JD.com"}, lang="en")
     assert "JD.com – 支付宝 · payment · start" in card
     assert card.count("<mark") == 3 and "&lt;" in card and "<支付宝>" not in card
+
+
+def test_the_evidence_card_shows_confidence_rule_and_an_approximate_date():
+    event = {
+        "event_id": "e1",
+        "kind": "partnership",
+        "a": "京东",
+        "b": "快手",
+        "domain": "payment",
+        "action": "planned",
+        "date": "2025-03",
+        "date_resolution": "approximate: a plan reported without a date of its own; the publication month 2025-03",
+        "rule": "later subject",
+        "confidence": 0.54,
+    }
+    reports = pd.DataFrame(columns=["a_surface", "b_surface", "date_text", "sentence_original", "evidence"])
+    card = render.evidence_card_html(event, reports, names={}, lang="zh")
+    assert "≈ 2025-03" in card and "置信度: <b>54%</b>" in card and "与 + 名称 + 触发词" in card
+    assert "报道计划但未给出日期" in card
+
+
+def test_markdown_in_an_article_reads_as_text_with_its_spans_still_in_place():
+    text = "## 淘宝开通微信支付\n\n**淘宝**宣布接入*微信支付*，详见[公告](https://e.com/x)。\n- 第一阶段 <b>上线</b>"
+    start = text.index("微信支付", 10)
+    page = render.article_html(text, [Span(start, start + 4, "entity", "WeChat Pay")], markdown=True)
+    assert "## " not in page and "**" not in page and "](" not in page and "*微" not in page
+    assert '淘宝宣布接入<mark style="' in page and 'title="WeChat Pay">微信支付</mark>，详见公告。' in page
+    assert "• 第一阶段 &lt;b&gt;上线&lt;/b&gt;" in page  # still escaped
+    assert "**淘宝**" in render.article_html(text, [])  # a plain-text article keeps its characters
+
+
+def test_publication_times_are_beijing_time_and_a_day_alone_has_no_midnight():
+    assert render.publication_times(
+        [pd.Timestamp("2025-12-21 16:00", tz="UTC"), pd.Timestamp("2025-12-22 01:30", tz="UTC"), None]
+    ) == ["2025-12-22", "2025-12-22 09:30 +08:00", ""]

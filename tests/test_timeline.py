@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from hutong import store
 from hutong.timeline import (
     ACTION_ORDER,
     GROUP_KEY_SQL,
@@ -21,6 +22,7 @@ from hutong.timeline import (
     hold_events,
     merge_key,
     merge_reports,
+    period_end,
     period_start,
     period_start_sql,
     precision,
@@ -199,3 +201,32 @@ def test_a_report_joins_the_first_event_of_its_merge_key_whose_date_is_compatibl
         assert [
             {k: event[k] for k in ("date", "first_doc_id", "first_report_index")} for event in events
         ] == expected_events
+
+
+def test_an_event_carries_the_highest_confidence_of_its_reports_and_that_report_s_rule():
+    def report(doc_id: str, rule: str, confidence: float) -> Report:
+        return Report(
+            doc_id, 0, "partnership", "京东", "支付宝", "京东", "阿里巴巴", "payment", "start", "2024-10", "resolved",
+            rule, confidence,
+        )  # fmt: skip
+
+    (event,), _ = merge_reports([report("d1", "sentence party", 0.6), report("d2", "joined", 0.9)])
+    assert (event["rule"], event["confidence"]) == ("joined", 0.9)
+    (event,), _ = merge_reports([report("d1", "joined", 0.9), report("d2", "earlier pair", 0.6)])
+    assert (event["rule"], event["confidence"], event["first_doc_id"]) == ("joined", 0.9, "d1")
+
+
+def test_the_store_s_events_carry_rule_and_confidence(seed_store):
+    events = store.read_table(seed_store, "events")
+    assert events["confidence"].between(0, 1).all() and events["rule"].notna().all()
+    milestones = events[events["kind"] == "milestone"]
+    assert set(milestones["rule"]) <= {"milestone", "launch"}
+
+
+@pytest.mark.parametrize(
+    ("value", "end"),
+    [("2024", date(2024, 12, 31)), ("2024-02", date(2024, 2, 29)), ("2025-12", date(2025, 12, 31)),
+     ("2024-10-29", date(2024, 10, 29)), ("2024-13", None), ("soon", None)],
+)  # fmt: skip
+def test_a_period_ends_on_the_last_day_of_its_precision(value, end):
+    assert period_end(value) == end

@@ -171,3 +171,23 @@ def test_clicking_a_matrix_cell_gives_both_parties():
 def test_selection_without_the_outer_key_is_read_too():
     inner = click(["e00001"])["selection"]
     assert v.event_from_selection(inner) == "e00001"
+
+
+def test_the_lowest_confidence_round_trips_through_the_url_and_reaches_the_filter():
+    view = ViewState.from_query_params({"conf": "0.7"})
+    assert view.min_confidence == 0.7 and view.to_query_params() == {"conf": "0.7"}
+    assert view.corpus_filter(members_of=lambda e: [e]).min_confidence == 0.7
+    assert ViewState.from_query_params({"conf": "high"}).min_confidence == 0.0
+    assert ViewState.from_query_params({"conf": "7"}).min_confidence == 1.0
+    assert ViewState().to_query_params() == {}  # every event by default
+
+
+def test_an_as_of_day_after_the_last_article_is_kept_as_asked():
+    latest = date(2025, 9, 30)
+    asked = ViewState(as_of=date(2030, 1, 1))
+    values = asked.widget_values(bounds=None, latest=latest)
+    assert values["as_of"] == latest and values[v.AS_OF_ASKED] == date(2030, 1, 1)  # the slider cannot go there
+    assert ViewState.from_widget_values(values, bounds=None, latest=latest) == asked
+    moved = {**values, "as_of": date(2025, 1, 1), v.AS_OF_ASKED: None}
+    assert ViewState.from_widget_values(moved, bounds=None, latest=latest).as_of == date(2025, 1, 1)
+    assert ViewState.from_widget_values({**values, v.AS_OF_ASKED: None}, bounds=None, latest=latest).as_of is None

@@ -12,8 +12,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from hutong import labels
 from hutong.labels import domain_label, t
 from hutong.queries.matrix import MATRIX_STATES
+from hutong.timeline import period_end
 
 DOMAIN_COLOURS = {
     "payment": "#2563eb",
@@ -24,20 +26,23 @@ DOMAIN_COLOURS = {
     "other": "#64748b",
 }
 STATE_COLOURS = {"none": "#f8fafc", "closed": "#f87171", "planned": "#fbbf24", "open": "#4ade80"}
-STATE_MARKS = {"open": "✓", "closed": "✗", "planned": "…"}
+STATE_MARKS = {"open": "✓", "closed": "✗", "planned": "○"}  # not "…", which reads as text cut off
 _MARK_SYMBOLS = {
     "start": "circle",
     "end": "x",
     "planned": "circle-open",
     "end_without_start": "line-ns-open",
-    "milestone": "diamond",
+    "planned_fulfilled": "circle-open-dot",
+    "milestone_regulatory": "star",
+    "milestone_company": "diamond",
 }
+NETWORK_LABELS = 12  # the network names this many of its most mentioned nodes on the chart
 _FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
 def _layout(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
     fig.update_layout(
-        title={"text": html.escape(title), "x": 0, "xanchor": "left"},
+        title={"text": _escape(title), "x": 0, "xanchor": "left"},
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         font={"family": _FONT},
@@ -50,7 +55,7 @@ def _layout(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
     fig.add_annotation(
-        text=html.escape(message),
+        text=_escape(message),
         showarrow=False,
         xref="paper",
         yref="paper",
@@ -63,12 +68,18 @@ def _empty(fig: go.Figure, message: str) -> go.Figure:
     return fig
 
 
+def _escape(text) -> str:
+    """Text for plotly's labels and hovers, which read a few HTML tags and entities: <, > and & escaped, but
+    not quotes, which plotly would show as a literal &quot;."""
+    return html.escape(str(text), quote=False)
+
+
 def _wrap(text: str, width: int = 42, *, limit: int = 240) -> str:
     """Escaped text broken into hover-sized lines."""
     text = " ".join(str(text or "").split())
     if len(text) > limit:
         text = text[:limit] + "…"
-    return "<br>".join(html.escape(text[i : i + width]) for i in range(0, len(text), width))
+    return "<br>".join(_escape(text[i : i + width]) for i in range(0, len(text), width))
 
 
 def group_colours(groups: Sequence[str]) -> dict[str, str]:
@@ -95,7 +106,7 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
                 x=rows["bucket"],
                 y=rows[measure],
                 mode="lines+markers",
-                name=html.escape(str(term)),
+                name=_escape(str(term)),
                 customdata=list(
                     zip(
                         rows["term"],
@@ -116,8 +127,46 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
             )
         )
     fig.update_yaxes(title=y_title, tickformat=".0%" if measure == "share" else None, rangemode="tozero")
-    fig.update_xaxes(title=None)
+    _date_axis(fig, trends["bucket"])
     return fig
+
+
+def attention_figure(frame: pd.DataFrame, *, lang: str = "zh") -> go.Figure:
+    """The attention baseline: articles per bucket, all of them (grey) and those matching the filters, so a
+    rise elsewhere on the page can be read against how much was published. customdata: [bucket day,
+    matching, all articles]."""
+    fig = go.Figure()
+    _layout(fig, title=t("attention", lang), height=260)
+    if frame.empty:
+        return _empty(fig, t("no_data", lang))
+    days = frame["bucket"].dt.strftime("%Y-%m-%d")
+    data = list(zip(days, frame["matching"], frame["all_articles"], strict=True))
+    hover = f"%{{customdata[0]}}<br>{t('matching', lang)}: %{{customdata[1]}} / %{{customdata[2]}}<extra></extra>"
+    for name, column, colour in (("all_articles", "all_articles", "#cbd5e1"), ("matching", "matching", "#2563eb")):
+        fig.add_trace(
+            go.Bar(
+                x=frame["bucket"],
+                y=frame[column],
+                name=_escape(t(name, lang)),
+                marker={"color": colour},
+                customdata=data,
+                hovertemplate=hover,
+            )
+        )
+    fig.update_layout(barmode="overlay")
+    fig.update_yaxes(title=t("articles", lang), rangemode="tozero")
+    _date_axis(fig, frame["bucket"])
+    return fig
+
+
+def _date_axis(fig: go.Figure, buckets: pd.Series) -> None:
+    """An x axis of calendar days: ticks are days, never times of day, and a single bucket gets a month
+    on either side rather than an axis zoomed into its last millisecond."""
+    days = pd.to_datetime(buckets).dropna().unique()
+    fig.update_xaxes(title=None, type="date", tickformat="%Y-%m-%d", hoverformat="%Y-%m-%d")
+    if len(days) == 1:
+        day = pd.Timestamp(days[0])
+        fig.update_xaxes(range=[day - pd.Timedelta(days=31), day + pd.Timedelta(days=31)], dtick="M1")
 
 
 # ---- entities -------------------------------------------------------------------------------------------
@@ -126,10 +175,11 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
 def entity_bar_figure(
     counts: pd.DataFrame, *, names: Mapping[str, str], lang: str = "zh", colours: Mapping[str, str] | None = None
 ) -> go.Figure:
-    """The most mentioned entities, coloured by group. customdata: [entity, group, mentions, articles]."""
+    """The most mentioned entities, coloured by group (named in the hover: a legend of many groups with long
+    English names crushed the bars). customdata: [entity, group, mentions, articles]."""
     fig = go.Figure()
     _layout(fig, title=t("top_entities", lang), height=max(420, 80 + 24 * len(counts)))
-    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02})
+    fig.update_layout(showlegend=False)
     if counts.empty:
         return _empty(fig, t("no_data", lang))
     colours = {**group_colours(counts["group"].tolist()), **(colours or {})}
@@ -140,26 +190,28 @@ def entity_bar_figure(
                 x=rows["mentions"],
                 y=[names.get(e, e) for e in rows["entity"]],
                 orientation="h",
-                name=html.escape(names.get(group, group)),
+                name=_escape(names.get(group, group)),
                 marker_color=colours[group],
                 customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], rows["articles"], strict=True)),
-                hovertemplate=f"%{{y}}<br>{t('mentions_axis', lang)}: %{{x}} · {t('articles', lang)}: %{{customdata[3]}}<extra></extra>",
+                hovertemplate=f"%{{y}} ({_escape(names.get(group, group))})<br>{t('mentions_axis', lang)}: %{{x}} · "
+                f"{t('articles', lang)}: %{{customdata[3]}}<extra></extra>",
             )
         )
-    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None)
+    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None, automargin=True)
     fig.update_xaxes(title=t("mentions_axis", lang))
     fig.update_layout(barmode="stack", legend={"title": None})
     return fig
 
 
 def entity_trend_figure(frame: pd.DataFrame, *, names: Mapping[str, str], lang: str = "zh") -> go.Figure:
-    """Mentions per 10,000 tokens over time for chosen entities. customdata: [entity, bucket day, mentions]."""
+    """Mentions per 10,000 tokens over time for chosen entities. customdata: [entity, bucket day, mentions,
+    articles naming it, articles in the bucket] (how many articles each point rests on)."""
     fig = go.Figure()
     _layout(fig, title=t("entities_over_time", lang), height=360)
     if frame.empty:
         return _empty(fig, t("no_data", lang))
     for entity, rows in frame.groupby("entity", sort=False):
-        label = html.escape(names.get(entity, entity))
+        label = _escape(names.get(entity, entity))
         fig.add_trace(
             go.Scatter(
                 x=rows["bucket"],
@@ -167,13 +219,22 @@ def entity_trend_figure(frame: pd.DataFrame, *, names: Mapping[str, str], lang: 
                 mode="lines+markers",
                 name=label,
                 customdata=list(
-                    zip(rows["entity"], rows["bucket"].dt.strftime("%Y-%m-%d"), rows["mentions"], strict=True)
+                    zip(
+                        rows["entity"],
+                        rows["bucket"].dt.strftime("%Y-%m-%d"),
+                        rows["mentions"],
+                        rows["docs"] if "docs" in rows else [None] * len(rows),
+                        rows["articles"],
+                        strict=True,
+                    )
                 ),
                 hovertemplate=f"<b>{label}</b> · %{{customdata[1]}}<br>{t('mentions_per10k', lang)}: %{{y:.1f}}<br>"
-                f"{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
+                f"{t('mentions_axis', lang)}: %{{customdata[2]}} · {t('articles', lang)}: "
+                "%{customdata[3]}/%{customdata[4]}<extra></extra>",
             )
         )
     fig.update_yaxes(title=t("mentions_per10k", lang), rangemode="tozero")
+    _date_axis(fig, frame["bucket"])
     return fig
 
 
@@ -188,8 +249,10 @@ def cooccurrence_figure(
     """Entities named in the same sentence: nodes (with x, y from a layout) sized by mentions and coloured
     by group, lines as thick as the sentences shared. Node customdata: [entity, group, mentions]."""
     fig = go.Figure()
-    _layout(fig, title=t("network", lang), height=520)
-    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02})
+    _layout(fig, title=t("network", lang), height=560)
+    # the legend below the circle, which keeps the width; labels on the most mentioned nodes only, so that
+    # they do not overlap (every node names itself on hover)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.02, "xanchor": "left", "x": 0})
     if nodes.empty:
         return _empty(fig, t("no_data", lang))
     where = {e: (x, y) for e, x, y in zip(nodes["entity"], nodes["x"], nodes["y"], strict=True)}
@@ -213,14 +276,16 @@ def cooccurrence_figure(
             )
     colours = {**group_colours(nodes["group"].tolist()), **(colours or {})}
     biggest = max(int(nodes["mentions"].max()), 1)
+    labelled = set(nodes.sort_values(["mentions", "entity"], ascending=[False, True])["entity"].head(NETWORK_LABELS))
     for group, rows in nodes.groupby("group", sort=True):
         fig.add_trace(
             go.Scatter(
                 x=rows["x"],
                 y=rows["y"],
                 mode="markers+text",
-                name=html.escape(names.get(group, group)),
-                text=[html.escape(names.get(e, e)) for e in rows["entity"]],
+                name=_escape(names.get(group, group)),
+                text=[_escape(names.get(e, e)) if e in labelled else "" for e in rows["entity"]],
+                hovertext=[_escape(names.get(e, e)) for e in rows["entity"]],
                 textposition="top center",
                 marker={
                     "size": [12 + 30 * (m / biggest) ** 0.5 for m in rows["mentions"]],
@@ -228,7 +293,7 @@ def cooccurrence_figure(
                     "line": {"width": 1, "color": "white"},
                 },
                 customdata=list(zip(rows["entity"], rows["group"], rows["mentions"], strict=True)),
-                hovertemplate=f"%{{text}}<br>{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
+                hovertemplate=f"%{{hovertext}}<br>{t('mentions_axis', lang)}: %{{customdata[2]}}<extra></extra>",
             )
         )
     fig.update_xaxes(visible=False, range=[-1.35, 1.35])
@@ -263,7 +328,7 @@ def timeline_figure(
         return _empty(_layout(fig, title=t("timeline", lang)), t("no_data", lang))
     info = {e["event_id"]: e for e in events.to_dict("records")}  # plain dicts: .loc per event is slow
     rows = _timeline_rows(bars, marks)
-    labels = {row: html.escape(row_label(row, names, lang)) for row in rows}
+    labels = {row: _escape(row_label(row, names, lang)) for row in rows}
     _layout(fig, title=t("timeline", lang), height=140 + 30 * len(rows))
     for domain, part in bars.groupby("domain", sort=False):
         fig.add_trace(
@@ -273,7 +338,7 @@ def timeline_figure(
                 x=[max(_ms(s, e), 86_400_000.0) for s, e in zip(part["start"], part["end"], strict=True)],
                 orientation="h",
                 marker={"color": DOMAIN_COLOURS.get(domain, "#64748b"), "opacity": 0.55},
-                name=html.escape(domain_label(domain, lang)),
+                name=_escape(domain_label(domain, lang)),
                 legendgroup=domain,
                 width=0.5,
                 customdata=[
@@ -284,13 +349,14 @@ def timeline_figure(
                 hovertemplate="%{hovertext}<extra></extra>",
             )
         )
+    _add_periods(fig, marks, info, labels, lang)
     for mark, part in marks.groupby("mark", sort=False):
         fig.add_trace(
             go.Scatter(
                 x=[d.isoformat() for d in part["when"]],
                 y=[labels[r] for r in part["row"]],
                 mode="markers",
-                name=html.escape(t(mark, lang)),
+                name=_escape(t(mark, lang)),
                 marker={
                     "symbol": _MARK_SYMBOLS.get(mark, "circle"),
                     "size": 13 if mark != "end_without_start" else 22,
@@ -311,6 +377,36 @@ def timeline_figure(
     return fig
 
 
+def _add_periods(fig: go.Figure, marks: pd.DataFrame, info: Mapping[str, dict], labels: Mapping, lang: str) -> None:
+    """A thin band over the whole period of each event dated only to a year or a month: the event happened
+    somewhere in it, not on the period's first day where its mark sits."""
+    coarse = [
+        (row, info[e]) for row, e in zip(marks["row"], marks["event_id"], strict=True) if period_end(info[e]["date"])
+    ]
+    coarse = [(row, e) for row, e in coarse if e["precision"] in ("year", "month")]
+    if not coarse:
+        return
+    xs, ys, ids, hovers = [], [], [], []
+    for row, e in coarse:  # one segment per event, the segments apart (None between them)
+        hover = f"{_escape(_date_shown(e))} ({_escape(t(str(e['precision']), lang))})"
+        xs += [e["when"].isoformat(), period_end(e["date"]).isoformat(), None]
+        ys += [labels[row], labels[row], None]
+        ids += [[e["event_id"]]] * 3
+        hovers += [hover, hover, ""]
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"color": "rgba(100,116,139,0.35)", "width": 7},
+            name=_escape(t("period_band", lang)),
+            customdata=ids,
+            hovertext=hovers,
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
+
+
 def _timeline_rows(bars: pd.DataFrame, marks: pd.DataFrame) -> list[tuple]:
     """Partnership rows by their first date, milestone rows after them."""
     first: dict[tuple, date] = {}
@@ -325,27 +421,36 @@ def _event_hover(e, event_id: str, names: Mapping[str, str], lang: str) -> str:
         if not isinstance(e["b"], str)
         else f"{names.get(e['a'], e['a'])} – {names.get(e['b'], e['b'])}"
     )
+    action = labels.action_label(e.get("kind"), e["action"], e.get("rule"), lang)
     return (
-        f"<b>{html.escape(parties)}</b> · {html.escape(domain_label(e['domain'], lang))} · "
-        f"{html.escape(t(e['action'], lang))} ({html.escape(event_id)})<br>"
-        f"{t('date', lang)}: {html.escape(str(e['date']))} ({t('precision', lang)}: {html.escape(t(str(e['precision']), lang))})<br>"
-        f"{t('resolution', lang)}: {_wrap(e['date_resolution'], 60, limit=160)}<br>"
-        f"{t('evidence', lang)}: {_wrap(e['evidence'])}"
+        f"<b>{_escape(parties)}</b> · {_escape(domain_label(e['domain'], lang))} · "
+        f"{_escape(action)} ({_escape(event_id)})<br>"
+        f"{t('date', lang)}: {_escape(_date_shown(e))} ({t('precision', lang)}: {_escape(t(str(e['precision']), lang))})<br>"
+        f"{t('resolution', lang)}: {_wrap(labels.date_explanation(e['date_resolution'], lang), 60, limit=160)}<br>"
+        f"{t('confidence', lang)}: {labels.confidence_text(e.get('confidence'))}"
+        + (f" · {t('rule', lang)}: {_escape(labels.rule_label(e.get('rule'), lang))}" if e.get("rule") else "")
+        + f"<br>{t('evidence', lang)}: {_wrap(e['evidence'])}"
     )
+
+
+def _date_shown(e: Mapping) -> str:
+    """An event's date as written, at its precision ("2024", never 2024-01-01), ≈ when only approximate."""
+    return labels.event_date_text(e.get("date"), e.get("date_resolution"))
 
 
 def _bar_hover(bar: dict, info: Mapping[str, dict], names: Mapping[str, str], lang: str) -> str:
     start = info[bar["start_event"]]
-    lines = [f"{t('start', lang)}: {html.escape(str(start['date']))} ({html.escape(t(str(start['precision']), lang))})"]
+    lines = [f"{t('start', lang)}: {_escape(_date_shown(start))} ({_escape(t(str(start['precision']), lang))})"]
     if isinstance(bar["end_event"], str) and bar["end_event"]:
-        lines.append(f"{t('end', lang)}: {html.escape(str(info[bar['end_event']]['date']))}")
+        lines.append(f"{t('end', lang)}: {_escape(_date_shown(info[bar['end_event']]))}")
     else:
         lines.append(f"{t('end', lang)}: {t('still_open', lang)} {bar['end'].isoformat()}")
     if isinstance(bar["inherited_from"], str) and bar["inherited_from"]:
         lines.append(
-            f"{t('inherited', lang)} {html.escape(bar['inherited_from'])} "
-            f"({html.escape(names.get(start['a'], start['a']))} – {html.escape(names.get(start['b'], start['b']))})"
+            f"{t('inherited', lang)} {_escape(bar['inherited_from'])} "
+            f"({_escape(names.get(start['a'], start['a']))} – {_escape(names.get(start['b'], start['b']))})"
         )
+    lines.append(f"{t('confidence', lang)}: {labels.confidence_text(start.get('confidence'))}")
     lines.append(f"{t('evidence', lang)}: {_wrap(start['evidence'])}")
     return "<br>".join(lines)
 
@@ -369,23 +474,26 @@ def interop_matrix_figure(
     _layout(fig, title=title, height=max(380, 140 + 44 * n))
     if matrix.empty or not n:
         return _empty(fig, t("no_data", lang))
-    labels = [html.escape(names.get(p, p)) for p in parties]
+    labels = [_escape(names.get(p, p)) for p in parties]
     index = {p: i for i, p in enumerate(parties)}
     z = [[0] * n for _ in range(n)]
     text = [[""] * n for _ in range(n)]
     hover = [[""] * n for _ in range(n)]
     by_cell: dict[tuple[int, int], list[tuple]] = {}  # plain lists: a pandas group per cell is slow at scale
-    columns = (matrix[c].tolist() for c in ("row_party", "col_party", "domain", "state", "since"))
-    for row, col, domain, state, since in zip(*columns, strict=True):
+    if "since_date" not in matrix:
+        matrix = matrix.assign(since_date=None, settled=True)
+    columns = (matrix[c].tolist() for c in ("row_party", "col_party", "domain", "state", "since_date", "settled"))
+    for row, col, domain, state, since, settled in zip(*columns, strict=True):
         if row in index and col in index:
-            by_cell.setdefault((index[row], index[col]), []).append((domain, state, since))
+            by_cell.setdefault((index[row], index[col]), []).append((domain, state, since, bool(settled)))
     for (i, j), cell in by_cell.items():
-        z[i][j] = max(MATRIX_STATES.index(s) for _, s, _ in cell)
-        text[i][j] = "<br>".join(f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}" for d, s, _ in cell)
+        z[i][j] = max(MATRIX_STATES.index(s) for _, s, _, _ in cell)
+        text[i][j] = "<br>".join(
+            f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}{'' if settled else '?'}" for d, s, _, settled in cell
+        )
         hover[i][j] = "<br>".join(
-            f"{html.escape(domain_label(d, lang))}: {html.escape(t(s, lang))}"
-            + (f" ({since.isoformat()})" if isinstance(since, date) else "")
-            for d, s, since in cell
+            f"{_escape(domain_label(d, lang))}: {_escape(t(s, lang))} {_escape(_since_text(since, settled, lang))}"
+            for d, s, since, settled in cell
         )
     scale = [[k / 3, STATE_COLOURS[s]] for k, s in enumerate(MATRIX_STATES)]
     fig.add_trace(
@@ -432,6 +540,14 @@ def interop_matrix_figure(
     fig.update_xaxes(side="bottom", title=None, tickangle=-35, automargin=True)
     fig.update_layout(plot_bgcolor="white")
     return fig
+
+
+def _since_text(since, settled: bool, lang: str) -> str:
+    """When a cell's state began, at its date's precision: "(2024)", or "(sometime in 2024)" while the
+    as-of day falls inside that period, so that a link dated only to the year is never plainly open."""
+    if not isinstance(since, str) or not since:
+        return ""
+    return f"({t('sometime_in', lang).format(period=since)})" if not settled else f"({since})"
 
 
 def _short_domain(domain: str, lang: str) -> str:

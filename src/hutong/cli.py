@@ -91,6 +91,27 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("gold", type=Path, nargs="+", help="gold files (events and/or time expressions)")
     evaluate.add_argument("--docs", type=Path, required=True, help="folder holding the gold's articles")
     evaluate.set_defaults(run=_evaluate)
+
+    collect = commands.add_parser(
+        "collect", parents=[output], help="fetch news pages from feeds, sitemaps or URL lists into a folder"
+    )
+    where = collect.add_mutually_exclusive_group(required=True)
+    where.add_argument("--feeds", type=Path, help="file of RSS/Atom feed or sitemap URLs, one a line (# comments)")
+    where.add_argument("--sitemap", help="URL of a sitemap, a sitemap index or a news sitemap (gzipped or not)")
+    where.add_argument("--urls", type=Path, help="file of article URLs, one a line (# comments)")
+    collect.add_argument("--out", type=Path, required=True, help="folder to collect into (pages and MANIFEST.csv)")
+    collect.add_argument("--since", help="skip pages a feed or sitemap dates before this (e.g. 2024-01-01)")
+    collect.add_argument("--max", type=int, help="fetch at most this many new pages this run")
+    collect.add_argument(
+        "--rate", type=float, default=1.0, help="requests a second to any one site (default 1; 0: no limit)"
+    )
+    collect.add_argument("--concurrency", type=int, default=8, help="sites fetched from at once (default 8)")
+    collect.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a site (default 20)")
+    collect.add_argument(
+        "--max-bytes", type=int, default=10_000_000, help="skip a page larger than this (default 10,000,000)"
+    )
+    collect.add_argument("--user-agent", help="User-Agent to send (default names Hutong; add a way to reach you)")
+    collect.set_defaults(run=_collect)
     return parser
 
 
@@ -311,3 +332,45 @@ def _print_scores(result: ev.Evaluation) -> None:
         print(f"time expressions: accuracy {times.accuracy:.3f}  ({times.passed} of {times.total})")
         for line in times.failures:
             print(f"  failed: {line['doc']}: {line['text']} expected {line['value']}, got {', '.join(line['got'])}")
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from hutong.collect import Sources, collect, read_url_list, terminal_progress
+    from hutong.fetch import Politeness
+
+    for option, value in (("--max", args.max), ("--concurrency", args.concurrency), ("--max-bytes", args.max_bytes)):
+        if value is not None and value < 1:
+            raise ValueError(f"{option} must be at least 1")
+    if args.rate < 0 or args.timeout <= 0:
+        raise ValueError("--rate must be at least 0 and --timeout above 0")
+    if args.feeds is not None:
+        sources = Sources(listings=tuple(read_url_list(args.feeds)), origin=str(args.feeds))
+    elif args.urls is not None:
+        sources = Sources(pages=tuple(read_url_list(args.urls)), origin=str(args.urls))
+    else:
+        sources = Sources(listings=(args.sitemap,))
+    if not sources.listings and not sources.pages:
+        listed = args.feeds or args.urls
+        raise ValueError(f"no URLs in {listed}: add one a line (lines starting with # are comments)")
+    since, note = parse_published_at(args.since) if args.since else (None, "")
+    if args.since and since is None:
+        raise ValueError(f"--since {args.since!r}: {note}")
+    politeness = Politeness(rate=args.rate, timeout=args.timeout, max_bytes=args.max_bytes)
+    if args.user_agent:
+        politeness = replace(politeness, user_agent=args.user_agent)
+    quiet = args.verbosity == "quiet"
+    progress = terminal_progress() if progress_bar_shown(quiet=quiet) else None
+    result = collect(
+        sources,
+        args.out,
+        politeness=politeness,
+        since=since,
+        max_pages=args.max,
+        concurrency=args.concurrency,
+        progress=progress,
+    )
+    if progress is not None:
+        print(file=sys.stderr)
+    if not quiet:
+        print(result.summary_line())
+    return 0

@@ -60,7 +60,13 @@ class EventTriggers:
         # a sentence without any of these words cannot state an event
         object.__setattr__(self, "gate_pattern", _alternation([*self.actions, *self.words("milestone")]))
         object.__setattr__(self, "milestone_pattern", _alternation(self.words("milestone")))
-        object.__setattr__(self, "both_parties_pattern", _alternation(self.words("both_parties")))
+        object.__setattr__(
+            self,
+            "both_parties_pattern",
+            _alternation(
+                [*self.words("both_parties"), *self.words("former"), *self.words("latter"), *self.words("that_one")]
+            ),
+        )
 
     def words(self, role: str) -> list[str]:
         return self._by_role.get(role, [])
@@ -218,6 +224,7 @@ class _Discourse:
     published: date | None = None  # the article's publication day, China time
     headline: bool = False  # whether the sentence read now is a headline (a line of its own before the body)
     current_sentence: int = 0
+    last_subject: Party | None = None  # the subject of the sentence before (该平台, 该公司 refer to it)
     reports: list[EventReport] = field(default_factory=list)
     # The latest report by (groups, action) with a named domain, and by (groups, domain, action) with a
     # date: what the look-ups of earlier reports need, so an article with thousands of reports stays linear.
@@ -389,6 +396,10 @@ def _extract(
         s_mentions = mentions_by_sentence.get(sentence.index, [])
         s_all = times_by_sentence.get(sentence.index, [])
         s_times = [t for t in s_all if t.kind == "date" and t.value]
+        if len(s_mentions) == 1 or (s_mentions and not triggers.gate_pattern.search(sentence.text)):
+            # a sentence that states no event can still name who the next one is about (该平台…)
+            named = next((p for p in _parties(s_mentions, lexicon) if _opens_clause(sentence, p)), None)
+            discourse.last_subject = named or discourse.last_subject
         if len(s_mentions) > 1 or triggers.gate_pattern.search(sentence.text):
             for report in _sentence_reports(sentence, s_mentions, s_times, s_all, lexicon, triggers, discourse):
                 if len(discourse.reports) >= MAX_REPORTS_PER_ARTICLE:
@@ -507,14 +518,20 @@ def _sentence_reports(
             if joined:
                 discourse.named_pair, discourse.named_pair_sentence = joined[-1][:2], sentence.index
                 pending_pairs.extend((a, b) for a, b, strong in joined if strong)
-            if parties and subject is None and not _SUBORDINATE_END.search(clause.text):
-                subject = [parties[0]]  # 支付宝2日发布消息表示,…: who the later clauses are about
+            opens = bool(parties) and _opens_clause(sentence, parties[0])
+            if parties and (subject is None or opens) and not _SUBORDINATE_END.search(clause.text):
+                # 支付宝2日发布消息表示,…: who the later clauses are about; a clause opening on another name
+                # (快钱份额最高,支付宝和财付通的占比只有…) has moved on to it
+                subject = [parties[0]]
             elif not parties and any(w in clause.text for w in triggers.words("new_predicate")):
                 subject = None  # …之际,某科技公司突然宣布…,支持微信: a new subject the lexicon does not name
             continue
         word, action, position = trigger
         if word in triggers.words("launch") and _one_group_before(parties, position, sentence_parties):
-            reports.append(_launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports)))
+            if len({p.name for p in parties}) > 1:  # 京东上线“京东家政”: a milestone names what was launched
+                reports.append(
+                    _launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports))
+                )
             continue
         pairs = _pairs_for_trigger(
             parties,
@@ -523,7 +540,7 @@ def _sentence_reports(
             sentence_parties,
             pending_pairs,
             subject=subject,
-            reciprocal=word in triggers.words("reciprocal"),
+            reciprocal=word in triggers.words("reciprocal") or action == "end",
         )
         for other in candidates[1:]:  # 本次在谈合作为淘宝在微信开设小程序: the next trigger may join two names
             if pairs:
@@ -536,7 +553,7 @@ def _sentence_reports(
                 sentence_parties,
                 pending_pairs,
                 subject=subject,
-                reciprocal=word in triggers.words("reciprocal"),
+                reciprocal=word in triggers.words("reciprocal") or action == "end",
             )
         if pairs and pairs[0].directed:
             subject = list({pair.a.name: pair.a for pair in pairs}.values())
@@ -603,6 +620,9 @@ def _sentence_reports(
                 )
             if len(pairs) == 1:  # 双方 later means these two, not a member of a list
                 discourse.last_pair = (a, b)
+    named = subject[0] if subject else next((p for p in sentence_parties if _opens_clause(sentence, p)), None)
+    if named is not None:
+        discourse.last_subject = named
     return reports
 
 
@@ -665,10 +685,18 @@ def _parties(mentions: list[Mention], lexicon: Lexicon, naming_asides: frozenset
 
 
 def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Discourse) -> list[Party]:
-    """双方 / 两者 stand for the groups of the pair named last (淘宝 and 京东 → 阿里巴巴 and 京东)."""
+    """双方 / 两者 stand for the groups of the pair named last (淘宝 and 京东 → 阿里巴巴 and 京东); 前者 / 后者 for
+    one of that pair; 该平台 / 该公司 for the subject of the sentence before."""
     pair = discourse.last_pair
     if discourse.named_pair is not None and discourse.named_pair_sentence >= discourse.current_sentence - 1:
         pair = discourse.named_pair
+    for role, index in (("former", 0), ("latter", 1), ("that_one", None)):
+        referent = (pair[index] if pair else None) if index is not None else discourse.last_subject
+        for word in triggers.words(role):
+            at = clause.text.find(word)
+            if at >= 0 and referent is not None:
+                at += clause.start
+                return [replace(referent, start=at, end=at + len(word), surface=word)]
     if pair is None:
         return []
     for word in triggers.words("both_parties"):
@@ -703,9 +731,15 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
         if action is None:
             continue
         found.append((action == "end", len(word), -match.start(), word, action, clause.start + match.start()))
-    return [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
+    ranked = [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
+    ends = [position for _, action, position in ranked if action == "end"]
+    restored = [t for t in ranked if t[0] in triggers.words("restoration") and ends and t[2] > max(ends)]
+    if restored:  # 分手十年后重归于好: a restoration after the end is the news
+        return restored + [t for t in ranked if t not in restored]
+    return ranked
 
 
+_SINCE = re.compile(r"始于|始自|开始于|起于|可追溯|以来|\d{4}年|[一二三四五六七八九十]+月")
 _NAMES_OWN = re.compile(r"□[与和跟同][^，,。；;]{0,2}□+的(?:此次|这次|本次|首次|全面|深度|战略|长期|独家)?$")
 
 
@@ -716,8 +750,8 @@ def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers, *, wor
         return True  # 访问请求, 开放平台, 合作细节
     if text[max(0, start - 2) : start].endswith(("□", "□也", "□已", "□曾", "□就")):
         return False
-    if word in triggers.words("reciprocal") and _NAMES_OWN.search(text[:start]):
-        return False  # 京东和腾讯的合作始于2014年, 苹果与谷歌的此次联手: the two names' own cooperation
+    if word in triggers.words("reciprocal") and _NAMES_OWN.search(text[:start]) and _SINCE.search(text[end:]):
+        return False  # 京东和腾讯的合作始于2014年: the two names' own cooperation, and when it began
     return text[start - 1 : start] == "的" or text.startswith("的", end)
 
 
@@ -903,7 +937,7 @@ def _pairs_for_trigger(
         sides = _split_at_joiner(run, sentence, objects=bool(objects))
         if sides:  # A 与 B 签署…: the joined names are the partners, whatever follows the trigger
             if not reciprocal and _gap_to(sentence, sides[1][-1], position).startswith("的"):
-                return []  # 阿里与腾讯的同框注资: the two act together on a third party; they are not partners
+                return []  # 阿里与腾讯的同框注资: the two act together on a third party (an end, 联姻落幕, is theirs)
             return _cross(sides[0], sides[1], directed=False, rule="joined")
         if objects:
             return _cross(run, objects, directed=True, rule="subject-object")
@@ -1055,6 +1089,8 @@ def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> 
     """将/即将 right before the trigger, or 考虑/可能/申请 anywhere before it in the clause, make it a plan;
     已 (already) before the trigger makes it done."""
     head = clause.text[: position - clause.start]
+    if any(clause.text.startswith(w, position - clause.start) for w in triggers.words("planned_clause")):
+        return True  # 正在与抖音商谈合作: the trigger itself is a word of planning
     if any(w in head[head.rfind("已") + 1 :] for w in triggers.words("planned_clause")):
         return True  # 已申请接入: what is done is the application
     if "已" in head[-6:]:
@@ -1335,13 +1371,18 @@ def _same_event(r: EventReport, into: EventReport, lexicon: Lexicon) -> bool:
         return False
     if r.directed and not into.directed:
         return False  # a directed report absorbs a symmetric one instead (see merge_article_reports)
-    if r.date is None or not r.directed and into.directed:
+    if r.date is None:
         return True
     # 京东 与 阿里巴巴 … 中断 after 京东 停止使用 支付宝: one side is the other's group; but the members listed
     # after a group's event (阿里旗下多个应用…,包括饿了么、优酷) are events of their own
     if r.rule == "enumerated" or into.rule == "enumerated":
         return False
-    return all(x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group for x, y in _aligned(r, into))
+    agree = [x == y or x == lexicon.entities[y].group or y == lexicon.entities[x].group for x, y in _aligned(r, into)]
+    if not r.directed and into.directed:
+        # a symmetric report names its sides loosely (淘宝和京东将达成…合作 before 京东将会接入支付宝): one party
+        # in common is enough; with none (支付宝与银联 … and 淘宝 … 云闪付) they are two events
+        return any(x == y for x, y in _aligned(r, into))
+    return all(agree)
 
 
 def _aligned(r: EventReport, into: EventReport) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
+from hutong.china_time import CHINA_TIME_ZONE
 from hutong.queries.filters import CorpusFilter
 from hutong.queries.timeline import event_reports, events
 
@@ -31,6 +32,8 @@ def events_with_reports(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> l
         "a_surface",
         "b_surface",
         "date_text",
+        "rule",
+        "confidence",
         "title",
         "source",
         "url",
@@ -46,6 +49,31 @@ def events_with_reports(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> l
         e["report_list"] = by_event.get(e["event_id"], [])
         records.append(e)
     return records
+
+
+def events_with_citations(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> pd.DataFrame:
+    """The filtered events for the CSV export, each with the articles that report it: `citations`, one line
+    per report (title · source · publication time in Beijing time · URL), and how many there are."""
+    events_frame = events(con, filt).drop(columns=["when"], errors="ignore")
+    reports = event_reports(con, events_frame["event_id"].tolist())
+    lines: dict[str, list[str]] = {}
+    for r in reports[["event_id", "title", "source", "published_at", "url"]].to_dict("records"):
+        when = _china_time(r["published_at"])
+        parts = [str(r[k]) for k in ("title", "source") if isinstance(r[k], str) and r[k]]
+        parts += [when] if when else []
+        parts += [r["url"]] if isinstance(r["url"], str) and r["url"] else []
+        lines.setdefault(r["event_id"], []).append(" · ".join(parts))
+    return events_frame.assign(citations=["\n".join(lines.get(e, [])) for e in events_frame["event_id"]])
+
+
+def _china_time(value) -> str:
+    """A publication time as ISO text with its +08:00 offset ('' when unknown)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.tz_convert(CHINA_TIME_ZONE).isoformat()
 
 
 def _plain(value):

@@ -53,6 +53,7 @@ _FIELD_KEYS = {
     "published_at": ("published_at", "date", "publish_time", "pubdate"),
 }
 _MANIFEST_NAME = "manifest.csv"
+_COLLECT_REPORT_NAME = "collect_report.json"
 # Python's csv default (128 KiB) is smaller than a long article; the char limit is enforced per row instead.
 _CSV_FIELD_LIMIT = 2**31 - 1
 
@@ -326,6 +327,10 @@ def _read_checked(
     if problem is not None:
         raise _Rejected(problem)
     fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None and _is_collect_report(path):
+        # like MANIFEST.csv, it describes the folder `hutong collect` wrote: no article, and no problem either
+        yield InputProblem(rel, "report of hutong collect (no articles)", status="manifest")
+        return
     if fmt is None:
         raise _Rejected(f"unsupported file type {path.suffix.lower() or '(no extension)'}")
     data, decoding_notes = _without_cut_off_character(_read_bytes(path, max_file_bytes))
@@ -493,6 +498,16 @@ def _csv_records(reader: Iterator[list[str]], header: list[str]) -> Iterator[tup
 
 
 # ---------------------------------------------------------------------------- manifests
+
+
+def _is_collect_report(path: Path) -> bool:
+    if path.name != _COLLECT_REPORT_NAME:
+        return False
+    try:
+        with path.open("rb") as handle:
+            return handle.read(64).startswith(b'{\n  "summary": "collect:')
+    except OSError:
+        return False
 
 
 def _is_manifest(text: str) -> bool:

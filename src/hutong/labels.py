@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+
+from hutong.timeline import milestone_mark
 
 LANGS = ("zh", "en")
 
@@ -28,11 +31,21 @@ _TEXT: dict[str, tuple[str, str]] = {
     "domains": ("事件领域", "Event domains"),
     "actions": ("事件动作", "Event actions"),
     "search": ("全文搜索", "Search the text"),
+    "min_confidence": ("事件最低置信度", "Lowest event confidence"),
+    "min_confidence_help": (
+        "隐藏抽取器把握较低的事件；0 显示全部事件。",
+        "Hide the events the extractor is less sure of; 0 shows every event.",
+    ),
+    "confidence": ("置信度", "confidence"),
+    "rule": ("抽取规则", "rule"),
     "share": ("分享此视图", "Share this view"),
     "share_help": ("复制此链接即可重新打开完全相同的视图：", "Copy this link to reopen exactly this view:"),
     "reset": ("清除筛选", "Clear filters"),
     "trends": ("关键词趋势", "Keyword trends"),
     "measure": ("度量", "Measure"),
+    "attention": ("关注度基线：每期文章数", "Attention baseline: articles per period"),
+    "all_articles": ("全部文章", "all articles"),
+    "matching": ("符合筛选的文章", "matching the filters"),
     "per10k": ("每万词出现次数", "per 10,000 tokens"),
     "share_articles": ("文章占比", "share of articles"),
     "bucket": ("时间粒度", "Time bucket"),
@@ -67,6 +80,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "close": ("关闭", "Close"),
     "matrix": ("互联互通矩阵", "Interoperability matrix"),
     "as_of": ("截至日期", "As of"),
+    "after_last_article": (
+        "你要求截至 {asked}；语料的最后一篇文章或事件在 {last}，此后的情况无从得知，矩阵显示截至 {last} 的状态。",
+        "You asked for {asked}; the corpus's last article or event is on {last}, and nothing is known after it: "
+        "the matrix shows the state as of {last}.",
+    ),
     "level": ("粒度", "Level"),
     "entity": ("实体", "entities"),
     "group": ("集团", "groups"),
@@ -101,6 +119,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_data": ("当前筛选下没有数据。", "No data for the current filters."),
     "source": ("来源", "Source"),
     "published": ("发布时间", "Published"),
+    "china_time": (
+        "北京时间（+08:00）；只给出日期的文章只显示日期。",
+        "Beijing time (+08:00); an article that gives only its day shows only the day.",
+    ),
     "link": ("链接", "Link"),
     "date": ("日期", "Date"),
     "resolution": ("日期依据", "How the date was resolved"),
@@ -108,17 +130,23 @@ _TEXT: dict[str, tuple[str, str]] = {
     "count": ("次数", "Count"),
     "legend": ("图例", "Legend"),
     "undated": ("篇无发布时间", "undated"),
-    "milestone": ("监管/里程碑", "milestone"),
+    "milestone": ("里程碑", "milestone"),  # a row of milestones, a regulator's or a company's
+    "milestone_regulatory": ("监管里程碑", "regulatory milestone"),
+    "milestone_company": ("公司里程碑（上线/推出）", "company milestone (launch)"),
+    "planned_fulfilled": ("计划（已实现）", "planned, then started"),
+    "fulfilled_by": ("由此实现：", "fulfilled by"),
     "open": ("开通", "open"),
     "closed": ("关闭", "closed"),
     "planned": ("计划", "planned"),
     "none": ("无", "none"),
+    "sometime_in": ("{period} 内某时，尚不确定", "sometime in {period}"),
     "start": ("开通", "start"),
     "end": ("中断", "end"),
     "end_without_start": ("中断（未知开始）", "end, start unknown"),
     "still_open": ("至今（最后一篇文章）", "still open (last article)"),
     "inherited": ("开始取自集团层面的事件", "start taken from the group-level event"),
     "year": ("年", "year"),
+    "period_band": ("日期只知到年/月的时段", "date known only to its year or month"),
     "simplified": ("简体", "simp."),
     "traditional": ("繁体", "trad."),
     "mixed": ("简繁混合", "mixed"),
@@ -182,3 +210,119 @@ def entity_label(name: str, names_en: Mapping[str, str], lang: str) -> str:
 
 def entity_labels(names: Iterable[str], names_en: Mapping[str, str], lang: str) -> dict[str, str]:
     return {n: entity_label(n, names_en, lang) for n in names if isinstance(n, str)}
+
+
+# ---- events: the pattern that found one, how sure it is, and how its date was found ---------------------
+
+_RULE_ZH = {
+    "joined": "A 与 B + 触发词（同一分句）",
+    "subject-object": "主语 + 触发词 + 宾语（同一分句）",
+    "carried subject": "触发词 + 宾语，主语取自前一分句",
+    "both parties": "双方/两者 + 触发词",
+    "later subject": "与 + 名称 + 触发词，主语在后一分句",
+    "sentence party": "一方 + 触发词，另一方在句中别处",
+    "earlier pair": "A 与 B 在前一分句，触发词在后",
+    "enumerated": "集团事件 + 包括 + 成员",
+    "milestone": "监管机构 + 里程碑词（召开、印发……）",
+    "launch": "集团 + 上线/推出",
+}
+
+
+def rule_label(rule, lang: str) -> str:
+    """The extraction pattern that found an event, in the page's language ('' when not known)."""
+    if not isinstance(rule, str) or not rule:
+        return ""
+    return _RULE_ZH.get(rule, rule) if lang != "en" else rule
+
+
+def confidence_text(confidence) -> str:
+    """A confidence (0–1) as a percentage; '—' when not known."""
+    try:
+        value = float(confidence)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if value != value else f"{value:.0%}"
+
+
+APPROXIMATE = "approximate:"
+
+
+def is_approximate(resolution) -> bool:
+    """Whether the extractor dated an event only approximately (by the publication day or month)."""
+    return isinstance(resolution, str) and resolution.startswith(APPROXIMATE)
+
+
+def event_date_text(date_value, resolution) -> str:
+    """An event's date as written at its precision ("2024", "2024-10"), "≈ 2025-03" when only approximate,
+    "—" when undated."""
+    if not isinstance(date_value, str) or not date_value:
+        return "—"
+    return f"≈ {date_value}" if is_approximate(resolution) else date_value
+
+
+# The fixed phrases of the extractor's date explanations (hutong.events), longest first so that a phrase
+# holding another is translated whole; dates, quoted words and sentence numbers pass through as they are.
+_EXPLANATION_ZH = sorted(
+    [
+        ("approximate", "约略"),
+        ("undated", "无日期"),
+        ("a headline, news of the publication day", "标题，视为发布当日的新闻"),
+        ("a headline without a date", "标题中没有日期"),
+        ("the publication month", "发布月份"),
+        ("a plan reported without a date of its own", "报道计划但未给出日期"),
+        ("reported as done, with no date in its paragraph", "报道为已完成，所在段落没有日期"),
+        ("no date in the sentence or earlier in its paragraph", "句中及段落前文都没有日期"),
+        ("and the publication time is not known", "且发布时间未知"),
+        ("refers to the time of writing", "指写作之时"),
+        ("refers to an earlier, unnamed time", "指此前某个未指明的时间"),
+        ("is a duration, not a date", "是时长而非日期"),
+        ("same sentence, when the plan was stated", "同句，计划提出之时"),
+        ("takes effect on the day the sentence names", "自句中所说的日期起生效"),
+        ("same sentence", "同句"),
+        ("same clause", "同一分句"),
+        ("discourse", "上下文"),
+        ("earlier in the paragraph", "见于段落前文"),
+        ("year only", "仅取年份"),
+        ("from another report in this article", "取自本文另一条报道"),
+        ("value is the start", "取起始值"),
+        ("range", "范围"),
+    ],
+    key=lambda pair: -len(pair[0]),
+)
+
+
+def date_explanation(resolution, lang: str) -> str:
+    """How an event's date was found, in the page's language (the fixed phrases translated)."""
+    if not isinstance(resolution, str):
+        return ""
+    if lang == "en":
+        return resolution
+    text = re.sub(r"\(sentence (\d+)\)", r"（第 \1 句）", resolution)
+    for english, chinese in _EXPLANATION_ZH:
+        text = text.replace(english, chinese)
+    return text
+
+
+def action_label(kind, action, rule, lang: str) -> str:
+    """What an event did, in the page's language: a milestone has its own words, never a partnership's 开通."""
+    if kind == "milestone":
+        return t(milestone_mark(rule), lang)
+    return t(action, lang)
+
+
+def cell_events_table(frame, *, names: Mapping[str, str], lang: str) -> list[dict]:
+    """The events behind a matrix cell (hutong.queries.matrix.cell_events) as the page lists them: every
+    column named and every value written in the page's language."""
+    return [
+        {
+            t("event_id", lang): e["event_id"],
+            t("date", lang): event_date_text(e["date"], e.get("date_resolution")),
+            t("precision", lang): t(str(e["precision"]), lang),
+            t("parties", lang): " – ".join(names.get(p, p) for p in (e["a"], e["b"]) if isinstance(p, str)),
+            t("domain", lang): domain_label(e["domain"], lang),
+            t("action", lang): action_label(e.get("kind"), e["action"], e.get("rule"), lang),
+            t("confidence", lang): confidence_text(e.get("confidence")),
+            t("evidence", lang): e["evidence"],
+        }
+        for e in frame.to_dict("records")
+    ]

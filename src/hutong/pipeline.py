@@ -197,7 +197,18 @@ class BuildSummary:
 
 
 # An article's rows depend on these modules and data folders; a change to any means a full build.
-_ANALYSIS_MODULES = ("models", "ingest", "normalise", "lexicon", "keywords", "timex", "events", "pipeline", "store")
+_ANALYSIS_MODULES = (
+    "models",
+    "ingest",
+    "normalise",
+    "lexicon",
+    "keywords",
+    "timex",
+    "events",
+    "timeline",
+    "pipeline",
+    "store",
+)
 _ANALYSIS_DATA = ("lexicon", "events", "time", "text")
 
 

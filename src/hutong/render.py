@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 
 from hutong.china_time import CHINA_TIME_ZONE
-from hutong.labels import domain_label, t
+from hutong.labels import action_label, confidence_text, date_explanation, domain_label, event_date_text, rule_label, t
 
 # ---- escaped Markdown ---------------------------------------------------------------------------------
 # st.markdown and widget labels read Markdown: an article's title or a typed term must not become a link.
@@ -71,10 +71,13 @@ def marked_html(text: str, spans: Iterable[Span]) -> str:
         if span.start < position or span.end > len(text) or span.start >= span.end:
             continue
         parts.append(html.escape(text[position : span.start]))
+        position = span.end
+        if span.kind == "markup":  # Markdown's own marks: shown as what they mean, never as raw characters
+            parts.append(html.escape(span.title))
+            continue
         title = f' title="{html.escape(span.title, quote=True)}"' if span.title else ""
         style = MARK_STYLES.get(span.kind, "")
         parts.append(f'<mark style="{style}"{title}>{html.escape(text[span.start : span.end])}</mark>')
-        position = span.end
     parts.append(html.escape(text[position:]))
     return "".join(parts)
 
@@ -107,21 +110,54 @@ def link_html(url: str | None, label: str) -> str:
     return ""
 
 
-def article_html(text: str, spans: Iterable[Span]) -> str:
+def article_html(text: str, spans: Iterable[Span], *, markdown: bool = False) -> str:
+    """An article's text, escaped, with its spans marked; with `markdown`, Markdown's marks (headings,
+    emphasis, links, list bullets) shown as what they mean rather than as raw characters."""
+    spans = [*spans, *(markdown_markup(text) if markdown else [])]
     return f'<div style="white-space:pre-wrap;line-height:1.8">{marked_html(text, spans)}</div>'
 
 
+# Markdown's marks, each group a mark to drop (or replace) while the text between stays, with its offsets,
+# so that the entity and time spans found in the raw text still fall on the right characters
+_MARKDOWN_MARKS = (
+    (re.compile(r"^(#{1,6} +)", re.M), ""),
+    (re.compile(r"^(> ?)", re.M), ""),
+    (re.compile(r"^([-*+] +)", re.M), "• "),
+    (re.compile(r"(!?\[)[^\]\n]+(\]\((?:[^()\s]|\([^()\s]*\))*\))"), ""),
+    (re.compile(r"(\*\*|__)(?=\S)[^\n]+?(?<=\S)(\*\*|__)"), ""),
+    (re.compile(r"(?<![*\\])(\*)(?=[^\s*])[^*\n]+?(?<=[^\s*])(\*)(?!\*)"), ""),
+    (re.compile(r"(`)[^`\n]+(`)"), ""),
+)
+
+
+def markdown_markup(text: str) -> list[Span]:
+    """The spans of Markdown's marks in text (kind "markup", the title what to show instead)."""
+    spans = []
+    for pattern, shown in _MARKDOWN_MARKS:
+        for match in pattern.finditer(text):
+            spans += [Span(match.start(g), match.end(g), "markup", shown) for g in range(1, pattern.groups + 1)]
+    return spans
+
+
 def _when(value) -> str:
-    """A publication time as China-time text; '' when unknown."""
+    """A publication time as China-time text labelled +08:00 (Beijing time), or only its day when the
+    article gave a day without a time (stored as midnight China time); '' when unknown."""
     try:
         stamp = pd.Timestamp(value)
         if pd.isna(stamp):
             return ""
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert(CHINA_TIME_ZONE)
-        return stamp.strftime("%Y-%m-%d %H:%M")
+        if stamp == stamp.normalize():
+            return stamp.strftime("%Y-%m-%d")
+        return stamp.strftime("%Y-%m-%d %H:%M") + " +08:00"
     except (TypeError, ValueError):
         return ""
+
+
+def publication_times(values) -> list[str]:
+    """Publication times as the reader's table lists them (see _when)."""
+    return [_when(v) for v in values]
 
 
 def span_text(first: date | None, last: date | None) -> str:
@@ -174,9 +210,12 @@ def evidence_card_html(event: Mapping, reports, *, names: Mapping[str, str], lan
         parties += f" – {names.get(event['b'], event['b'])}"
     head = (
         f"<h4 style='margin:0 0 .3em 0'>{html.escape(parties)} · {html.escape(domain_label(event['domain'], lang))} · "
-        f"{html.escape(t(event['action'], lang))}</h4>"
-        f"<div>{t('date', lang)}: <b>{html.escape(str(event.get('date') or '—'))}</b> · "
-        f"{t('resolution', lang)}: {html.escape(str(event.get('date_resolution') or ''))}</div>"
+        f"{html.escape(action_label(event.get('kind'), event['action'], event.get('rule'), lang))}</h4>"
+        f"<div>{t('date', lang)}: <b>{html.escape(event_date_text(event.get('date'), event.get('date_resolution')))}</b> · "
+        f"{t('resolution', lang)}: {html.escape(date_explanation(event.get('date_resolution'), lang))}</div>"
+        f"<div>{t('confidence', lang)}: <b>{confidence_text(event.get('confidence'))}</b>"
+        + (f" · {t('rule', lang)}: {html.escape(rule_label(event.get('rule'), lang))}" if event.get("rule") else "")
+        + "</div>"
     )
     items = []
     for number, r in enumerate(reports.itertuples()):

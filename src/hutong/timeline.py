@@ -41,6 +41,20 @@ def period_start(value) -> date | None:
         return None
 
 
+def period_end(value) -> date | None:
+    """The last day of a date written at year, month or day precision; None for anything else."""
+    start = period_start(value)
+    if start is None:
+        return None
+    kind = precision(value)
+    if kind == "year":
+        return date(start.year, 12, 31)
+    if kind == "month":
+        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return date.fromordinal(following.toordinal() - 1)
+    return start
+
+
 def period_start_sql(column: str) -> str:
     """SQL for period_start of a VARCHAR column (NULL where period_start gives None)."""
     # year 0000 is 1 BC to DuckDB and no year to Python's date
@@ -70,6 +84,15 @@ def action_step_sql(column: str) -> str:
     """SQL for action_step of a VARCHAR column."""
     steps = " ".join(f"WHEN '{action}' THEN {step}" for step, action in enumerate(ACTION_ORDER))
     return f"CASE {column} {steps} ELSE {len(ACTION_ORDER)} END"
+
+
+# ---- what a milestone is: a regulator's (召开, 印发 …) or a company's own launch --------------------------
+
+
+def milestone_mark(rule: str | None) -> str:
+    """The mark of a milestone by the pattern that found it: a company launching its own service (rule
+    "launch") or, for any other, a regulator's milestone."""
+    return "milestone_company" if rule == "launch" else "milestone_regulatory"
 
 
 # ---- a timeline row, a timeline group, and the merge's key --------------------------------------------
@@ -127,6 +150,8 @@ class Report:
     action: str
     date: str | None
     date_resolution: str
+    rule: str | None = None
+    confidence: float | None = None
 
 
 def merge_key(r: Report) -> tuple:
@@ -148,7 +173,9 @@ def merge_reports(reports: Iterable[Report]) -> tuple[list[dict], list[tuple[str
     """One merge key's reports (earliest published first) as events, and each report's event.
 
     A report joins the first event whose date is compatible with its own (equal, or one a prefix of the
-    other); an event's date is that of its earliest-published report that has one. Returns (events,
+    other); an event's date is that of its earliest-published report that has one; its confidence is the
+    highest of its reports' (several patterns agreeing make it no less sure), its rule that report's rule
+    (the earliest-published of equals). Returns (events,
     [(doc_id, report_index, event position)]).
     """
     events: list[dict] = []
@@ -171,10 +198,17 @@ def merge_reports(reports: Iterable[Report]) -> tuple[list[dict], list[tuple[str
                     "date_resolution": r.date_resolution,
                     "first_doc_id": r.doc_id,
                     "first_report_index": r.report_index,
+                    "rule": r.rule,
+                    "confidence": r.confidence,
                 }
             )
             index.add(position, r.date)
-        elif events[position]["date"] is None and r.date:
+            assigned.append((r.doc_id, r.report_index, position))
+            continue
+        event = events[position]
+        if r.confidence is not None and (event["confidence"] is None or r.confidence > event["confidence"]):
+            event["rule"], event["confidence"] = r.rule, r.confidence
+        if events[position]["date"] is None and r.date:
             events[position]["date"], events[position]["date_resolution"] = r.date, r.date_resolution
             index.date_found(position, r.date)
         assigned.append((r.doc_id, r.report_index, position))
@@ -229,6 +263,8 @@ _EVENT_SCHEMA = pa.schema(
         ("date_resolution", pa.string()),
         ("first_doc_id", pa.string()),
         ("first_report_index", pa.int64()),
+        ("rule", pa.string()),
+        ("confidence", pa.float64()),
     ]
 )
 _ASSIGNED_SCHEMA = pa.schema([("doc_id", pa.string()), ("report_index", pa.int64()), ("event", pa.int64())])
@@ -261,7 +297,7 @@ def merge_events(
     events_path, assigned_path = store_dir / "merged_events.parquet", store_dir / "merged_assigned.parquet"
     cursor = con.execute(
         f"""SELECT r.doc_id, r.report_index, r.kind, r.a, r.b, r.a_group, r.b_group, r.domain, r.action,
-                   r.date, r.date_resolution
+                   r.date, r.date_resolution, r.rule, r.confidence
             FROM (SELECT *, {_MERGE_KEY_ID} FROM event_reports) r JOIN documents d USING (doc_id)
             WHERE r.merged_into IS NULL {only_touched}
             ORDER BY r.merge_key, d.published_at NULLS LAST, r.doc_id, r.report_index"""
@@ -348,7 +384,7 @@ def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path) -> None
     con.execute(
         f"""COPY (SELECT n.event_id, m.kind, m.a, m.b, m.a_group, m.b_group, m.domain, m.action, m.date,
                          m.date_resolution, m.first_doc_id, m.first_report_index, r.evidence,
-                         c.reports, c.articles
+                         m.rule, m.confidence, c.reports, c.articles
                   FROM merged m JOIN numbered n USING (event)
                   JOIN (SELECT event_id, count(*) AS reports, count(DISTINCT doc_id) AS articles
                         FROM read_parquet({report_events}) GROUP BY event_id) c USING (event_id)

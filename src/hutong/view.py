@@ -15,6 +15,7 @@ from hutong.queries.filters import BUCKETS, CorpusFilter
 from hutong.queries.trends import MEASURES
 
 LEVELS = ("entity", "group")
+AS_OF_ASKED = "_as_of_asked"  # the widget key of an as-of day after the corpus's last day, kept as asked
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ViewState:
     domains: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     text: str = ""
+    min_confidence: float = 0.0  # hide events the extractor is less sure of (0: show every event)
     terms: tuple[str, ...] = ()  # terms added to the trend chart
     measure: str = "per10k"
     bucket: str = "auto"
@@ -80,6 +82,7 @@ class ViewState:
             domains=tuple(d for d in many("domain") if d in DOMAINS),
             actions=tuple(a for a in many("action") if a in ACTIONS),
             text=(one("q") or "")[:200],
+            min_confidence=_parse_confidence(one("conf")),
             terms=many("term")[:20],
             measure=choice("measure", MEASURES, "per10k"),
             bucket=choice("bucket", ("auto", *BUCKETS), "auto"),
@@ -112,6 +115,7 @@ class ViewState:
             domains=self.domains,
             actions=self.actions,
             text=self.text.strip(),
+            min_confidence=self.min_confidence,
         )
 
     def widget_values(self, *, bounds: tuple[date, date] | None, latest: date | None) -> dict[str, Any]:
@@ -125,6 +129,8 @@ class ViewState:
             values["dates"] = (_clamp(self.date_from or low, bounds), _clamp(self.date_to or high, bounds))
         if latest:
             values["as_of"] = min(self.as_of or latest, latest)
+            # a day after the last article is kept as asked (the slider cannot show it; the page says why)
+            values[AS_OF_ASKED] = self.as_of if self.as_of and self.as_of > latest else None
         return values
 
     @classmethod
@@ -134,7 +140,7 @@ class ViewState:
         """The view the widgets show; a date range over the whole corpus and the latest as-of day are defaults."""
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name in values:
+            if f.name in values and f.name != AS_OF_ASKED:
                 value = values[f.name]
                 kwargs[f.name] = tuple(value) if isinstance(value, list) else value
         dates = values.get("dates")
@@ -142,8 +148,9 @@ class ViewState:
             kwargs["date_from"] = dates[0] if dates[0] != bounds[0] else None
             kwargs["date_to"] = dates[1] if dates[1] != bounds[1] else None
         if kwargs.get("as_of") == latest:
-            kwargs["as_of"] = None
+            kwargs["as_of"] = values.get(AS_OF_ASKED) or None
         kwargs["text"] = (kwargs.get("text") or "").strip()
+        kwargs["min_confidence"] = float(kwargs.get("min_confidence") or 0.0)
         return cls(**kwargs)
 
 
@@ -156,6 +163,7 @@ _PARAM_OF = {
     "domains": "domain",
     "actions": "action",
     "text": "q",
+    "min_confidence": "conf",
     "terms": "term",
     "measure": "measure",
     "bucket": "bucket",
@@ -171,6 +179,15 @@ def _parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _parse_confidence(value: str | None) -> float:
+    """A confidence from a URL: a number from 0 to 1, in steps of 0.05; anything else is 0 (every event)."""
+    try:
+        number = float(value) if value else 0.0
+    except ValueError:
+        return 0.0
+    return round(min(max(number, 0.0), 1.0) * 20) / 20 if number == number else 0.0
 
 
 def _clamp(day: date, bounds: tuple[date, date]) -> date:

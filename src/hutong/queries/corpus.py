@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pandas as pd
 
 from hutong.queries.filters import (
     ARTICLE_TIME,
@@ -13,6 +14,7 @@ from hutong.queries.filters import (
     CorpusFilter,
     article_where,
     as_date,
+    bucket_totals,
     query_frame,
 )
 from hutong.timeline import period_start
@@ -99,3 +101,20 @@ def filtered_span(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[d
 
 def last_article_day(con: duckdb.DuckDBPyConnection, filt: CorpusFilter = NO_FILTER) -> date | None:
     return filtered_span(con, filt)[1]
+
+
+def attention(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, bucket: str) -> pd.DataFrame:
+    """The attention baseline: dated articles per calendar bucket of the filters' date range, all of them
+    (`all_articles`) and those the other filters keep (`matching`), with the share that matches. What a
+    rise of a term or an entity should be read against: a week of many articles makes every count rise."""
+    range_only = CorpusFilter(date_from=filt.date_from, date_to=filt.date_to)
+    every, every_params = bucket_totals(con, range_only, bucket)
+    kept, kept_params = bucket_totals(con, filt, bucket)
+    frame = query_frame(
+        con,
+        f"""SELECT a.bucket, a.articles AS all_articles, coalesce(k.articles, 0) AS matching
+            FROM ({every}) a LEFT JOIN ({kept}) k USING (bucket) ORDER BY a.bucket""",
+        [*every_params, *kept_params],
+    )
+    frame = frame.astype({"all_articles": "int64", "matching": "int64"})
+    return frame.assign(share=frame["matching"] / frame["all_articles"].clip(lower=1))

@@ -34,10 +34,11 @@ def entity_counts(
 def entity_mentions_over_time(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, series: Mapping[str, Iterable[str]], bucket: str
 ) -> pd.DataFrame:
-    """Mentions per series and bucket, raw and per 10,000 tokens; a series counts every entity listed
+    """Mentions per series and bucket, raw and per 10,000 tokens, with the articles naming the series
+    (`docs`) of all the bucket's `articles`, what each point rests on; a series counts every entity listed
     under it (阿里巴巴 → 淘宝, 天猫 …). Buckets where a series is not mentioned have zero."""
     pairs = [(label, member) for label, members in series.items() for member in dict.fromkeys(members)]
-    columns = ["entity", "bucket", "mentions", "tokens", "articles", "per10k"]
+    columns = ["entity", "bucket", "mentions", "docs", "tokens", "articles", "per10k"]
     if not pairs:
         return pd.DataFrame(columns=columns)
     totals, totals_params = bucket_totals(con, filt, bucket)
@@ -47,16 +48,19 @@ def entity_mentions_over_time(
         f"""WITH totals AS ({totals}),
               wanted AS (SELECT unnest(?) AS label, unnest(?) AS member),
               labels AS (SELECT DISTINCT label FROM wanted),
-              uses AS (SELECT w.label, {bucket_sql(bucket, "e.day")} AS bucket, sum(e.sign * e.mentions) AS mentions
-                       FROM ({rows}) e JOIN wanted w ON w.member = e.entity
-                       WHERE e.day IS NOT NULL GROUP BY ALL)
+              per_doc AS (SELECT w.label, {bucket_sql(bucket, "e.day")} AS bucket, e.doc_id, e.sign,
+                                 sum(e.mentions) AS mentions
+                          FROM ({rows}) e JOIN wanted w ON w.member = e.entity
+                          WHERE e.day IS NOT NULL GROUP BY ALL),
+              uses AS (SELECT label, bucket, sum(sign * mentions) AS mentions, sum(sign) AS docs
+                       FROM per_doc GROUP BY ALL)
             SELECT labels.label AS entity, totals.bucket, coalesce(uses.mentions, 0) AS mentions,
-                   totals.tokens, totals.articles
+                   coalesce(uses.docs, 0) AS docs, totals.tokens, totals.articles
             FROM labels CROSS JOIN totals LEFT JOIN uses ON uses.label = labels.label AND uses.bucket = totals.bucket
             ORDER BY totals.bucket""",
         [*totals_params, [p[0] for p in pairs], [p[1] for p in pairs], *params],
     )
-    frame = frame.astype({"mentions": "int64", "tokens": "int64", "articles": "int64"})
+    frame = frame.astype({"mentions": "int64", "docs": "int64", "tokens": "int64", "articles": "int64"})
     frame["per10k"] = frame["mentions"] / frame["tokens"].clip(lower=1) * 10_000
     order = {label: i for i, label in enumerate(series)}
     frame = frame.sort_values(["entity", "bucket"], key=lambda s: s.map(order) if s.name == "entity" else s)

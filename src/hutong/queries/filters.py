@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,6 +42,7 @@ class CorpusFilter:
     domains: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     text: str = ""
+    min_confidence: float = 0.0  # events the extractor is less sure of are left out (0: every event)
 
 
 NO_FILTER = CorpusFilter()
@@ -65,13 +67,60 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = 
 
 def _picks_articles(filt: CorpusFilter) -> bool:
     """Whether the filter keeps articles by more than their day (sources, entities, text)."""
-    return bool(filt.sources or filt.entities or filt.text.strip())
+    return bool(filt.sources or filt.entities or text_query(filt.text))
 
 
 def _needles(text: str) -> list[str]:
-    """What free text is looked for: as typed and in simplified script, either may match."""
+    """What one word or phrase is looked for: as typed and in simplified script, either may match."""
     query = text.strip()
     return sorted({query, to_simplified(query)}) if query else []
+
+
+# A word, a "quoted phrase" (ASCII or Chinese quotes), or an operator: AND, OR, NOT (or a leading -)
+_QUERY_TOKEN = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|(\S+)')
+
+
+def text_query(text: str) -> list[list[tuple[bool, str]]]:
+    """The free-text filter as alternatives (OR) of words that must all be in an article (AND, the default
+    between words), each (negated, word or phrase): `京东 OR 淘宝 NOT 支付宝`, `"微信 支付" -关闭`. An
+    operator with nothing to apply to is dropped; a query of NOT words alone keeps what lacks them."""
+    alternatives: list[list[tuple[bool, str]]] = [[]]
+    negate = False
+    for match in _QUERY_TOKEN.finditer(text):
+        phrase = next((g for g in match.groups()[:3] if g is not None), None)
+        word = match.group(4)
+        if phrase is None:
+            if word in ("OR", "|"):
+                alternatives.append([])
+                negate = False
+                continue
+            if word in ("AND", "&"):
+                continue
+            if word == "NOT":
+                negate = True
+                continue
+            if word.startswith("-") and len(word) > 1:
+                negate, word = True, word[1:]
+        needle = (phrase if phrase is not None else word).strip()
+        if needle:
+            alternatives[-1].append((negate, needle))
+        negate = False
+    return [a for a in alternatives if a]
+
+
+def _text_sql(text: str) -> tuple[str, list]:
+    """A condition over `search` (each article's text, lower-cased) for text_query(text)."""
+    ors, params = [], []
+    for words in text_query(text):
+        ands = []
+        for negated, word in words:
+            needles = _needles(word)
+            ands.append(
+                ("NOT " if negated else "") + "(" + " OR ".join("contains(text, lower(?))" for _ in needles) + ")"
+            )
+            params += needles
+        ors.append("(" + " AND ".join(ands) + ")")
+    return " OR ".join(ors), params
 
 
 def article_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = True) -> tuple[str, list]:
@@ -107,13 +156,12 @@ def picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str |
     if filt.entities:
         clauses.append("d.doc_id IN (SELECT doc_id FROM doc_entities WHERE list_contains(?, entity))")
         params.append(sorted(filt.entities))
-    needles = _needles(filt.text)
-    if needles:
+    matches, needles = _text_sql(filt.text)
+    if matches:
         # the search table holds titles, texts and simplified sentences lower-cased: a case-blind substring match
-        matches = " OR ".join("contains(text, lower(?))" for _ in needles)
         clauses.append(f"d.doc_id IN (SELECT doc_id FROM search WHERE {matches})")
         params += needles
-    key = json.dumps([sorted(filt.sources), sorted(filt.entities), needles], ensure_ascii=False)
+    key = json.dumps([sorted(filt.sources), sorted(filt.entities), matches, needles], ensure_ascii=False)
     name = "picked_" + hashlib.sha256(key.encode()).hexdigest()[:24]
     cursor = con.cursor()
     try:
@@ -214,6 +262,9 @@ def _event_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, keyed: b
     if filt.entities:
         clauses.append("(list_contains(?, e.a) OR list_contains(?, e.b))")
         params += [list(filt.entities)] * 2
+    if filt.min_confidence > 0:
+        clauses.append("coalesce(e.confidence, 1.0) >= ?")
+        params.append(filt.min_confidence)
     picked = _picked_events(con, filt)
     if picked:
         key = "event_number" if keyed else "event_id"

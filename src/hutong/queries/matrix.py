@@ -16,7 +16,7 @@ from hutong.queries.filters import (
     query_frame,
     with_periods,
 )
-from hutong.timeline import action_step_sql, period_start
+from hutong.timeline import action_step_sql, period_end, period_start
 
 MATRIX_STATES = ("none", "closed", "planned", "open")  # the heatmap's z is the index into this tuple
 
@@ -49,19 +49,40 @@ def _matrix_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, as_of:
     )
 
 
+def _lent_ends_sql(level: str) -> str:
+    """SQL over `cell_events` adding, at entity level, a copy of every end with no earlier start in its own
+    cell to each cell of the same domain and group pair that has a start: a group and its member are one
+    relationship (微信 – 京东 ending the traffic link ends 腾讯 – 京东's too), as the timeline draws it."""
+    if level == "group":
+        return "SELECT * FROM cell_events"
+    return """SELECT * FROM cell_events
+              UNION ALL
+              SELECT o.* REPLACE (c.cell AS cell, c.p AS p, c.q AS q)
+              FROM cell_events o
+              JOIN (SELECT DISTINCT cell, p, q, timeline_group FROM cell_events WHERE action = 'start') c
+                ON c.timeline_group = o.timeline_group AND c.cell <> o.cell
+              WHERE o.action = 'end' AND NOT EXISTS (
+                  SELECT 1 FROM cell_events s
+                  WHERE s.cell = o.cell AND s.action = 'start' AND s.chronology < o.chronology)"""
+
+
 def interop_matrix(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, as_of: date, level: str = "entity"
 ) -> pd.DataFrame:
     """The state of every pair of parties and domain as of a day: the latest partnership event on or
     before it decides (start → open, end → closed, planned → planned); a plan announced while the
-    connection is open leaves it open; `since` is the day the state began. One row per pair and domain,
-    both orders of the pair, with the number of events behind it."""
+    connection is open leaves it open; at entity level a member's end with no start of its own closes its
+    group's connection too (see _lent_ends_sql). `since` is the day the state began and `since_date` the
+    date of the event that began it as written ("2024"); `settled` is false while as_of falls inside that
+    date's period (a link dated only 2024 is open sometime in 2024 as of 2024-06-01, and not before 2024).
+    One row per pair and domain, both orders of the pair, with the number of events behind it."""
     cell_events_sql, params = _matrix_events(con, filt, as_of=as_of, level=level)
     frame = query_frame(
         con,
-        f"""WITH matrix_events AS ({cell_events_sql}),
+        f"""WITH cell_events AS ({cell_events_sql}),
+              matrix_events AS ({_lent_ends_sql(level)}),
               ordered AS (
-                SELECT cell, action, "when", chronology AS n,
+                SELECT cell, action, "when", date, chronology AS n,
                        last_value(CASE WHEN action IN ('start', 'end') THEN action END IGNORE NULLS) OVER (
                            PARTITION BY cell ORDER BY chronology
                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_start_or_end
@@ -75,19 +96,21 @@ def interop_matrix(
                 SELECT *, state IS DISTINCT FROM lag(state) OVER (PARTITION BY cell ORDER BY n) AS begins
                 FROM settings),
               cells AS (
-                SELECT cell, arg_max(state, n) AS state, max("when") FILTER (WHERE begins) AS since
+                SELECT cell, arg_max(state, n) AS state, max("when") FILTER (WHERE begins) AS since,
+                       arg_max(date, n) FILTER (WHERE begins) AS since_date
                 FROM changes GROUP BY ALL),
               counted AS (SELECT cell, any_value(p) AS p, any_value(q) AS q, any_value(domain) AS domain,
                                  count(*) AS events FROM matrix_events GROUP BY ALL),
               states AS (
-                SELECT c.p, c.q, c.domain, coalesce(s.state, 'none') AS state, s.since, c.events
+                SELECT c.p, c.q, c.domain, coalesce(s.state, 'none') AS state, s.since, s.since_date, c.events
                 FROM counted c LEFT JOIN cells s USING (cell))
-            SELECT p AS row_party, q AS col_party, domain, state, since, events FROM states
-            UNION ALL SELECT q, p, domain, state, since, events FROM states
+            SELECT p AS row_party, q AS col_party, domain, state, since, since_date, events FROM states
+            UNION ALL SELECT q, p, domain, state, since, since_date, events FROM states
             ORDER BY row_party, col_party, domain""",
         params,
     )
-    return frame.assign(since=[as_date(v) for v in frame["since"]])
+    settled = [not isinstance(d, str) or period_end(d) is None or period_end(d) <= as_of for d in frame["since_date"]]
+    return frame.assign(since=[as_date(v) for v in frame["since"]], settled=settled)
 
 
 def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level: str = "entity") -> list[str]:
@@ -106,7 +129,10 @@ def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level:
     return frame["name"].tolist()
 
 
-CELL_COLUMNS = ["event_id", "date", "precision", "a", "b", "domain", "action", "evidence"]
+CELL_COLUMNS = [
+    "event_id", "date", "precision", "a", "b", "domain", "action", "evidence", "kind", "rule", "confidence",
+    "date_resolution",
+]  # fmt: skip
 
 
 def cell_events(
@@ -116,7 +142,8 @@ def cell_events(
     cell_events_sql, params = _matrix_events(con, filt, as_of=as_of, level=level)
     frame = query_frame(
         con,
-        f"""SELECT * EXCLUDE ("when", p, q, step, cell) FROM ({cell_events_sql})
+        f"""WITH cell_events AS ({cell_events_sql})
+            SELECT * EXCLUDE ("when", p, q, step, cell) FROM ({_lent_ends_sql(level)})
             WHERE p = least(?, ?) AND q = greatest(?, ?) ORDER BY "when", event_id""",
         [*params, row, col, row, col],
     )

@@ -17,7 +17,7 @@ from hutong.queries.filters import (
     query_frame,
     with_periods,
 )
-from hutong.timeline import EVENT_KEYS, action_step, group_key, row_key
+from hutong.timeline import EVENT_KEYS, action_step, group_key, milestone_mark, row_key
 
 
 def events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = True) -> pd.DataFrame:
@@ -80,53 +80,81 @@ def partnership_timeline(
     """(bars, marks) of the timeline: one row per pair of parties and domain, one per milestone maker.
 
     A bar runs from a start to the next end of its row, or to `until` (the last article day) while
-    still open. An end with no start in its row takes the latest earlier start of the same pair at
-    group level (微信 – 京东 ends the traffic partnership 腾讯 – 京东 started); failing that it is marked
-    as an end without a known start. Every dated event is also a mark, so each can be clicked. With `rows`
-    (row keys, see timeline.row_key), only those rows are drawn; the other events can still lend their starts.
+    still open. A group and its member are one relationship: an end with no start in its own row that finds
+    the latest earlier start of the same pair at group level (微信 – 京东 ends the traffic partnership
+    腾讯 – 京东 started) is drawn in that start's row and closes its bar, so the two rows cannot contradict
+    each other; failing that it is marked as an end without a known start. A plan followed by a start in its
+    row is marked fulfilled; a milestone is marked as a regulator's or a company's (timeline.milestone_mark).
+    Every dated event is also a mark, so each can be clicked. With `rows` (row keys, see timeline.row_key),
+    only those rows are drawn (and the rows their ends moved to); other events can still lend their starts.
     """
     bar_columns = ["row", "domain", "start", "end", "open", "start_event", "end_event", "inherited_from"]
     mark_columns = ["row", "domain", "when", "mark", "event_id"]
     dated = events_frame[events_frame["when"].notna()].copy()
     if dated.empty:
         return pd.DataFrame(columns=bar_columns), pd.DataFrame(columns=mark_columns)
+    if "rule" not in dated:
+        dated["rule"] = None
     dated["order"] = dated["action"].map(action_step)
     dated = dated.sort_values(["when", "order", "event_id"])
-    records = _records(dated, ["event_id", "kind", "a", "b", "domain", "action", "when"])
+    records = _records(dated, ["event_id", "kind", "a", "b", "domain", "action", "when", "rule"])
     bars, marks = [], []
-    starts = _starts_by_groups(records, groups)
-    by_row: dict[tuple, list] = {}
-    for key, e in zip(_row_keys(records), records):
-        by_row.setdefault(key, []).append(e)
-    for row, row_events in by_row.items():
-        first = row_events[0]
-        if rows is not None and row_key(first.kind, first.a, first.b, first.domain) not in rows:
+    by_row = _rows_with_group_ends(records, groups)
+    for row, (key, row_events, moved, origins) in by_row.items():
+        if rows is not None and key not in rows and not origins & rows:
             continue
-        if first.kind == "milestone":
-            marks += [(row, e.domain, e.when, "milestone", e.event_id) for e in row_events]
+        if row_events[0].kind == "milestone":
+            marks += [(row, e.domain, e.when, milestone_mark(e.rule), e.event_id) for e in row_events]
             continue
         opened = None
+        plans: list[int] = []  # the plans of the row not yet followed by a start, as positions in marks
         for e in row_events:
             if e.action == "start":
                 opened = opened or e
                 marks.append((row, e.domain, e.when, "start", e.event_id))
+                for position in plans:
+                    marks[position] = (*marks[position][:3], "planned_fulfilled", marks[position][4])
+                plans = []
             elif e.action == "planned":
+                plans.append(len(marks))
                 marks.append((row, e.domain, e.when, "planned", e.event_id))
             elif opened is not None:
-                bars.append((row, e.domain, opened.when, e.when, False, opened.event_id, e.event_id, None))
+                inherited = opened.event_id if e.event_id in moved else None
+                bars.append((row, e.domain, opened.when, e.when, False, opened.event_id, e.event_id, inherited))
                 marks.append((row, e.domain, e.when, "end", e.event_id))
                 opened = None
             else:
-                start = _group_level_start(e, starts, groups)
-                if start is None:
-                    marks.append((row, e.domain, e.when, "end_without_start", e.event_id))
-                else:
-                    bars.append((row, e.domain, start.when, e.when, False, start.event_id, e.event_id, start.event_id))
-                    marks.append((row, e.domain, e.when, "end", e.event_id))
+                marks.append((row, e.domain, e.when, "end_without_start", e.event_id))
         if opened is not None:
             end = max(until or opened.when, opened.when)
             bars.append((row, opened.domain, opened.when, end, True, opened.event_id, None, None))
     return pd.DataFrame(bars, columns=bar_columns), pd.DataFrame(marks, columns=mark_columns)
+
+
+def _rows_with_group_ends(records: list, groups: Mapping[str, str]) -> dict[tuple, tuple[tuple, list, set, set]]:
+    """The events of each row as drawn (see _row_keys): {drawn row: (row key, events in order, the ids of the
+    ends moved into it, the row keys they came from)}. An end with no earlier start in its own row goes to the row of the latest earlier
+    start of the same pair at group level, when there is one (see partnership_timeline)."""
+    drawn = dict(zip((r.event_id for r in records), _row_keys(records)))
+    by_row: dict[tuple, tuple[tuple, list, set, set]] = {}
+    started: set[tuple] = set()
+    starts = _starts_by_groups(records, groups)
+    for e in records:
+        key = row_key(e.kind, e.a, e.b, e.domain)
+        row = drawn[e.event_id]
+        origin = None
+        if e.kind != "milestone" and e.action == "start":
+            started.add(key)
+        elif e.kind != "milestone" and e.action == "end" and key not in started:
+            start = _group_level_start(e, starts, groups)
+            if start is not None and row_key(start.kind, start.a, start.b, start.domain) != key:
+                origin, key, row = key, row_key(start.kind, start.a, start.b, start.domain), drawn[start.event_id]
+        entry = by_row.setdefault(row, (key, [], set(), set()))
+        entry[1].append(e)
+        if origin is not None:
+            entry[2].add(e.event_id)
+            entry[3].add(origin)
+    return by_row
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list:
@@ -226,7 +254,7 @@ def timeline(
                 SELECT event_number, timeline_row IN (SELECT timeline_row FROM shown) AS in_shown_row FROM keys
                 WHERE timeline_row IN (SELECT timeline_row FROM shown)
                    OR (starts AND timeline_group IN (SELECT timeline_group FROM shown WHERE has_end)))
-            SELECT e.event_id, e.event_number, e.kind, e.a, e.b, e.domain, e.action, e.date, w.in_shown_row,
+            SELECT e.event_id, e.event_number, e.kind, e.a, e.b, e.domain, e.action, e.date, e.rule, w.in_shown_row,
                    t.total_rows, t.total_events
             FROM events_keyed e JOIN wanted w USING (event_number),
                  (SELECT count(*) AS total_rows, sum(events) AS total_events FROM timeline_rows) t""",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
@@ -9,6 +11,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
+from hutong.normalise import to_simplified
 from hutong.queries.filters import (
     BUCKETS,
     NO_FILTER,
@@ -59,38 +62,123 @@ def keyword_trends(
     return frame[columns].reset_index(drop=True)
 
 
+# Log-likelihood (G²) of 3.84 is p < 0.05 with one degree of freedom: a rise a corpus this size would show by
+# chance one time in twenty or less
+KEYNESS_P05 = 3.84
+# Parts of web addresses, which reach the terms through URLs written in article text
+_URL_PARTS = frozenset({"http", "https", "www", "com", "cn", "net", "org", "html", "htm", "shtml", "php", "aspx"})
+
+
 def rising_terms(
-    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, bucket: str, top_n: int = 8, min_count: int = 2
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    bucket: str,
+    top_n: int = 8,
+    min_count: int = 2,
+    min_articles: int = 10,
+    min_term_articles: int = 2,
+    min_keyness: float = KEYNESS_P05,
 ) -> list[str]:
-    """The terms rising most in the filtered span: per-10k frequency in the latest bucket minus their mean
-    frequency in the earlier buckets (a bucket without the term counts as zero). With one bucket (or too few
-    rising terms) the most frequent fill in."""
-    totals, totals_params = bucket_totals(con, filt, bucket)
-    uses, uses_params = _term_uses(con, filt, bucket=bucket)
-    ranked = query_frame(
-        con,
-        f"""WITH totals AS ({totals}), uses AS MATERIALIZED ({uses}),
-              shape AS (SELECT count(*) AS buckets, max(bucket) AS latest FROM totals),
-              rates AS (
-                SELECT u.term, u.bucket, u.count, u.count / greatest(t.tokens, 1) * 10000 AS per10k
-                FROM uses u JOIN totals t USING (bucket)
-                WHERE u.term IN (SELECT term FROM uses GROUP BY term HAVING sum(count) >= ?)),
-              sums AS (
-                SELECT term, sum(count) AS total, sum(per10k) AS all_rates,
-                       coalesce(sum(per10k) FILTER (WHERE bucket = shape.latest), 0) AS latest_rate,
-                       any_value(shape.buckets) AS buckets
-                FROM rates, shape GROUP BY term)
-            SELECT term, total, all_rates / buckets AS overall,
-                   latest_rate - CASE WHEN buckets > 1 THEN (all_rates - latest_rate) / (buckets - 1) ELSE 0 END AS rise
-            FROM sums""",
-        [*totals_params, *uses_params, min_count],
-    )
-    rising = ranked[ranked["rise"] > 0].sort_values(["rise", "total", "term"], ascending=[False, False, True])
-    chosen = rising["term"].head(top_n).tolist()
-    if len(chosen) < top_n:
-        rest = ranked[~ranked["term"].isin(chosen)].sort_values(["overall", "term"], ascending=[False, True])
-        chosen += rest["term"].head(top_n - len(chosen)).tolist()
+    """The terms rising most in the filtered span, by keyness (see term_keyness): used more in the recent
+    period than before it, in at least min_term_articles recent articles, with a log-likelihood of at least
+    min_keyness, most key first. Web address parts and the corpus's source names are not terms. Where the
+    span cannot be split into two periods of min_articles articles each (or too few terms rise), the most
+    frequent terms fill in."""
+    table = term_keyness(con, filt, bucket=bucket, min_articles=min_articles)
+    table = table[table["total"] >= min_count]
+    rising = table[
+        (table["recent_rate"] > table["earlier_rate"])
+        & (table["recent_docs"] >= min_term_articles)
+        & (table["keyness"] >= min_keyness)
+    ].sort_values(["keyness", "total", "term"], ascending=[False, False, True])
+    frequent = table.sort_values(["total", "term"], ascending=[False, True])
+    chosen: list[str] = []
+    for candidates in (rising["term"], frequent["term"]):
+        # page furniture is looked for among the few candidates, not among every term of the corpus
+        wanted = [t for t in candidates.head(4 * top_n + len(chosen)) if t not in chosen]
+        furniture = _not_terms(con, wanted)
+        chosen += [t for t in wanted if t not in furniture][: top_n - len(chosen)]
     return chosen
+
+
+def term_keyness(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, bucket: str, min_articles: int = 10
+) -> pd.DataFrame:
+    """Every term of the filtered span with its use in the recent period and before it: the recent period is
+    the latest buckets holding at least min_articles articles, the earlier one the rest, which must hold as
+    many (else every term's keyness is 0). Columns: term, total, recent/earlier count, docs and rate (per
+    10,000 tokens), and keyness, the log-likelihood G² of the term's share of the recent period's tokens
+    against its share of the earlier period's (Dunning 1993; Rayson and Garside 2000)."""
+    columns = ["term", "total", "recent", "earlier", "recent_docs", "earlier_docs", "recent_rate", "earlier_rate"]
+    totals_sql, totals_params = bucket_totals(con, filt, bucket)
+    totals = query_frame(con, f"SELECT * FROM ({totals_sql}) ORDER BY bucket", totals_params)
+    if totals.empty:
+        return pd.DataFrame(columns=[*columns, "keyness"])
+    cut = recent_period_start(totals, min_articles=min_articles)
+    uses, uses_params = _term_uses(con, filt, bucket=bucket)
+    frame = query_frame(
+        con,
+        f"""SELECT term, sum(count) AS total,
+                   coalesce(sum(count) FILTER (WHERE bucket >= ?), 0) AS recent,
+                   coalesce(sum(count) FILTER (WHERE bucket < ?), 0) AS earlier,
+                   coalesce(sum(docs) FILTER (WHERE bucket >= ?), 0) AS recent_docs,
+                   coalesce(sum(docs) FILTER (WHERE bucket < ?), 0) AS earlier_docs
+            FROM ({uses}) GROUP BY term""",
+        [*[cut or totals["bucket"].min()] * 4, *uses_params],
+    )
+    recent_tokens = int(totals.loc[totals["bucket"] >= cut, "tokens"].sum()) if cut is not None else 0
+    earlier_tokens = int(totals["tokens"].sum()) - recent_tokens
+    frame["recent_rate"] = frame["recent"] / max(recent_tokens, 1) * 10_000
+    frame["earlier_rate"] = frame["earlier"] / max(earlier_tokens, 1) * 10_000
+    frame["keyness"] = [
+        log_likelihood(a, b, recent_tokens, earlier_tokens) if cut is not None else 0.0
+        for a, b in zip(frame["recent"], frame["earlier"], strict=True)
+    ]
+    return frame
+
+
+def recent_period_start(totals: pd.DataFrame, *, min_articles: int):
+    """The first bucket of the recent period: the latest buckets that together hold min_articles articles,
+    leaving at least as many before them; None when the span cannot be split so."""
+    articles = totals.sort_values("bucket")["articles"].tolist()
+    buckets = totals.sort_values("bucket")["bucket"].tolist()
+    recent = 0
+    for i in range(len(buckets) - 1, 0, -1):
+        recent += articles[i]
+        if recent >= min_articles:
+            return buckets[i] if sum(articles[:i]) >= min_articles else None
+    return None
+
+
+def log_likelihood(a: float, b: float, c: float, d: float) -> float:
+    """G² of a term used a times in c tokens and b times in d tokens: 2 Σ O ln(O / E), the expected use E
+    of each period its share of the term's total."""
+    if c <= 0 or d <= 0 or a + b <= 0:
+        return 0.0
+    expected_a, expected_b = c * (a + b) / (c + d), d * (a + b) / (c + d)
+    return 2 * sum(o * math.log(o / e) for o, e in ((a, expected_a), (b, expected_b)) if o > 0)
+
+
+def _not_terms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> set[str]:
+    """The terms that are page furniture, not words of the news: parts of web addresses (https, www, the
+    hosts' names) and the words of the corpus's source names, split where the script changes (扶摇AI →
+    扶摇, ai), in simplified script as the terms are; a word that only begins a source's name (电商 of
+    电商报) stays a term."""
+    names = query_frame(
+        con,
+        """SELECT DISTINCT lower(source) AS name FROM documents WHERE source IS NOT NULL
+           UNION SELECT DISTINCT lower(regexp_extract(url, '^https?://([^/:]+)', 1)) FROM documents
+           WHERE url IS NOT NULL""",
+    )["name"].tolist()
+    words = set(_URL_PARTS)
+    for name in names:
+        if isinstance(name, str):
+            words.update(_SOURCE_WORD.findall(to_simplified(name)))
+    return {t for t in terms if str(t).lower() in words or "://" in str(t)}
+
+
+_SOURCE_WORD = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 
 
 def frequent_terms(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, limit: int = 300) -> list[str]:
