@@ -45,10 +45,11 @@ lint: setup-dev
 format: setup-dev
 	$(BIN)/ruff format src tests app.py bench
 
-# requirements.txt and requirements-dev.txt from their .in files, every package pinned.
+# requirements.txt, requirements-dask.txt and requirements-dev.txt from their .in files, every package pinned.
 lock:
 	test -x $(TOOLS)/bin/uv || ($(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION))
 	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dask.in -o requirements-dask.txt
 	$(LOCK) requirements-dev.in -o requirements-dev.txt
 
 # Collect news pages from the feeds and sitemaps listed in $(FEEDS) into $(RAW); then `make run` shows them.

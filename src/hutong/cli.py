@@ -65,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
         default=50_000_000,
         help="reject, unread, an input file larger than this (default 50,000,000)",
     )
+    build.add_argument(
+        "--scheduler",
+        help="analyse on a Dask cluster: `local` (a cluster of --workers processes here) or a scheduler's "
+        "address, tcp://HOST:8786 (pip install -r requirements-dask.txt; the --out folder must be on a "
+        "filesystem every worker sees)",
+    )
+    build.add_argument(
+        "--segment-articles",
+        type=int,
+        default=2_000,
+        help="with --scheduler: inputs per chunk a worker analyses into a segment (default 2,000)",
+    )
     build.set_defaults(run=_build)
 
     extract = commands.add_parser(
@@ -163,6 +175,7 @@ def _build(args: argparse.Namespace) -> int:
         ("--workers", args.workers),
         ("--max-chars", args.max_chars),
         ("--max-file-bytes", args.max_file_bytes),
+        ("--segment-articles", args.segment_articles),
     ):
         if value < 1:
             raise ValueError(f"{option} must be at least 1")
@@ -180,6 +193,8 @@ def _build(args: argparse.Namespace) -> int:
             max_file_bytes=args.max_file_bytes,
             progress=bar.update,
             replace=args.replace,
+            scheduler=args.scheduler,
+            segment_articles=args.segment_articles,
         )
     if not quiet:
         print(summary)

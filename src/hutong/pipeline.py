@@ -242,12 +242,16 @@ def build_store(
     segmenter: str = "jieba",
     progress: Callable[[int], None] | None = None,
     replace: bool = False,
+    scheduler: str | None = None,
+    segment_articles: int = 2_000,
 ) -> BuildSummary:
     """Read every article under input_dir and write the processed store to out_dir, atomically.
 
     Unless `full`, an existing store built by the same analysis is reused: unchanged files are not
     read again, and a build whose inputs did not change at all writes nothing. Unless `replace`, a store
     built from another input folder, or a folder that is not a store, is left alone: ReplaceRefused.
+    With a `scheduler` ("local" or a Dask scheduler's address) the articles are analysed on a Dask cluster, in
+    chunks of `segment_articles` that become segments (hutong.cluster); without one Dask is not imported.
     """
     if not replace and (problem := store.replacement_problem(out_dir, input_dir=input_dir)):
         raise ReplaceRefused(f"{problem}; give --replace to replace it, or choose another --out folder")
@@ -283,18 +287,32 @@ def build_store(
             return _summary_of(out_dir, up_to_date=True)
         if changes <= _IN_PROCESS_UP_TO:
             workers = 1  # starting a pool of workers costs more than a few articles
-    # Load once here: this fails early on a bad lexicon or segmenter, and forked workers inherit it.
-    _worker_resources(settings)
     job = _Job(settings, max_chars, max_file_bytes)
-    items = ((item, job) for item in _work_items(plan, job))
+    if scheduler is None:
+        # Load once here: this fails early on a bad lexicon or segmenter, and forked workers inherit it.
+        _worker_resources(settings)
     with (
         _long_lived_objects_frozen(),
         store.StoreWriter(out_dir, input_dir=input_dir, analysis_version=version, previous=previous) as writer,
     ):
-        for result in _map_analyses(items, workers=workers):
-            writer.add(result)
-            if progress:
-                progress(1)
+        if scheduler is None:
+            for result in _map_analyses(((item, job) for item in _work_items(plan, job)), workers=workers):
+                writer.add(result)
+                if progress:
+                    progress(1)
+        else:
+            from hutong import cluster
+
+            cluster.analyse_on_cluster(
+                _work_items(plan, job),
+                writer,
+                job=job,
+                scheduler=scheduler,
+                workers=workers,
+                segment_articles=segment_articles,
+                analysis_version=version,
+                progress=progress,
+            )
         writer.complete_segments(stamps=stamps)
         timeline.merge_events(writer.tmp_dir, previous=previous, changed_doc_ids=writer.changed_doc_ids())
         writer.finish(lexicon=load_lexicon(lexicon_path))

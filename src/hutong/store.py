@@ -135,11 +135,14 @@ REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.strin
 # (CORPUS_TABLES: the events and each report's event, which hutong.timeline writes, and the input stamps) are
 # small and rewritten by every build. term_days sums over articles: each segment holds its own sums, and a
 # reader sums them again (a term and day may have a row in several segments), as every query of it does.
+# A cluster build (hutong.cluster) has its workers write whole segments under staging/ of the store being built;
+# the writer admits their articles, moves them in (or rewrites one without duplicates) and removes staging/.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
 SEGMENT_AGGREGATES = ("term_days", "doc_entities", "doc_pairs", "search")
 SEGMENT_FILES = (*STREAMED_TABLES, *SEGMENT_AGGREGATES)
 CORPUS_TABLES = ("events", "report_events", "inputs")
 SEGMENTS_DIR = "segments"
+_STAGING_DIR = "staging"
 # More segments than this and the small ones are merged into one (all of them, once they outweigh the largest).
 MAX_SEGMENTS = 8
 _ROWS_PER_FLUSH = 20_000
@@ -280,6 +283,8 @@ class StoreWriter:
         }
         self._writers: dict[str, _TableWriter] = {}
         self._linked: list[Path] = []  # segments carried over from the previous store as they were
+        self._staged: list[tuple[Path, list[str]]] = []  # segments workers wrote, with the articles kept of each
+        self._streamed = 0  # articles whose rows came through add
         self.ingested = self.duplicates = self.rejected = self.reused = self.segments = 0
 
     def __enter__(self) -> StoreWriter:
@@ -306,15 +311,9 @@ class StoreWriter:
                 self.rejected += 1
             return
         doc = result.document
-        first = self.seen_hashes.get(result.content_hash)
-        if first is not None:
-            self.duplicates += 1
-            self._report(doc["path"], doc["row"], "duplicate", f"same text as {first}", doc_id=result.doc_id)
+        if not self.admit(summary_of(result)):
             return
-        self.seen_hashes[result.content_hash] = doc["input_id"]
-        self.ingested += 1
-        self.new_doc_ids.append(result.doc_id)
-        self._report(doc["path"], doc["row"], "ingested", _ingest_note(doc), doc_id=result.doc_id)
+        self._streamed += 1
         self._documents.append(doc)
         if len(self._documents) >= _ROWS_PER_FLUSH:
             self._flush("documents")
@@ -328,6 +327,31 @@ class StoreWriter:
                 buffer[column].extend(values)
             if len(buffer["doc_id"]) >= _ROWS_PER_FLUSH:
                 self._flush(name)
+
+    def admit(self, article: ArticleSummary) -> bool:
+        """Count and report a new article; whether it is the first with its text (a duplicate's rows are not
+        kept). `add` calls it; a cluster build calls it with the summaries its workers send back."""
+        first = self.seen_hashes.get(article.content_hash)
+        if first is not None:
+            self.duplicates += 1
+            self._report(article.path, article.row, "duplicate", f"same text as {first}", doc_id=article.doc_id)
+            return False
+        self.seen_hashes[article.content_hash] = article.input_id
+        self.ingested += 1
+        self.new_doc_ids.append(article.doc_id)
+        self._report(article.path, article.row, "ingested", article.note, doc_id=article.doc_id)
+        return True
+
+    def add_staged_segment(self, segment: Path, *, keep: list[str]) -> None:
+        """A segment written apart from this writer (by a worker of a cluster build, under staging_dir), of which
+        only the articles in `keep` are admitted; it joins the store in complete_segments."""
+        self._staged.append((Path(segment), keep))
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where workers write whole segments for add_staged_segment: inside the store being built, so on the
+        output's filesystem; removed before the swap."""
+        return self.tmp_dir / _STAGING_DIR
 
     def _add_unchanged(self, path: str) -> None:
         """Take an unchanged file's report entries and articles from the previous store."""
@@ -399,6 +423,23 @@ class StoreWriter:
                 )
         return carried
 
+    def _adopt_staged_segments(self) -> list[Path]:
+        """The staged segments in the new store: moved in whole where every article of one is kept, rewritten
+        without the others where some are (duplicates of articles in an earlier segment), left out otherwise."""
+        adopted = []
+        for segment, keep in self._staged:
+            if not keep:
+                continue
+            target = self.tmp_dir / SEGMENTS_DIR / next(self._segment_names)
+            written = pq.read_table(segment / "documents.parquet", columns=["doc_id"])["doc_id"].to_pylist()
+            if sorted(written) == sorted(keep):
+                os.rename(segment, target)
+                adopted.append(target)
+            else:
+                adopted.append(_write_segment([segment], target, keep=pa.array(keep), work_dir=self.tmp_dir))
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        return adopted
+
     def _compacted(self, segments: list[Path]) -> list[Path]:
         """At most MAX_SEGMENTS segments: beyond that, the small ones become one (all of them, when together
         they hold as many articles as the largest)."""
@@ -420,8 +461,8 @@ class StoreWriter:
         for name in STREAMED_TABLES:
             self._flush(name)
         self._close_writers()
-        segments = self._carry_previous_segments()
-        if self.new_doc_ids or not segments:  # a store always has a segment, if an empty one
+        segments = self._carry_previous_segments() + self._adopt_staged_segments()
+        if self._streamed or not segments:  # a store always has a segment, if an empty one
             _derive_segment_aggregates(self.segment_dir, work_dir=self.tmp_dir)
             segments.append(self.segment_dir)
         else:
@@ -457,6 +498,50 @@ class StoreWriter:
         reused = set(self.reused_doc_ids)
         dropped = [d for doc_ids in self.previous.segments.values() for d in doc_ids if d not in reused]
         return [*self.new_doc_ids, *dropped]
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """What the store's report needs of an ingested article: all that comes back from a cluster's worker."""
+
+    doc_id: str
+    content_hash: str
+    path: str
+    row: int | None
+    input_id: str
+    note: str
+
+
+def summary_of(result: DocumentAnalysis) -> ArticleSummary:
+    doc = result.document
+    return ArticleSummary(
+        doc_id=result.doc_id,
+        content_hash=result.content_hash,
+        path=doc["path"],
+        row=doc["row"],
+        input_id=doc["input_id"],
+        note=_ingest_note(doc),
+    )
+
+
+def write_segment(analyses: list[DocumentAnalysis], target: Path, *, work_dir: Path) -> None:
+    """A segment of the given articles (each doc_id once) with its aggregates, written apart from a StoreWriter:
+    by a worker of a cluster build, into the store's staging_dir. The target folder must not exist yet."""
+    target.mkdir()
+    for name in STREAMED_TABLES:
+        with _TableWriter(target / f"{name}.parquet", name) as writer:
+            if name == "documents":
+                writer.write(pa.Table.from_pylist([a.document for a in analyses], schema=SCHEMAS[name]))
+                continue
+            columns = _empty_columns(name)
+            for analysis in analyses:
+                added = analysis.columns.get(name, {})
+                rows = len(next(iter(added.values()), ()))
+                columns["doc_id"].extend([analysis.doc_id] * rows)
+                for column, values in added.items():
+                    columns[column].extend(values)
+            writer.write(pa.Table.from_pydict(columns, schema=SCHEMAS[name]))
+    _derive_segment_aggregates(target, work_dir=work_dir)
 
 
 def _segment_numbers(previous: dict[str, list[str]]) -> Iterator[str]:
