@@ -12,6 +12,7 @@ from pathlib import Path
 from hutong.china_time import china_day
 from hutong.lexicon import Lexicon, Mention
 from hutong.models import Sentence, TimeExpression
+from hutong.normalise import paragraph_numbers
 from hutong.paths import DATA_DIR
 
 EVENTS_DATA_DIR = DATA_DIR / "events"
@@ -297,10 +298,8 @@ def _layout(sentences: Sequence[Sentence], text: str | None) -> dict[int, tuple[
     """Each sentence's paragraph number and whether it is a headline: a line of its own, without a
     sentence-final mark, before the first sentence of the body."""
     layout: dict[int, tuple[int, bool]] = {}
-    paragraph, in_body, previous_end = 0, False, 0
-    for s in sentences:
-        if text is not None and "\n" in text[previous_end : s.start]:
-            paragraph += 1
+    in_body = False
+    for s, paragraph in zip(sentences, paragraph_numbers(sentences, text)):
         whole_line = (
             text is not None
             and (s.start == 0 or text[s.start - 1] == "\n")
@@ -314,7 +313,6 @@ def _layout(sentences: Sequence[Sentence], text: str | None) -> dict[int, tuple[
         )
         in_body = in_body or not headline
         layout[s.index] = (paragraph, headline)
-        previous_end = s.end
     return layout
 
 
@@ -396,16 +394,16 @@ def _extract(
         s_mentions = mentions_by_sentence.get(sentence.index, [])
         s_all = times_by_sentence.get(sentence.index, [])
         s_times = [t for t in s_all if t.kind == "date" and t.value]
-        if len(s_mentions) == 1 or (s_mentions and not triggers.gate_pattern.search(sentence.text)):
-            # a sentence that states no event can still name who the next one is about (该平台…)
-            named = next((p for p in _parties(s_mentions, lexicon) if _opens_clause(sentence, p)), None)
-            discourse.last_subject = named or discourse.last_subject
-        if len(s_mentions) > 1 or triggers.gate_pattern.search(sentence.text):
+        if not (len(s_mentions) > 1 or triggers.gate_pattern.search(sentence.text)):
+            if s_mentions:  # a sentence that states no event can still name who the next one is about (该平台…)
+                named = next((p for p in _parties(s_mentions, lexicon) if _opens_clause(sentence, p)), None)
+                discourse.last_subject = named or discourse.last_subject
+        else:  # _sentence_reports records the sentence's subject itself
             for report in _sentence_reports(sentence, s_mentions, s_times, s_all, lexicon, triggers, discourse):
                 if len(discourse.reports) >= MAX_REPORTS_PER_ARTICLE:
                     break
                 discourse.add(report)
-        exact = [t for t in s_times if not getattr(t, "approximate", False)]
+        exact = [t for t in s_times if not t.approximate]
         if exact:  # an approximate date (近日) dates its own sentence only; it is not carried on
             discourse.last_date = discourse.last_date_seen = exact[-1]
         if discourse.last_date is not None and _now_after(sentence, discourse.last_date, triggers):
@@ -533,19 +531,11 @@ def _sentence_reports(
                     _launch(sentence, clause, parties, word, times, discourse, order=first_order + len(reports))
                 )
             continue
-        pairs = _pairs_for_trigger(
-            parties,
+        for (
+            word,
+            action,
             position,
-            sentence,
-            sentence_parties,
-            pending_pairs,
-            subject=subject,
-            reciprocal=word in triggers.words("reciprocal") or action == "end",
-        )
-        for other in candidates[1:]:  # 本次在谈合作为淘宝在微信开设小程序: the next trigger may join two names
-            if pairs:
-                break
-            word, action, position = other
+        ) in candidates:  # 本次在谈合作为淘宝在微信开设小程序: the next trigger may join two names
             pairs = _pairs_for_trigger(
                 parties,
                 position,
@@ -555,6 +545,8 @@ def _sentence_reports(
                 subject=subject,
                 reciprocal=word in triggers.words("reciprocal") or action == "end",
             )
+            if pairs:
+                break
         if pairs and pairs[0].directed:
             subject = list({pair.a.name: pair.a for pair in pairs}.values())
         elif subject is None and parties and parties[0].start < position:
@@ -1223,7 +1215,7 @@ def _after_publication(value: str, discourse: _Discourse) -> bool:
 
 def _statement_day_within(period: TimeExpression, times: list[TimeExpression]) -> TimeExpression | None:
     """An earlier day of the sentence inside a plan's coarse period (this week, this month): when it was said."""
-    first, last = getattr(period, "first_day", None), getattr(period, "last_day", None)
+    first, last = period.first_day, period.last_day
     if not first or not last or first == last:
         return None
     return next(

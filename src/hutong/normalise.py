@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -145,6 +145,20 @@ def _append_trimmed(sentences: list[Sentence], text: str, start: int, end: int) 
         end -= 1
     if end > start:
         sentences.append(Sentence(index=len(sentences), start=start, end=end, text=text[start:end]))
+
+
+def paragraph_numbers(sentences: Sequence[Sentence], text: str | None) -> list[int]:
+    """Each sentence's paragraph number: a new paragraph starts after a line break between two sentences.
+    Without the text, the article is one paragraph."""
+    if text is None:
+        return [0] * len(sentences)
+    out, number, prev_end = [], 0, None
+    for s in sentences:
+        if prev_end is not None and "\n" in text[prev_end : s.start]:
+            number += 1
+        out.append(number)
+        prev_end = s.end
+    return out
 
 
 def content_hash(sentences: Iterable[Sentence]) -> str:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from hutong.models import Sentence, TimeExpression
-from hutong.normalise import load_boilerplate_patterns, normalise_text
+from hutong.normalise import load_boilerplate_patterns, normalise_text, paragraph_numbers
 
 __all__ = [
     "DEFAULT_FESTIVALS_PATH",
@@ -1223,19 +1223,6 @@ def _without_strays(t: str) -> tuple[str, list[int] | None]:
     return "".join(t[i] for i in kept), kept
 
 
-def _paragraphs(sentences: Sequence[Sentence], text: str | None) -> list[int]:
-    """Each sentence's paragraph number: a new paragraph starts after a line break between two sentences."""
-    if text is None:
-        return [0] * len(sentences)
-    out, number, prev_end = [], 0, None
-    for s in sentences:
-        if prev_end is not None and "\n" in text[prev_end : s.start]:
-            number += 1
-        out.append(number)
-        prev_end = s.end
-    return out
-
-
 def _equate_relative_days(hits: list[_Hit], t: str) -> None:
     """今天是9月17日, 今日（9月17日）: a day counted from publication takes the date the text gives it."""
     for a, b in zip(hits, hits[1:]):
@@ -1308,7 +1295,7 @@ def extract_time_expressions(
     fest = festivals if festivals is not None else load_festivals()
     resolver = _Resolver(published_at, fest)
     out: list[TimeExpression] = []
-    for sentence, paragraph in zip(sentences, _paragraphs(sentences, text)):
+    for sentence, paragraph in zip(sentences, paragraph_numbers(sentences, text)):
         if not fest.prefilter.search(sentence.text):
             continue
         t, kept = sentence.text, None
