@@ -1,9 +1,12 @@
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from hutong import evaluate as ev
+from hutong.events import EVENTS_DATA_DIR as EVENTS_DATA
+from hutong.events import MARKER_ROLES, load_triggers
 from hutong.ingest import read_corpus
 from hutong.models import RawArticle
 from hutong.pipeline import analyse_article, load_resources
@@ -164,6 +167,36 @@ def test_a_negated_trigger_states_no_event(resources):
         "美团明确拒绝与支付宝合作。",
         "记者发现,盒马目前还不支持云闪付。",
         "双方的合作细节尚未公布。",
+    ):
+        assert found(text, resources) == set(), text
+
+
+def test_a_condition_and_its_consequence_state_no_event(resources):
+    for text in (
+        "如果微信向拼多多开放外链,电商格局将被改写。",
+        "一旦快手接入京东支付,用户结算会更方便。",
+        "假如美团与支付宝恢复合作,商家将最先受益。",
+        "倘若小红书接入淘宝,站内种草就能直接下单,饿了么也将接入云闪付。",
+    ):
+        assert found(text, resources) == set(), text
+
+
+def test_a_condition_after_the_event_leaves_it_standing(resources):
+    assert found("2023年5月8日,抖音接入了微信支付,如果效果好还会扩大范围。", resources) == {
+        ("抖音", "微信支付", "payment", "start", "2023-05-08")
+    }
+
+
+def test_if_one_says_introduces_a_fact_not_a_condition(resources):
+    assert found("如果说2022年3月闲鱼接入微信支付只是试水,那么这次合作走得更远。", resources) == {
+        ("闲鱼", "微信支付", "payment", "start", "2022-03")
+    }
+
+
+def test_an_onlookers_guess_is_no_event(resources):
+    for text in (
+        "在不少从业者看来,拼多多接入支付宝只是时间问题。",
+        "快手与淘宝重新打通外链,被认为是迟早的事。",
     ):
         assert found(text, resources) == set(), text
 
@@ -389,3 +422,27 @@ def test_two_pairs_with_no_party_in_common_are_two_events(resources):
     text = "目前,支付宝与银联已在全国实现扫码互认。目前淘宝商铺已经支持云闪付付款。"
     pairs = {frozenset(e[:2]) for e in found(text, resources)}
     assert pairs == {frozenset(("支付宝", "银联")), frozenset(("淘宝", "云闪付"))}
+
+
+def write_event_data(folder, markers: str) -> None:
+    for name in ("triggers.csv", "domains.csv"):
+        (folder / name).write_text((EVENTS_DATA / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "markers.csv").write_text("word,role\n" + markers, encoding="utf-8")
+
+
+def test_a_misspelt_marker_role_is_an_error_naming_its_line(tmp_path):
+    write_event_data(tmp_path, "如果,hypothetical\n一旦,hypothetic\n")
+    with pytest.raises(ValueError, match=r"markers.csv: line 3: 'hypothetic' is not a role"):
+        load_triggers(tmp_path)
+
+
+def test_the_same_marker_twice_is_an_error_naming_both_lines(tmp_path):
+    write_event_data(tmp_path, "如果,hypothetical\n假如,hypothetical\n如果,hypothetical\n")
+    with pytest.raises(ValueError, match=r"line 4: '如果' as hypothetical is already on line 2"):
+        load_triggers(tmp_path)
+
+
+def test_every_marker_role_is_documented():
+    readme = (EVENTS_DATA / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \|", readme, flags=re.M))
+    assert {role for pair in documented for role in pair if role} == MARKER_ROLES

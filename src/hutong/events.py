@@ -70,6 +70,8 @@ class EventTriggers:
         )
 
     def words(self, role: str) -> list[str]:
+        if role not in MARKER_ROLES:
+            raise KeyError(f"no marker role {role!r}")
         return self._by_role.get(role, [])
 
 
@@ -88,8 +90,17 @@ def load_triggers(folder: Path = EVENTS_DATA_DIR) -> EventTriggers:
     )
 
 
+# The roles a word of markers.csv may have; data/events/README.md says what each does
+MARKER_ROLES = frozenset(
+    "access after before blocked both_parties cessation cooperation_noun done former hypothetical latter launch "
+    "light milestone negation new_predicate not_hypothetical not_negation not_statement noun_after now planned "
+    "planned_clause planned_sentence reciprocal restoration speculation that_one then".split()
+)
+
+
 def _read_roles(path: Path) -> tuple[tuple[str, str], ...]:
-    """(word, role) rows of markers.csv; the same word with the same role twice is an error naming its lines."""
+    """(word, role) rows of markers.csv; the same word with the same role twice, or a role that does nothing
+    (a misspelling), is an error naming its line."""
     seen: dict[tuple[str, str], int] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
@@ -97,6 +108,8 @@ def _read_roles(path: Path) -> tuple[tuple[str, str], ...]:
             pair = ((row.get("word") or "").strip(), (row.get("role") or "").strip())
             if not pair[0]:
                 continue
+            if pair[1] not in MARKER_ROLES:
+                raise ValueError(f"{path}: line {reader.line_num}: '{pair[1]}' is not a role (data/events/README.md)")
             if pair in seen:
                 raise ValueError(
                     f"{path}: line {reader.line_num}: '{pair[0]}' as {pair[1]} is already on line {seen[pair]}"
@@ -499,6 +512,7 @@ def _sentence_reports(
             if may_trigger
             else []
         )
+        candidates = [c for c in candidates if not _unasserted(sentence, c[2], triggers)]
         trigger = candidates[0] if candidates else None
         if may_be_milestone and _is_milestone(clause, mentions, lexicon, triggers):
             reports.append(
@@ -1075,6 +1089,18 @@ def _previous_dated_report(
 ) -> EventReport | None:
     """The latest earlier dated report between the same two groups in the same domain with the same action."""
     return discourse.latest_dated.get((frozenset((a.group, b.group)), domain, action))
+
+
+def _unasserted(sentence: Sentence, position: int, triggers: EventTriggers) -> bool:
+    """如果/一旦/假如 earlier in the sentence: the trigger is in a condition or its consequence, and states
+    nothing (如果微信开放外链，淘宝将…); 如果说 introduces a fact (如果说去年的接入是第一步…) and is no condition.
+    A guess anywhere in the sentence (早晚的事, 只是时间问题) states nothing either."""
+    if any(w in sentence.text for w in triggers.words("speculation")):
+        return True  # 两家恢复互通只是时间问题: an onlooker's guess, not a plan of either party
+    head = sentence.text[: position - sentence.start]
+    for exempt in triggers.words("not_hypothetical"):
+        head = head.replace(exempt, "□" * len(exempt))
+    return any(w in head for w in triggers.words("hypothetical"))
 
 
 def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> bool:
