@@ -201,6 +201,31 @@ def test_an_onlookers_guess_is_no_event(resources):
         assert found(text, resources) == set(), text
 
 
+def test_two_names_doing_one_act_side_by_side_are_not_partners(resources):
+    assert found("2023年4月2日,美团与饿了么一起接入了云闪付。", resources) == {
+        ("美团", "云闪付", "payment", "start", "2023-04-02"),
+        ("饿了么", "云闪付", "payment", "start", "2023-04-02"),
+    }
+    assert found("2023年4月4日,快手与小红书等平台均已接入微信支付。", resources) == {
+        ("快手", "微信支付", "payment", "start", "2023-04-04"),
+        ("小红书", "微信支付", "payment", "start", "2023-04-04"),
+    }
+    assert found("2023年4月6日,美团与饿了么都开放了外卖接口。", resources) == set()
+
+
+def test_a_joint_launch_is_a_partnership(resources):
+    assert found("去年双十一期间,快手与京东联合推出了购物专区。", resources) == {
+        ("快手", "京东", "other", "start", "2022-11-11")
+    }
+
+
+def test_talks_under_way_are_dated_when_written_not_by_an_earlier_sentence(resources):
+    text = "今年3月,哔哩哔哩与淘宝续签了合作协议。据报道,拼多多正在与微信支付洽谈合作。"
+    events = {e["a"]: e for e in events_of(text, resources, published=datetime(2025, 11, 10, 10, tzinfo=CHINA))}
+    assert (events["哔哩哔哩"]["date"], events["拼多多"]["date"]) == ("2025-03", "2025-11")
+    assert events["拼多多"]["action"] == "planned" and events["拼多多"]["date_resolution"].startswith("approximate")
+
+
 def test_no_longer_supporting_ends_a_connection(resources):
     assert found("2023年6月10日起,抖音不再支持淘宝商品链接。", resources) == {
         ("抖音", "淘宝", "traffic", "end", "2023-06-10")

@@ -94,7 +94,7 @@ def load_triggers(folder: Path = EVENTS_DATA_DIR) -> EventTriggers:
 MARKER_ROLES = frozenset(
     "access after before blocked both_parties cessation cooperation_noun done former hypothetical latter launch "
     "light milestone negation new_predicate not_hypothetical not_negation not_statement noun_after now planned "
-    "planned_clause planned_sentence reciprocal restoration speculation that_one then".split()
+    "ongoing planned_clause planned_sentence reciprocal restoration speculation that_one then".split()
 )
 
 
@@ -830,6 +830,8 @@ def _opens_clause(sentence: Sentence, party: Party) -> bool:
     return _CLAUSE_BREAK.split(head)[-1].strip(" “「\"'") == ""
 
 
+# After A 与 B: both do the act side by side (一起, 一道, 均, 纷纷), maybe after 等 + a kind (等平台)
+_TOGETHER = re.compile(r"^\s*(?:等[^，,。；;：:]{0,4})?(?:一起|一道|一同|均|都|纷纷|先后|相继)")
 _PARTNER_PHRASE = re.compile(r"(?:与|和|跟|同|向|对|给)[^与和跟同向对给，,。；;]*$")
 _LOCATIVE = re.compile(r"(?:在|于|进驻|到|向|对|给)$")  # a name after these is where or to whom
 _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: a purpose, not 为X (for X)
@@ -941,6 +943,9 @@ def _pairs_for_trigger(
             rule = "carried subject" if subject else "later subject"
             return _cross(partner_of or [], run, directed=True, rule=rule)
         sides = _split_at_joiner(run, sentence, objects=bool(objects))
+        if sides and _TOGETHER.match(_gap_to(sentence, run[-1], position)) and (objects or not reciprocal):
+            # 美团与饿了么一起接入了云闪付: 与 joins two subjects of one act, not two partners
+            return _cross(run, objects, directed=True, rule="subject-object") if objects else []
         if sides:  # A 与 B 签署…: the joined names are the partners, whatever follows the trigger
             if not reciprocal and _gap_to(sentence, sides[1][-1], position).startswith("的"):
                 return []  # 阿里与腾讯的同框注资: the two act together on a third party (an end, 联姻落幕, is theirs)
@@ -1192,6 +1197,9 @@ def _event_date(
     if then_word and discourse.last_date_seen is not None:
         last = discourse.last_date_seen
         return last.value, f"'{then_word}' points back to {last.text} ({last.value})", last.text
+    ongoing = next((w for w in triggers.words("ongoing") if w in clause.text), None)
+    if ongoing:  # 拼多多正在与微信支付洽谈: under way as the article is written, whatever was dated before
+        return _publication_month(discourse, f"'{ongoing}' says it is under way at the time of writing")
     previous = _previous_dated_report(discourse, a, b, domain=domain, action="planned" if planned else action)
     if previous is None and discourse.last_date is None:
         # a new paragraph that goes on with the same two groups' story (在支付方面,京东将会接入支付宝)
