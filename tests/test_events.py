@@ -226,6 +226,24 @@ def test_talks_under_way_are_dated_when_written_not_by_an_earlier_sentence(resou
     assert events["拼多多"]["action"] == "planned" and events["拼多多"]["date_resolution"].startswith("approximate")
 
 
+def test_no_longer_accepting_a_payment_method_ends_it(resources):
+    assert found("从2023年8月1日起,盒马不再接受云闪付付款。", resources) == {
+        ("盒马", "云闪付", "payment", "end", "2023-08-01")
+    }
+
+
+def test_restricting_sharing_ends_a_traffic_link(resources):
+    assert found("2023年5月,钉钉的会议链接被微信限制分享。", resources) == {
+        ("微信", "钉钉", "traffic", "end", "2023-05")
+    }
+
+
+def test_now_already_is_the_time_of_writing(resources):
+    text = "2月2日,饿了么接入了云闪付。美团的用户现已可以使用支付宝结算。"
+    dates = {e["a"]: e["date"] for e in events_of(text, resources)}
+    assert dates == {"饿了么": "2025-02-02", "美团": "2025-03"}
+
+
 def test_no_longer_supporting_ends_a_connection(resources):
     assert found("2023年6月10日起,抖音不再支持淘宝商品链接。", resources) == {
         ("抖音", "淘宝", "traffic", "end", "2023-06-10")
