@@ -244,6 +244,12 @@ def test_now_already_is_the_time_of_writing(resources):
     assert dates == {"饿了么": "2025-02-02", "美团": "2025-03"}
 
 
+def test_collecting_another_carrier_s_parcels_is_logistics(resources):
+    assert found("2024年10月,菜鸟驿站开始代收顺丰的快递。", resources) == {
+        ("菜鸟", "顺丰", "logistics", "start", "2024-10")
+    }
+
+
 def test_no_longer_supporting_ends_a_connection(resources):
     assert found("2023年6月10日起,抖音不再支持淘宝商品链接。", resources) == {
         ("抖音", "淘宝", "traffic", "end", "2023-06-10")
