@@ -250,6 +250,35 @@ def test_collecting_another_carrier_s_parcels_is_logistics(resources):
     }
 
 
+def test_names_after_the_act_and_its_object_are_its_subjects(resources):
+    assert found("2024年5月8日,同样宣布接入云闪付的还有美团和滴滴。", resources) == {
+        ("美团", "云闪付", "payment", "start", "2024-05-08"),
+        ("滴滴", "云闪付", "payment", "start", "2024-05-08"),
+    }
+
+
+def test_more_names_for_the_last_event_take_its_object_s_place(resources):
+    text = "2024年6月8日,有用户发现快手可以直接打开淘宝链接。同时可以打开的还有京东链接。"
+    events = events_of(text, resources)
+    assert brief(events) == {
+        ("快手", "淘宝", "traffic", "start", "2024-06-08"),
+        ("快手", "京东", "traffic", "start", "2024-06-08"),
+    }
+    later = next(e for e in events if e["b"] == "京东")
+    assert later["rule"] == "likewise" and later["date_resolution"].startswith("as the event of sentence 1")
+    assert "快手" in text[later["start"] : later["end"]] and "京东" in text[later["start"] : later["end"]]
+
+
+def test_a_name_that_does_likewise_takes_the_subject_s_place(resources):
+    assert found("2024年8月8日,小红书开放了淘宝外链,哔哩哔哩也是如此。", resources) == {
+        ("小红书", "淘宝", "traffic", "start", "2024-08-08"),
+        ("哔哩哔哩", "淘宝", "traffic", "start", "2024-08-08"),
+    }
+    assert found("2024年8月8日,小红书开放了淘宝外链。", resources) == found(
+        "2024年8月8日,小红书开放了淘宝外链。阿里巴巴也是如此。", resources
+    )
+
+
 def test_no_longer_supporting_ends_a_connection(resources):
     assert found("2023年6月10日起,抖音不再支持淘宝商品链接。", resources) == {
         ("抖音", "淘宝", "traffic", "end", "2023-06-10")

@@ -94,3 +94,14 @@ def test_the_source_table_lists_each_source_s_articles_and_span_in_the_page_s_la
         {"来源": "(no source)", "文章": 1, "最早": "", "最晚": ""},
     ]
     assert list(labels.source_table(spans, "en")[0]) == ["source", "articles", "first", "last"]
+
+
+def test_every_extraction_rule_has_chinese_words():
+    from hutong.events import EVENT_RULES
+
+    assert all(labels.rule_label(rule, "zh") != rule for rule in EVENT_RULES)
+
+
+def test_a_date_taken_from_another_sentence_s_event_says_which_in_chinese():
+    why = "as the event of sentence 3: same sentence: 2024年6月8日 → 2024-06-08 (explicit date)"
+    assert labels.date_explanation(why, "zh").startswith("同第 3 句的事件: 同句")

@@ -59,7 +59,9 @@ class EventTriggers:
         object.__setattr__(self, "action_pattern", _alternation(self.actions))
         object.__setattr__(self, "domain_pattern", _alternation(self.domains))
         # a sentence without any of these words cannot state an event
-        object.__setattr__(self, "gate_pattern", _alternation([*self.actions, *self.words("milestone")]))
+        object.__setattr__(
+            self, "gate_pattern", _alternation([*self.actions, *self.words("milestone"), *self.words("likewise")])
+        )
         object.__setattr__(self, "milestone_pattern", _alternation(self.words("milestone")))
         object.__setattr__(
             self,
@@ -92,7 +94,7 @@ def load_triggers(folder: Path = EVENTS_DATA_DIR) -> EventTriggers:
 
 # The roles a word of markers.csv may have; data/events/README.md says what each does
 MARKER_ROLES = frozenset(
-    "access after before blocked both_parties cessation cooperation_noun done former hypothetical latter launch "
+    "access after before blocked both_parties cessation cooperation_noun done former hypothetical latter launch likewise "
     "light milestone negation new_predicate not_hypothetical not_negation not_statement noun_after now planned "
     "ongoing planned_clause planned_sentence reciprocal restoration speculation that_one then".split()
 )
@@ -523,8 +525,45 @@ def _sentence_reports(
             continue
         if trigger is None and parties and reports and _ENUMERATION.match(clause.text):
             # 阿里旗下多个应用接入了微信支付,包括饿了么、优酷…: each member named is a party of that event
-            reports.extend(_enumerated(reports, parties, lexicon, first_order))
+            reports.extend(_in_place_of(reports, parties, lexicon, first_order + len(reports)))
             continue
+        also = [p for p in parties if _ALSO_NAMED.search(_clause_head(sentence, p))]
+        if also and triggers.action_pattern.search(_clause_head(sentence, also[0])):
+            # QQ能打开淘宝链接。同时可以打开的还有抖音链接: the names join the last event in its object's place
+            # (接入微信支付的还有美团: with an object of its own, the names are subjects, found below)
+            pairs = (
+                _pairs_for_trigger(parties, trigger[2], sentence, sentence_parties, [], subject=None) if trigger else []
+            )
+            previous = [] if pairs else reports or _previous_sentence_reports(discourse, sentence)
+            if previous:
+                reports.extend(
+                    _in_place_of(
+                        previous,
+                        also,
+                        lexicon,
+                        first_order + len(reports),
+                        rule="likewise",
+                        side="b",
+                        sentence=sentence,
+                    )
+                )
+                continue
+        if trigger is None and parties and any(w in clause.text for w in triggers.words("likewise")):
+            # 小红书开放了淘宝外链,哔哩哔哩也是如此: the name does what the last event's subject did
+            previous = reports or _previous_sentence_reports(discourse, sentence)
+            if previous:
+                reports.extend(
+                    _in_place_of(
+                        previous,
+                        parties,
+                        lexicon,
+                        first_order + len(reports),
+                        rule="likewise",
+                        side="a",
+                        sentence=sentence,
+                    )
+                )
+                continue
         if trigger is None:
             joined = _joined_pairs(parties, sentence)
             if joined:
@@ -635,25 +674,57 @@ def _sentence_reports(
 _ENUMERATION = re.compile(r"^\s*(?:其中)?(?:包括|包含|例如|比如|诸如|譬如|涵盖)")
 
 
-def _enumerated(
-    reports: list[EventReport], members: list[Party], lexicon: Lexicon, first_order: int
+def _previous_sentence_reports(discourse: _Discourse, sentence: Sentence) -> list[EventReport]:
+    """The events of the sentence right before this one (none if it stated none)."""
+    last = discourse.reports[-1] if discourse.reports else None
+    if last is None or last.sentence_index != sentence.index - 1:
+        return []
+    return [r for r in discourse.reports if r.sentence_index == last.sentence_index]
+
+
+# …的还有 / 的也有 + names: more names that did the same (可以打开的还有抖音链接)
+_ALSO_NAMED = re.compile(r"的(?:还有|也有)\s*$")
+
+
+def _in_place_of(
+    reports: list[EventReport],
+    members: list[Party],
+    lexicon: Lexicon,
+    first_order: int,
+    *,
+    rule: str = "enumerated",
+    side: str | None = None,
+    sentence: Sentence | None = None,
 ) -> list[EventReport]:
-    """The sentence's last events again, once for each member of a group listed after 包括 in their place."""
+    """The last sentence's events again, once for each name in a party's place: a member of a group listed
+    after 包括 takes its group's place; a name after …的还有 takes the object's (side b), one before 也是如此
+    the subject's (side a). Names from a later `sentence` make events whose evidence runs on to its end."""
     last = [r for r in reports if r.sentence_index == reports[-1].sentence_index and r.kind == "partnership"]
     made: list[EventReport] = []
     for report in last:
         for member in members:
-            side = "a" if member.group == report.a_group else "b" if member.group == report.b_group else None
-            if side is None or member.name in (report.a, report.b):
+            place = side or ("a" if member.group == report.a_group else "b" if member.group == report.b_group else None)
+            other_group = report.b_group if place == "a" else report.a_group
+            if place is None or member.name in (report.a, report.b) or member.group == other_group:
                 continue
             name = _party_name(member, lexicon)
             made.append(
                 replace(
                     report,
-                    **{side: name, f"{side}_surface": member.surface},
-                    order=first_order + len(reports) + len(made),
-                    rule="enumerated",
-                    confidence=EVENT_RULES["enumerated"][1],
+                    **{place: name, f"{place}_surface": member.surface, f"{place}_group": member.group},
+                    order=first_order + len(made),
+                    rule=rule,
+                    confidence=EVENT_RULES[rule][1],
+                    **(
+                        {}
+                        if sentence is None or sentence.index == report.sentence_index
+                        else {
+                            "sentence_index": sentence.index,
+                            "end": sentence.end,
+                            "date_resolution": f"as the event of sentence {report.sentence_index + 1}: "
+                            + report.date_resolution,
+                        }
+                    ),
                 )
             )
     return made
@@ -832,6 +903,8 @@ def _opens_clause(sentence: Sentence, party: Party) -> bool:
 
 # After A 与 B: both do the act side by side (一起, 一道, 均, 纷纷), maybe after 等 + a kind (等平台)
 _TOGETHER = re.compile(r"^\s*(?:等[^，,。；;：:]{0,4})?(?:一起|一道|一同|均|都|纷纷|先后|相继)")
+# [act + object]的还有/是/包括 + names: the names are who did the act (接入微信支付的还有美团)
+_SUBJECTS_AFTER = re.compile(r"^[^，,。；;：:]{0,8}的(?:还有|还包括|包括|也有|有|是|就是|则是)\s*$")
 _PARTNER_PHRASE = re.compile(r"(?:与|和|跟|同|向|对|给)[^与和跟同向对给，,。；;]*$")
 _LOCATIVE = re.compile(r"(?:在|于|进驻|到|向|对|给)$")  # a name after these is where or to whom
 _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: a purpose, not 为X (for X)
@@ -890,6 +963,8 @@ EVENT_RULES = {
     "sentence party": ("one party + trigger; the other named elsewhere in the sentence", 0.6),
     "earlier pair": ("A 与 B in one clause, the trigger in a later one", 0.6),
     "enumerated": ("an event of a group, then 包括 + the members named", 0.75),
+    "named after": ("trigger + object, then 的还有/是 + the subjects", 0.75),
+    "likewise": ("an event, then …的还有 X or X 也是如此: X in one party's place", 0.6),
     "milestone": ("a regulator + a milestone word (召开, 印发 …)", 0.8),
     "launch": ("one group + 上线/推出: a platform launching its own service", 0.8),
 }
@@ -966,6 +1041,16 @@ def _pairs_for_trigger(
             if other.start < run[0].start or not _opens_clause(sentence, other):
                 return [_Pair(run[0], other, other.start > position, "sentence party")]
         return []
+    if objects:
+        named_after = [p for p in sentence_parties if p.start > objects[-1].start]
+        if named_after and _SUBJECTS_AFTER.match(_gap(sentence, objects[-1], named_after[0])):
+            # 接入微信支付的还有美团和滴滴: the subjects are named after the act
+            run = _name_list(named_after, sentence, last=0)
+            for nxt in named_after[1:]:
+                if not _LIST_GAP.match(_gap(sentence, run[-1], nxt)):
+                    break
+                run.append(nxt)
+            return _cross(run, objects, directed=True, rule="named after")
     if objects and subject:
         return _cross(subject, objects, directed=True, rule="carried subject")
     if not parties and pending_pairs:

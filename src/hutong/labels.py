@@ -245,6 +245,8 @@ _RULE_ZH = {
     "sentence party": "一方 + 触发词，另一方在句中别处",
     "earlier pair": "A 与 B 在前一分句，触发词在后",
     "enumerated": "集团事件 + 包括 + 成员",
+    "named after": "触发词 + 宾语 + 的还有/是 + 主语",
+    "likewise": "前一事件 + ……的还有 X / X 也是如此",
     "milestone": "监管机构 + 里程碑词（召开、印发……）",
     "launch": "集团 + 上线/推出",
 }
@@ -308,6 +310,7 @@ _EXPLANATION_ZH = sorted(
         ("from another report in this article", "取自本文另一条报道"),
         ("value is the start", "取起始值"),
         ("range", "范围"),
+        ("says it is under way at the time of writing", "表示写作之时正在进行"),
     ],
     key=lambda pair: -len(pair[0]),
 )
@@ -320,6 +323,8 @@ def date_explanation(resolution, lang: str) -> str:
     if lang == "en":
         return resolution
     text = re.sub(r"\(sentence (\d+)\)", r"（第 \1 句）", resolution)
+    text = re.sub(r"as the event of sentence (\d+)", r"同第 \1 句的事件", text)
+    text = re.sub(r"same pair's event in sentence (\d+)", r"同一对平台在第 \1 句的事件", text)
     for english, chinese in _EXPLANATION_ZH:
         text = text.replace(english, chinese)
     return text
