@@ -131,6 +131,7 @@ def test_a_platform_launching_its_own_service_is_a_milestone(resources):
 # ---- phenomena of real news, each in sentences written for these tests ---------------------------
 
 PUBLISHED = datetime(2023, 6, 15, 10, 0, tzinfo=CHINA)
+LATER = datetime(2025, 11, 10, 10, 0, tzinfo=CHINA)  # for events of 2024 and 2025
 
 
 def found(text, resources, *, published=PUBLISHED):
@@ -227,7 +228,7 @@ def test_talks_under_way_are_dated_when_written_not_by_an_earlier_sentence(resou
 
 
 def test_no_longer_accepting_a_payment_method_ends_it(resources):
-    assert found("从2023年8月1日起,盒马不再接受云闪付付款。", resources) == {
+    assert found("从2023年8月1日起,盒马不再接受云闪付付款。", resources, published=LATER) == {
         ("盒马", "云闪付", "payment", "end", "2023-08-01")
     }
 
@@ -245,13 +246,13 @@ def test_now_already_is_the_time_of_writing(resources):
 
 
 def test_collecting_another_carrier_s_parcels_is_logistics(resources):
-    assert found("2024年10月,菜鸟驿站开始代收顺丰的快递。", resources) == {
+    assert found("2024年10月,菜鸟驿站开始代收顺丰的快递。", resources, published=LATER) == {
         ("菜鸟", "顺丰", "logistics", "start", "2024-10")
     }
 
 
 def test_names_after_the_act_and_its_object_are_its_subjects(resources):
-    assert found("2024年5月8日,同样宣布接入云闪付的还有美团和滴滴。", resources) == {
+    assert found("2024年5月8日,同样宣布接入云闪付的还有美团和滴滴。", resources, published=LATER) == {
         ("美团", "云闪付", "payment", "start", "2024-05-08"),
         ("滴滴", "云闪付", "payment", "start", "2024-05-08"),
     }
@@ -270,13 +271,30 @@ def test_more_names_for_the_last_event_take_its_object_s_place(resources):
 
 
 def test_a_name_that_does_likewise_takes_the_subject_s_place(resources):
-    assert found("2024年8月8日,小红书开放了淘宝外链,哔哩哔哩也是如此。", resources) == {
+    assert found("2024年8月8日,小红书开放了淘宝外链,哔哩哔哩也是如此。", resources, published=LATER) == {
         ("小红书", "淘宝", "traffic", "start", "2024-08-08"),
         ("哔哩哔哩", "淘宝", "traffic", "start", "2024-08-08"),
     }
-    assert found("2024年8月8日,小红书开放了淘宝外链。", resources) == found(
-        "2024年8月8日,小红书开放了淘宝外链。阿里巴巴也是如此。", resources
+    assert found("2024年8月8日,小红书开放了淘宝外链。", resources, published=LATER) == found(
+        "2024年8月8日,小红书开放了淘宝外链。阿里巴巴也是如此。", resources, published=LATER
     )
+
+
+def test_both_sides_is_not_a_pair_its_speaker_is_not_in(resources):
+    before = "2024年6月1日,小红书宣布向淘宝开放外链。"
+    assert found(before + "美团方面表示,双方合作将于明年启动。", resources, published=LATER) == found(
+        before, resources, published=LATER
+    )
+    # the pair's earlier event names the domain
+    assert ("小红书", "阿里巴巴", "traffic", "planned", "2026") in found(
+        before + "淘宝方面表示,双方合作将于明年启动。", resources, published=LATER
+    )
+
+
+def test_what_happens_after_the_day_it_was_reported_is_a_plan(resources):
+    assert found("2026年1月,京东向快手开放了物流。", resources, published=LATER) == {
+        ("京东", "快手", "logistics", "planned", "2026-01")
+    }
 
 
 def test_no_longer_supporting_ends_a_connection(resources):

@@ -505,7 +505,7 @@ def _sentence_reports(
     for clause in _clauses(sentence):
         parties = [p for p in sentence_parties if clause.start <= p.start < clause.end]
         if may_refer_back:
-            parties += _anaphoric_parties(clause, triggers, discourse)
+            parties += _anaphoric_parties(clause, triggers, discourse, sentence, sentence_parties)
             parties.sort(key=lambda p: p.start)
         if may_trigger and masked is None:
             masked = _mask_mentions(sentence, mentions)
@@ -638,7 +638,7 @@ def _sentence_reports(
                     planned=planned,
                     all_times=all_times,
                 )
-                final_action = _final_action(action, planned, how)
+                final_action = _final_action(action, planned or _later_than_reported(date, date_text, discourse), how)
                 reports.append(
                     EventReport(
                         kind="partnership",
@@ -761,8 +761,15 @@ def _parties(mentions: list[Mention], lexicon: Lexicon, naming_asides: frozenset
     return parties
 
 
-def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Discourse) -> list[Party]:
-    """双方 / 两者 stand for the groups of the pair named last (淘宝 and 京东 → 阿里巴巴 and 京东); 前者 / 后者 for
+def _anaphoric_parties(
+    clause: _Clause,
+    triggers: EventTriggers,
+    discourse: _Discourse,
+    sentence: Sentence,
+    sentence_parties: list[Party],
+) -> list[Party]:
+    """双方 / 两者 stand for the groups of the pair named last (淘宝 and 京东 → 阿里巴巴 and 京东), unless the
+    sentence's speaker is of neither (京东方面表示,双方…: 京东 is one side of a pair not named); 前者 / 后者 for
     one of that pair; 该平台 / 该公司 for the subject of the sentence before."""
     pair = discourse.last_pair
     if discourse.named_pair is not None and discourse.named_pair_sentence >= discourse.current_sentence - 1:
@@ -781,11 +788,28 @@ def _anaphoric_parties(clause: _Clause, triggers: EventTriggers, discourse: _Dis
         if index >= 0:
             at = clause.start + index
             a, b = pair
+            if any(p.group not in (a.group, b.group) and _speaks(sentence, p, at, triggers) for p in sentence_parties):
+                return []
             return [
                 Party(a.group, a.group, at, at + len(word), word),
                 Party(b.group, b.group, at, at + len(word), word),
             ]
     return []
+
+
+_SPEAKER_TITLE = re.compile(r"^(?:方面|官方|相关负责人|负责人|发言人|高管|人士)?$")
+
+
+def _speaks(sentence: Sentence, party: Party, before: int, triggers: EventTriggers) -> bool:
+    """Whether `party` is who says what follows (京东方面表示: 京东 + a title + a word of saying), before `before`."""
+    if party.end > before:
+        return False
+    rest = sentence.text[party.end - sentence.start : before - sentence.start]
+    for word in triggers.words("new_predicate"):
+        at = rest.find(word)
+        if at >= 0 and _SPEAKER_TITLE.match(rest[:at]):
+            return True
+    return False
 
 
 def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str) -> list[tuple[str, str, int]]:
@@ -1325,6 +1349,12 @@ def _date_headlines(reports: list[EventReport], published: date | None) -> list[
         else r
         for r in reports
     ]
+
+
+def _later_than_reported(value: str | None, written: str | None, discourse: _Discourse) -> bool:
+    """What happens after the day it was reported on is a plan, however it is worded (双方合作将于明年启动); an
+    offset (3个月之后) is left alone: its anchor may be a date the sentence does not name."""
+    return bool(value) and not (written or "").endswith("后") and _after_publication(value, discourse)
 
 
 def _after_publication(value: str, discourse: _Discourse) -> bool:
