@@ -297,6 +297,15 @@ def test_what_happens_after_the_day_it_was_reported_is_a_plan(resources):
     }
 
 
+def test_taiwan_and_hong_kong_words_for_support_and_connect_are_triggers(resources):
+    assert found("2024年3月5日，LINE Pay宣佈與街口支付串接。", resources, published=LATER) == {
+        ("LINE Pay", "街口支付", "payment", "start", "2024-03-05")
+    }
+    assert found("2024年4月，八達通宣布支援微信支付。", resources, published=LATER) == {
+        ("八达通", "微信支付", "payment", "start", "2024-04")
+    }
+
+
 def test_no_longer_supporting_ends_a_connection(resources):
     assert found("2023年6月10日起,抖音不再支持淘宝商品链接。", resources) == {
         ("抖音", "淘宝", "traffic", "end", "2023-06-10")
