@@ -638,7 +638,9 @@ def _sentence_reports(
                     planned=planned,
                     all_times=all_times,
                 )
-                final_action = _final_action(action, planned or _later_than_reported(date, date_text, discourse), how)
+                final_action = _final_action(
+                    action, planned or _later_than_reported(date, date_text, how, discourse), how
+                )
                 reports.append(
                     EventReport(
                         kind="partnership",
@@ -1351,10 +1353,12 @@ def _date_headlines(reports: list[EventReport], published: date | None) -> list[
     ]
 
 
-def _later_than_reported(value: str | None, written: str | None, discourse: _Discourse) -> bool:
-    """What happens after the day it was reported on is a plan, however it is worded (双方合作将于明年启动); an
-    offset (3个月之后) is left alone: its anchor may be a date the sentence does not name."""
-    return bool(value) and not (written or "").endswith("后") and _after_publication(value, discourse)
+def _later_than_reported(value: str | None, written: str | None, how: str, discourse: _Discourse) -> bool:
+    """What its own sentence dates after the day it was reported on is a plan, however it is worded (双方合作将于
+    明年启动); an offset (3个月之后) is left alone (its anchor may be a date the sentence does not name), and so
+    is a date taken from another event (a restatement of one scheduled for that day)."""
+    own = how.startswith((_SAME_CLAUSE, "same sentence"))
+    return own and bool(value) and not (written or "").endswith("后") and _after_publication(value, discourse)
 
 
 def _after_publication(value: str, discourse: _Discourse) -> bool:
