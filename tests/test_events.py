@@ -306,6 +306,16 @@ def test_taiwan_and_hong_kong_words_for_support_and_connect_are_triggers(resourc
     }
 
 
+def test_a_passive_names_who_blocked_whom(resources):
+    for text in (
+        "2023年5月,快手链接在微信中被屏蔽。",
+        "2023年5月,快手的链接被微信屏蔽。",
+        "2023年5月,快手链接遭微信封杀。",
+    ):
+        (event,) = events_of(text, resources)
+        assert (event["a"], event["b"], event["action"]) == ("微信", "快手", "end"), text
+
+
 def test_no_longer_supporting_ends_a_connection(resources):
     assert found("2023年6月10日起,抖音不再支持淘宝商品链接。", resources) == {
         ("抖音", "淘宝", "traffic", "end", "2023-06-10")

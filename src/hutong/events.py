@@ -931,6 +931,7 @@ def _opens_clause(sentence: Sentence, party: Party) -> bool:
 _TOGETHER = re.compile(r"^\s*(?:等[^，,。；;：:]{0,4})?(?:一起|一道|一同|均|都|纷纷|先后|相继)")
 # [act + object]的还有/是/包括 + names: the names are who did the act (接入微信支付的还有美团)
 _SUBJECTS_AFTER = re.compile(r"^[^，,。；;：:]{0,8}的(?:还有|还包括|包括|也有|有|是|就是|则是)\s*$")
+_PASSIVE = re.compile(r"(?:被|遭到?)[^，,。；;]{0,4}$")  # 被/遭 before the trigger: its subject undergoes it
 _PARTNER_PHRASE = re.compile(r"(?:与|和|跟|同|向|对|给)[^与和跟同向对给，,。；;]*$")
 _LOCATIVE = re.compile(r"(?:在|于|进驻|到|向|对|给)$")  # a name after these is where or to whom
 _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: a purpose, not 为X (for X)
@@ -1033,6 +1034,8 @@ def _pairs_for_trigger(
         if not objects and len(before) > len(run) and _LOCATIVE.search(_gap(sentence, before[-len(run) - 1], run[0])):
             # 阿里巴巴考虑在微信开设小程序: the name after 在 is where the subject acts, its partner
             objects, run = run, _name_list(before, sentence, last=len(before) - len(run) - 1)
+            if _PASSIVE.search(_gap_to(sentence, objects[-1], position)):
+                objects, run = run, objects  # 抖音链接在微信中被屏蔽: where it happened is who did it
             return _cross(run, objects, directed=True, rule="subject-object")
         if not objects and len(before) == len(run) and subject and _LOCATIVE.search(_clause_head(sentence, run[0])):
             # 阿里巴巴宣布,将向小红书投资: the name after 向 is the object of the sentence's subject
