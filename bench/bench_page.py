@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe_machine  # noqa: E402
 
+from hutong import exports  # noqa: E402
 from hutong.lexicon import load_lexicon  # noqa: E402
 from hutong.paths import RAW_DIR, REPO_ROOT  # noqa: E402
 from hutong.pipeline import build_store  # noqa: E402
@@ -35,6 +36,8 @@ VIEWS = {
     "one source": None,  # the corpus's most frequent source, chosen per store
     "text 支付宝": ViewState(text="支付宝"),
 }
+# what the compare chart is asked in the benchmark: an entity group, a word and a boolean query
+COMPARED = ("@阿里巴巴", "互联互通", '"微信支付" OR 京东 NOT 关闭')
 
 
 def page_queries(con, lexicon, view: ViewState) -> dict[str, Callable[[], object]]:
@@ -55,6 +58,8 @@ def page_queries(con, lexicon, view: ViewState) -> dict[str, Callable[[], object
     matrix = matrix_queries.interop_matrix(con, filt, as_of=as_of, level=view.level) if as_of else None
     cell = (matrix["row_party"].iloc[0], matrix["col_party"].iloc[0]) if matrix is not None and len(matrix) else None
     newest = article_queries.articles(con, filt, limit=READER_ROWS)["doc_id"].head(1).tolist()
+    compared = ViewState(compare=COMPARED).compared_filters(members_of=lexicon.members_of)
+    kwic_term = rising[0]
     return {
         "setup: date bounds, as-of range, sources, entity names": lambda: (
             corpus.date_bounds(con),
@@ -73,6 +78,11 @@ def page_queries(con, lexicon, view: ViewState) -> dict[str, Callable[[], object
                 con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"]
             )
         ),
+        "trends: compare three queries": lambda: trend_queries.compared_queries(
+            con, filt, queries=compared, bucket=bucket
+        ),
+        "trends: concordance, occurrences": lambda: trend_queries.term_occurrences(con, filt, term=kwic_term),
+        "trends: concordance, a page": lambda: trend_queries.term_concordance(con, filt, term=kwic_term, page=2),
         "mentions: top entities": lambda: entities.entity_counts(con, filt, groups=groups),
         "mentions: co-occurrence": lambda: entities.entity_cooccurrence(con, filt, groups=groups),
         "mentions: over time": lambda: entities.entity_mentions_over_time(con, filt, series=series, bucket=bucket),
@@ -94,6 +104,7 @@ def page_queries(con, lexicon, view: ViewState) -> dict[str, Callable[[], object
         "reader: article and annotations": lambda: (
             newest and (article_queries.article(con, newest[0]), article_queries.article_annotations(con, newest[0]))
         ),
+        "reader: every matching article (CSV)": lambda: exports.csv_bytes(exports.matching_articles(con, filt)),
     }
 
 

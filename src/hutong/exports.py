@@ -10,8 +10,22 @@ import duckdb
 import pandas as pd
 
 from hutong.china_time import CHINA_TIME_ZONE
+from hutong.normalise import to_simplified
+from hutong.queries.articles import articles
 from hutong.queries.filters import CorpusFilter
 from hutong.queries.timeline import event_reports, events
+
+ARTICLE_COLUMNS = [
+    "doc_id",
+    "title",
+    "title_simplified",
+    "source",
+    "url",
+    "published_at",
+    "script",
+    "chars",
+    "event_reports",
+]
 
 
 def events_with_reports(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> list[dict]:
@@ -64,6 +78,31 @@ def events_with_citations(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) ->
         parts += [r["url"]] if isinstance(r["url"], str) and r["url"] else []
         lines.setdefault(r["event_id"], []).append(" · ".join(parts))
     return events_frame.assign(citations=["\n".join(lines.get(e, [])) for e in events_frame["event_id"]])
+
+
+def matching_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> pd.DataFrame:
+    """Every article the filters keep (not only those the reader lists), newest first, for the CSV export: its
+    doc id, title as written and in simplified script, source, URL, publication time in Beijing time (ISO with
+    +08:00; the day alone for an article that gives only its day; empty when undated), script, characters and
+    event reports."""
+    table = articles(con, filt)
+    simplified = [
+        title if script == "simplified" or not isinstance(title, str) else to_simplified(title)
+        for title, script in zip(table["title"], table["script"], strict=True)
+    ]
+    when = [_china_wall_time(v) for v in table["published_at"]]
+    return table.assign(title_simplified=simplified, published_at=when)[ARTICLE_COLUMNS]
+
+
+def _china_wall_time(value) -> str:
+    """A China wall-clock time (as the queries give it) as ISO text with +08:00, or its day alone when it is
+    midnight, which is how an article giving only its day is stored (as the reader shows it); '' when unknown."""
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value).tz_localize(None)
+    if stamp == stamp.normalize():
+        return stamp.date().isoformat()
+    return stamp.tz_localize(CHINA_TIME_ZONE).isoformat()
 
 
 def _china_time(value) -> str:

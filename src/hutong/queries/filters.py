@@ -123,6 +123,21 @@ def _text_sql(text: str) -> tuple[str, list]:
     return " OR ".join(ors), params
 
 
+def article_condition(query: CorpusFilter) -> tuple[str, list]:
+    """A condition over one article, its `doc_id` and `text` (its row of the search table), for the free text
+    and the entities of a query (each compared query of the page is one): both must match; TRUE when it sets
+    neither. The same matching as the page's filters (see picked_articles)."""
+    clauses, params = [], []
+    matches, needles = _text_sql(query.text)
+    if matches:
+        clauses.append(f"coalesce({matches}, FALSE)")
+        params += needles
+    if query.entities:
+        clauses.append("doc_id IN (SELECT doc_id FROM doc_entities WHERE list_contains(?, entity))")
+        params.append(sorted(query.entities))
+    return " AND ".join(f"({c})" for c in clauses) or "TRUE", params
+
+
 def article_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = True) -> tuple[str, list]:
     """A WHERE clause over `documents d` for the article-level filters."""
     clauses: list[str] = []
@@ -241,6 +256,20 @@ def bucket_totals(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: st
         f"""SELECT {bucket_sql(bucket)} AS bucket, sum(d.tokens)::BIGINT AS tokens, count(*) AS articles
             FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""",
         params,
+    )
+
+
+def bucket_totals_of_all(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: str) -> tuple[str, list]:
+    """SQL for (bucket, tokens, articles, all_articles): bucket_totals of the articles the filter keeps, with
+    every dated article of its date range beside them (the period's articles, whatever the other filters),
+    over the buckets holding a kept article."""
+    kept, kept_params = bucket_totals(con, filt, bucket)
+    if not _picks_articles(filt):
+        return f"SELECT *, articles AS all_articles FROM ({kept})", kept_params
+    every, every_params = bucket_totals(con, CorpusFilter(date_from=filt.date_from, date_to=filt.date_to), bucket)
+    return (
+        f"SELECT k.*, a.articles AS all_articles FROM ({kept}) k JOIN ({every}) a USING (bucket)",
+        [*kept_params, *every_params],
     )
 
 

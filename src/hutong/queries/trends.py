@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -16,37 +16,43 @@ from hutong.queries.filters import (
     BUCKETS,
     NO_FILTER,
     CorpusFilter,
+    article_condition,
     article_selection,
     article_where,
     bucket_sql,
     bucket_totals,
+    bucket_totals_of_all,
     day_where,
     query_frame,
 )
 
-MEASURES = ("per10k", "share")
+# per 10,000 tokens; share of the articles matching the filters; share of all the period's articles (a rise
+# that is only more articles published leaves both shares flat)
+MEASURES = ("per10k", "share", "share_all")
 
 
 def keyword_trends(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, terms: Iterable[str], bucket: str
 ) -> pd.DataFrame:
-    """Per term and calendar bucket: raw count, articles using it, and both normalisations.
+    """Per term and calendar bucket: raw count, articles using it, and the measures (MEASURES).
 
     per10k = occurrences per 10,000 tokens of the bucket's articles (documents.tokens);
-    share = the fraction of the bucket's articles that use the term. Buckets without a
-    use of the term are included with zero so lines drop to the floor instead of skipping.
+    share = the fraction of the bucket's articles (those the filters keep) that use the term;
+    share_all = the fraction of all the bucket's articles (`all_articles`, the date range alone) that
+    both match the filters and use it. Buckets without a use of the term are included with zero so
+    lines drop to the floor instead of skipping.
     """
     terms = [t for t in dict.fromkeys(terms) if t]
-    columns = ["term", "bucket", "count", "docs", "tokens", "articles", "per10k", "share"]
+    columns = ["term", "bucket", "count", "docs", "tokens", "articles", "all_articles", "per10k", "share", "share_all"]
     if not terms:
         return pd.DataFrame(columns=columns)
-    totals, totals_params = bucket_totals(con, filt, bucket)
+    totals, totals_params = bucket_totals_of_all(con, filt, bucket)
     uses, uses_params = _term_uses(con, filt, bucket=bucket, terms=terms)
     frame = query_frame(
         con,
         f"""WITH totals AS ({totals}), uses AS ({uses}), wanted AS (SELECT unnest(?) AS term)
             SELECT wanted.term, totals.bucket, coalesce(uses.count, 0) AS count, coalesce(uses.docs, 0) AS docs,
-                   totals.tokens, totals.articles
+                   totals.tokens, totals.articles, totals.all_articles
             FROM wanted CROSS JOIN totals
             LEFT JOIN uses ON uses.term = wanted.term AND uses.bucket = totals.bucket
             ORDER BY wanted.term, totals.bucket""",
@@ -54,9 +60,12 @@ def keyword_trends(
     )
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    frame = frame.astype({"count": "int64", "docs": "int64", "tokens": "int64", "articles": "int64"})
+    frame = frame.astype(
+        {"count": "int64", "docs": "int64", "tokens": "int64", "articles": "int64", "all_articles": "int64"}
+    )
     frame["per10k"] = frame["count"] / frame["tokens"].clip(lower=1) * 10_000
     frame["share"] = frame["docs"] / frame["articles"].clip(lower=1)
+    frame["share_all"] = frame["docs"] / frame["all_articles"].clip(lower=1)
     order = {t: i for i, t in enumerate(terms)}
     frame = frame.sort_values(["term", "bucket"], key=lambda s: s.map(order) if s.name == "term" else s)
     return frame[columns].reset_index(drop=True)
@@ -212,6 +221,182 @@ def term_in_context(
             WHERE {where}
             ORDER BY d.published_at, s.doc_id, s.sentence_index LIMIT ?""",
         [*day_params, term, *params, limit],
+    )
+
+
+def compared_queries(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, queries: Mapping[str, CorpusFilter], bucket: str
+) -> pd.DataFrame:
+    """Several queries side by side over time: per query (by its label) and calendar bucket, the articles
+    that the page's filters keep and the query matches (`docs`, by its free text and entities: see
+    filters.article_condition), of the bucket's kept `articles` and of all its articles of the date range
+    (`all_articles`); `share` and `share_all` are docs over each. A query matching nothing is a line of
+    zeros, not a missing line."""
+    columns = ["query", "bucket", "docs", "articles", "all_articles", "share", "share_all"]
+    labels = list(queries)
+    if not labels:
+        return pd.DataFrame(columns=columns)
+    where, params = article_where(con, filt)
+    totals, totals_params = bucket_totals_of_all(con, filt, bucket)
+    conditions = [article_condition(q) for q in queries.values()]
+    # one pass over the kept articles (and their search text, when a query has free text) tries every query
+    searched = any(q.text.strip() for q in queries.values())
+    frame = query_frame(
+        con,
+        f"""WITH kept AS (SELECT d.doc_id, {bucket_sql(bucket)} AS bucket FROM documents d
+                          WHERE d.published_at IS NOT NULL AND {where}),
+              tried AS (SELECT k.bucket, unnest(range(?)) AS i, unnest([{", ".join(c for c, _ in conditions)}]) AS hit
+                        FROM kept k {"LEFT JOIN search s USING (doc_id)" if searched else ""}),
+              hits AS (SELECT i, bucket, count(*) FILTER (WHERE hit) AS docs FROM tried GROUP BY ALL),
+              totals AS ({totals}),
+              wanted AS (SELECT unnest(?) AS query, unnest(range(?)) AS i)
+            SELECT wanted.query, totals.bucket, coalesce(hits.docs, 0) AS docs, totals.articles, totals.all_articles
+            FROM wanted CROSS JOIN totals LEFT JOIN hits ON hits.i = wanted.i AND hits.bucket = totals.bucket
+            ORDER BY wanted.i, totals.bucket""",
+        [*params, len(labels), *[p for _, ps in conditions for p in ps], *totals_params, labels, len(labels)],
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame.astype({"docs": "int64", "articles": "int64", "all_articles": "int64"})
+    frame["share"] = frame["docs"] / frame["articles"].clip(lower=1)
+    frame["share_all"] = frame["docs"] / frame["all_articles"].clip(lower=1)
+    return frame[columns]
+
+
+CONCORDANCE_COLUMNS = [
+    "occurrence",
+    "doc_id",
+    "sentence_index",
+    "left",
+    "keyword",
+    "right",
+    "title",
+    "source",
+    "url",
+    "published_at",
+]
+# characters of context shown on either side of an occurrence
+CONTEXT_CHARS = 40
+
+
+def term_occurrences(
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    term: str,
+    bucket: str | None = None,
+    bucket_start: date | str | None = None,
+) -> dict[str, int]:
+    """How often a term occurs in the filtered articles (in one bucket of them, with bucket and bucket_start):
+    occurrences, the sentences and the articles holding them. A term is found in the simplified text
+    whichever script it is typed or written in, Latin letters in either case."""
+    sql, params = _occurrence_sentences(con, filt, term=term, bucket=bucket, bucket_start=bucket_start)
+    if sql is None:
+        return {"occurrences": 0, "sentences": 0, "articles": 0}
+    row = query_frame(
+        con,
+        f"""SELECT coalesce(sum(n), 0)::BIGINT AS occurrences, count(*) AS sentences,
+                   count(DISTINCT doc_id) AS articles FROM ({sql})""",
+        params,
+    ).iloc[0]
+    return {k: int(row[k]) for k in ("occurrences", "sentences", "articles")}
+
+
+def term_concordance(
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    term: str,
+    page: int = 1,
+    page_size: int = 20,
+    bucket: str | None = None,
+    bucket_start: date | str | None = None,
+) -> pd.DataFrame:
+    """Keyword in context: one page of every occurrence of a term in the filtered articles (see
+    term_occurrences), oldest article first (undated last), each occurrence its row with its number
+    (`occurrence`, from 1), its context left and right and the keyword as the article writes them
+    (traditional stays traditional), and its article."""
+    sql, params = _occurrence_sentences(con, filt, term=term, bucket=bucket, bucket_start=bucket_start)
+    if sql is None:
+        return pd.DataFrame(columns=CONCORDANCE_COLUMNS)
+    first = (max(page, 1) - 1) * page_size
+    rows = query_frame(
+        con,
+        f"""SELECT *, sum(n) OVER (ORDER BY published_at NULLS LAST, doc_id, sentence_index
+                                   ROWS UNBOUNDED PRECEDING) - n AS before
+            FROM ({sql}) QUALIFY before < ? AND before + n > ?
+            ORDER BY published_at NULLS LAST, doc_id, sentence_index""",
+        [*params, first + page_size, first],
+    )
+    lines = []
+    needle = _needle(term)
+    for r in rows.itertuples():
+        for k, (start, end) in enumerate(_spans(str(r.text), needle)):
+            number = int(r.before) + k
+            if first <= number < first + page_size:
+                original = str(r.original) if len(str(r.original)) == len(str(r.text)) else str(r.text)
+                left, right = original[:start], original[end:]
+                lines.append(
+                    {
+                        "occurrence": number + 1,
+                        "doc_id": r.doc_id,
+                        "sentence_index": r.sentence_index,
+                        "left": ("…" + left[-CONTEXT_CHARS:]) if len(left) > CONTEXT_CHARS else left,
+                        "keyword": original[start:end],
+                        "right": (right[:CONTEXT_CHARS] + "…") if len(right) > CONTEXT_CHARS else right,
+                        "title": r.title,
+                        "source": r.source,
+                        "url": r.url,
+                        "published_at": r.published_at,
+                    }
+                )
+    return pd.DataFrame(lines, columns=CONCORDANCE_COLUMNS)
+
+
+def _needle(term: str) -> str:
+    """A term as the concordance looks for it: simplified script, lower case, without outer spaces."""
+    return to_simplified(term.strip()).lower()
+
+
+def _spans(text: str, needle: str) -> list[tuple[int, int]]:
+    """(start, end) of each occurrence of needle in text, left to right without overlaps (as SQL's
+    replace() counts them), ignoring the case of Latin letters."""
+    folded = text.lower()
+    if len(folded) != len(text):  # a letter whose lower case is longer: offsets would shift
+        folded = text
+    spans, start = [], folded.find(needle)
+    while needle and start >= 0:
+        spans.append((start, start + len(needle)))
+        start = folded.find(needle, start + len(needle))
+    return spans
+
+
+def _occurrence_sentences(
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    term: str,
+    bucket: str | None,
+    bucket_start: date | str | None,
+) -> tuple[str | None, list]:
+    """SQL for the sentences of the filtered articles holding the term, with their article and `n`, the
+    term's occurrences in each; None for an empty term."""
+    needle = _needle(term)
+    if not needle:
+        return None, []
+    days, day_params = day_where(filt, day="s.day")
+    if bucket is not None and bucket_start is not None:
+        first = pd.Timestamp(bucket_start).date()
+        days, day_params = f"{days} AND s.day BETWEEN ? AND ?", [*day_params, first, bucket_end(bucket, first)]
+    where, params = article_where(con, filt)
+    # lower() costs a copy of every sentence: only a needle with Latin letters needs it
+    text = "lower(s.text)" if needle != needle.upper() else "s.text"
+    return (
+        f"""SELECT s.doc_id, s.sentence_index, s.text, s.original, d.title, d.source, d.url, d.published_at,
+                   (length({text}) - length(replace({text}, ?, ''))) // length(?) AS n
+            FROM (SELECT * FROM sentences s WHERE {days} AND contains({text}, ?)) s JOIN documents d USING (doc_id)
+            WHERE {where}""",
+        [needle, needle, *day_params, needle, *params],
     )
 
 
