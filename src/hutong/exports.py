@@ -86,23 +86,28 @@ def matching_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> pd.
     +08:00; the day alone for an article that gives only its day; empty when undated), script, characters and
     event reports."""
     table = articles(con, filt)
-    simplified = [
-        title if script == "simplified" or not isinstance(title, str) else to_simplified(title)
-        for title, script in zip(table["title"], table["script"], strict=True)
-    ]
-    when = [_china_wall_time(v) for v in table["published_at"]]
-    return table.assign(title_simplified=simplified, published_at=when)[ARTICLE_COLUMNS]
+    return table.assign(
+        title_simplified=_simplified_titles(table["title"]), published_at=_china_wall_times(table["published_at"])
+    )[ARTICLE_COLUMNS]
 
 
-def _china_wall_time(value) -> str:
-    """A China wall-clock time (as the queries give it) as ISO text with +08:00, or its day alone when it is
-    midnight, which is how an article giving only its day is stored (as the reader shows it); '' when unknown."""
-    if value is None or pd.isna(value):
-        return ""
-    stamp = pd.Timestamp(value).tz_localize(None)
-    if stamp == stamp.normalize():
-        return stamp.date().isoformat()
-    return stamp.tz_localize(CHINA_TIME_ZONE).isoformat()
+def _simplified_titles(titles: pd.Series) -> list:
+    """Each title in simplified script, converted in one call (a call per title costs ten times as much)."""
+    lines = [t.replace("\n", " ") if isinstance(t, str) else "" for t in titles]
+    converted = to_simplified("\n".join(lines)).split("\n")
+    return [c if isinstance(t, str) else t for t, c in zip(titles, converted, strict=True)]
+
+
+def _china_wall_times(times: pd.Series) -> pd.Series:
+    """China wall-clock times (as the queries give them) as ISO text with +08:00 (China has kept one offset
+    since 1991), or the day alone at midnight, which is how an article giving only its day is stored (as the
+    reader shows it); '' when unknown."""
+    stamps = pd.to_datetime(times)
+    if stamps.dt.tz is not None:
+        stamps = stamps.dt.tz_localize(None)
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    text = text.where(stamps != stamps.dt.normalize(), stamps.dt.strftime("%Y-%m-%d"))
+    return text.where(stamps.notna(), "")
 
 
 def _china_time(value) -> str:

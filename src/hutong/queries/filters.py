@@ -123,21 +123,6 @@ def _text_sql(text: str) -> tuple[str, list]:
     return " OR ".join(ors), params
 
 
-def article_condition(query: CorpusFilter) -> tuple[str, list]:
-    """A condition over one article, its `doc_id` and `text` (its row of the search table), for the free text
-    and the entities of a query (each compared query of the page is one): both must match; TRUE when it sets
-    neither. The same matching as the page's filters (see picked_articles)."""
-    clauses, params = [], []
-    matches, needles = _text_sql(query.text)
-    if matches:
-        clauses.append(f"coalesce({matches}, FALSE)")
-        params += needles
-    if query.entities:
-        clauses.append("doc_id IN (SELECT doc_id FROM doc_entities WHERE list_contains(?, entity))")
-        params.append(sorted(query.entities))
-    return " AND ".join(f"({c})" for c in clauses) or "TRUE", params
-
-
 def article_where(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool = True) -> tuple[str, list]:
     """A WHERE clause over `documents d` for the article-level filters."""
     clauses: list[str] = []

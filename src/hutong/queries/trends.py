@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -16,13 +18,13 @@ from hutong.queries.filters import (
     BUCKETS,
     NO_FILTER,
     CorpusFilter,
-    article_condition,
     article_selection,
     article_where,
     bucket_sql,
     bucket_totals,
     bucket_totals_of_all,
     day_where,
+    picked_articles,
     query_frame,
 )
 
@@ -228,33 +230,40 @@ def compared_queries(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, queries: Mapping[str, CorpusFilter], bucket: str
 ) -> pd.DataFrame:
     """Several queries side by side over time: per query (by its label) and calendar bucket, the articles
-    that the page's filters keep and the query matches (`docs`, by its free text and entities: see
-    filters.article_condition), of the bucket's kept `articles` and of all its articles of the date range
-    (`all_articles`); `share` and `share_all` are docs over each. A query matching nothing is a line of
-    zeros, not a missing line."""
+    that the page's filters keep and the query matches (`docs`, by its free text and entities, matched as
+    the page's filters match them), of the bucket's kept `articles` and of all its articles of the date
+    range (`all_articles`); `share` and `share_all` are docs over each. A query matching nothing is a line
+    of zeros, not a missing line."""
     columns = ["query", "bucket", "docs", "articles", "all_articles", "share", "share_all"]
     labels = list(queries)
     if not labels:
         return pd.DataFrame(columns=columns)
-    where, params = article_where(con, filt)
-    totals, totals_params = bucket_totals_of_all(con, filt, bucket)
-    conditions = [article_condition(q) for q in queries.values()]
-    # one pass over the kept articles (and their search text, when a query has free text) tries every query
-    searched = any(q.text.strip() for q in queries.values())
-    frame = query_frame(
-        con,
-        f"""WITH kept AS (SELECT d.doc_id, {bucket_sql(bucket)} AS bucket FROM documents d
-                          WHERE d.published_at IS NOT NULL AND {where}),
-              tried AS (SELECT k.bucket, unnest(range(?)) AS i, unnest([{", ".join(c for c, _ in conditions)}]) AS hit
-                        FROM kept k {"LEFT JOIN search s USING (doc_id)" if searched else ""}),
-              hits AS (SELECT i, bucket, count(*) FILTER (WHERE hit) AS docs FROM tried GROUP BY ALL),
-              totals AS ({totals}),
-              wanted AS (SELECT unnest(?) AS query, unnest(range(?)) AS i)
-            SELECT wanted.query, totals.bucket, coalesce(hits.docs, 0) AS docs, totals.articles, totals.all_articles
-            FROM wanted CROSS JOIN totals LEFT JOIN hits ON hits.i = wanted.i AND hits.bucket = totals.bucket
-            ORDER BY wanted.i, totals.bucket""",
-        [*params, len(labels), *[p for _, ps in conditions for p in ps], *totals_params, labels, len(labels)],
-    )
+    for attempt in range(2):
+        # each query's articles are found as the page's filters find theirs, and kept beside them in the
+        # connection (see picked_articles): a query's text is read once, whatever the filters around it
+        picks = [picked_articles(con, q) or "documents" for q in queries.values()]
+        where, params = article_where(con, filt)
+        totals, totals_params = bucket_totals_of_all(con, filt, bucket)
+        matched = " UNION ALL ".join(f"SELECT {i} AS i, doc_id FROM {name}" for i, name in enumerate(picks))
+        try:
+            frame = query_frame(
+                con,
+                f"""WITH kept AS (SELECT d.doc_id, {bucket_sql(bucket)} AS bucket FROM documents d
+                                  WHERE d.published_at IS NOT NULL AND {where}),
+                      hits AS (SELECT m.i, k.bucket, count(*) AS docs FROM kept k JOIN ({matched}) m USING (doc_id)
+                               GROUP BY ALL),
+                      totals AS ({totals}),
+                      wanted AS (SELECT unnest(?) AS query, unnest(range(?)) AS i)
+                    SELECT wanted.query, totals.bucket, coalesce(hits.docs, 0) AS docs, totals.articles,
+                           totals.all_articles
+                    FROM wanted CROSS JOIN totals LEFT JOIN hits ON hits.i = wanted.i AND hits.bucket = totals.bucket
+                    ORDER BY wanted.i, totals.bucket""",
+                [*params, *totals_params, labels, len(labels)],
+            )
+            break
+        except duckdb.CatalogException:
+            if attempt:  # another query's picks pushed one of these out of the connection twice over
+                raise
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame = frame.astype({"docs": "int64", "articles": "int64", "all_articles": "int64"})
@@ -290,14 +299,13 @@ def term_occurrences(
     """How often a term occurs in the filtered articles (in one bucket of them, with bucket and bucket_start):
     occurrences, the sentences and the articles holding them. A term is found in the simplified text
     whichever script it is typed or written in, Latin letters in either case."""
-    sql, params = _occurrence_sentences(con, filt, term=term, bucket=bucket, bucket_start=bucket_start)
-    if sql is None:
+    name = _occurrence_table(con, filt, term=term, bucket=bucket, bucket_start=bucket_start)
+    if name is None:
         return {"occurrences": 0, "sentences": 0, "articles": 0}
     row = query_frame(
         con,
         f"""SELECT coalesce(sum(n), 0)::BIGINT AS occurrences, count(*) AS sentences,
-                   count(DISTINCT doc_id) AS articles FROM ({sql})""",
-        params,
+                   count(DISTINCT doc_id) AS articles FROM {name}""",
     ).iloc[0]
     return {k: int(row[k]) for k in ("occurrences", "sentences", "articles")}
 
@@ -316,41 +324,68 @@ def term_concordance(
     term_occurrences), oldest article first (undated last), each occurrence its row with its number
     (`occurrence`, from 1), its context left and right and the keyword as the article writes them
     (traditional stays traditional), and its article."""
-    sql, params = _occurrence_sentences(con, filt, term=term, bucket=bucket, bucket_start=bucket_start)
-    if sql is None:
+    name = _occurrence_table(con, filt, term=term, bucket=bucket, bucket_start=bucket_start)
+    if name is None:
         return pd.DataFrame(columns=CONCORDANCE_COLUMNS)
     first = (max(page, 1) - 1) * page_size
+    keys = query_frame(
+        con, f"SELECT * FROM {name} WHERE before < ? AND before + n > ? ORDER BY before", [first + page_size, first]
+    )
+    if keys.empty:
+        return pd.DataFrame(columns=CONCORDANCE_COLUMNS)
+    # the page's sentences are read from the days they lie in alone (sentences are stored in day order)
+    days = keys["day"].dropna()
+    dated = "s.day BETWEEN ? AND ?" if not days.empty else "FALSE"
     rows = query_frame(
         con,
-        f"""SELECT *, sum(n) OVER (ORDER BY published_at NULLS LAST, doc_id, sentence_index
-                                   ROWS UNBOUNDED PRECEDING) - n AS before
-            FROM ({sql}) QUALIFY before < ? AND before + n > ?
-            ORDER BY published_at NULLS LAST, doc_id, sentence_index""",
-        [*params, first + page_size, first],
+        f"""SELECT k.doc_id, k.sentence_index, k.before, s.text, s.original, d.title, d.source, d.url, d.published_at
+            FROM (SELECT unnest(?) AS doc_id, unnest(?) AS sentence_index, unnest(?) AS before) k
+            JOIN (SELECT doc_id, sentence_index, text, original FROM sentences s
+                  WHERE {dated}{" OR s.day IS NULL" if keys["day"].isna().any() else ""}) s
+              USING (doc_id, sentence_index)
+            JOIN (SELECT doc_id, title, source, url, published_at FROM documents WHERE list_contains(?, doc_id)) d
+              USING (doc_id)
+            ORDER BY k.before""",
+        [
+            keys["doc_id"].tolist(),
+            keys["sentence_index"].tolist(),
+            keys["before"].tolist(),
+            *([days.min(), days.max()] if not days.empty else []),
+            sorted(set(keys["doc_id"])),
+        ],
     )
+    return pd.DataFrame(
+        _concordance_lines(rows, needle=_needle(term), first=first, last=first + page_size), columns=CONCORDANCE_COLUMNS
+    )
+
+
+def _concordance_lines(rows: pd.DataFrame, *, needle: str, first: int, last: int) -> list[dict]:
+    """The occurrences numbered first to last - 1 (from 0) in the sentences holding them, each with its
+    context cut to CONTEXT_CHARS on either side, in the article's own script."""
     lines = []
-    needle = _needle(term)
     for r in rows.itertuples():
-        for k, (start, end) in enumerate(_spans(str(r.text), needle)):
+        text, original = str(r.text), str(r.original)
+        original = original if len(original) == len(text) else text
+        for k, (start, end) in enumerate(_spans(text, needle)):
             number = int(r.before) + k
-            if first <= number < first + page_size:
-                original = str(r.original) if len(str(r.original)) == len(str(r.text)) else str(r.text)
-                left, right = original[:start], original[end:]
-                lines.append(
-                    {
-                        "occurrence": number + 1,
-                        "doc_id": r.doc_id,
-                        "sentence_index": r.sentence_index,
-                        "left": ("…" + left[-CONTEXT_CHARS:]) if len(left) > CONTEXT_CHARS else left,
-                        "keyword": original[start:end],
-                        "right": (right[:CONTEXT_CHARS] + "…") if len(right) > CONTEXT_CHARS else right,
-                        "title": r.title,
-                        "source": r.source,
-                        "url": r.url,
-                        "published_at": r.published_at,
-                    }
-                )
-    return pd.DataFrame(lines, columns=CONCORDANCE_COLUMNS)
+            if not first <= number < last:
+                continue
+            left, right = original[:start], original[end:]
+            lines.append(
+                {
+                    "occurrence": number + 1,
+                    "doc_id": r.doc_id,
+                    "sentence_index": r.sentence_index,
+                    "left": ("…" + left[-CONTEXT_CHARS:]) if len(left) > CONTEXT_CHARS else left,
+                    "keyword": original[start:end],
+                    "right": (right[:CONTEXT_CHARS] + "…") if len(right) > CONTEXT_CHARS else right,
+                    "title": r.title,
+                    "source": r.source,
+                    "url": r.url,
+                    "published_at": r.published_at,
+                }
+            )
+    return lines
 
 
 def _needle(term: str) -> str:
@@ -371,19 +406,25 @@ def _spans(text: str, needle: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _occurrence_sentences(
+# Concordances kept in the connection: paging through one reads every sentence once, not once a page
+_KEPT_CONCORDANCES = 4
+
+
+def _occurrence_table(
     con: duckdb.DuckDBPyConnection,
     filt: CorpusFilter,
     *,
     term: str,
     bucket: str | None,
     bucket_start: date | str | None,
-) -> tuple[str | None, list]:
-    """SQL for the sentences of the filtered articles holding the term, with their article and `n`, the
-    term's occurrences in each; None for an empty term."""
+) -> str | None:
+    """The name of a table of the sentences of the filtered articles holding the term: doc_id,
+    sentence_index, day, `n` (the term's occurrences in it) and `before` (its occurrences in the sentences
+    before it, in the concordance's order), kept in the connection's in-memory database (one build of one
+    store: it cannot go stale) for the last few; None for an empty term."""
     needle = _needle(term)
     if not needle:
-        return None, []
+        return None
     days, day_params = day_where(filt, day="s.day")
     if bucket is not None and bucket_start is not None:
         first = pd.Timestamp(bucket_start).date()
@@ -391,13 +432,31 @@ def _occurrence_sentences(
     where, params = article_where(con, filt)
     # lower() costs a copy of every sentence: only a needle with Latin letters needs it
     text = "lower(s.text)" if needle != needle.upper() else "s.text"
-    return (
-        f"""SELECT s.doc_id, s.sentence_index, s.text, s.original, d.title, d.source, d.url, d.published_at,
-                   (length({text}) - length(replace({text}, ?, ''))) // length(?) AS n
-            FROM (SELECT * FROM sentences s WHERE {days} AND contains({text}, ?)) s JOIN documents d USING (doc_id)
-            WHERE {where}""",
-        [needle, needle, *day_params, needle, *params],
-    )
+    sql = f"""SELECT *, sum(n) OVER (ORDER BY published_at NULLS LAST, doc_id, sentence_index
+                                     ROWS UNBOUNDED PRECEDING) - n AS before
+              FROM (SELECT s.doc_id, s.sentence_index, s.day, d.published_at,
+                           (length({text}) - length(replace({text}, ?, ''))) // length(?) AS n
+                    FROM (SELECT * FROM sentences s WHERE {days} AND contains({text}, ?)) s
+                    JOIN documents d USING (doc_id) WHERE {where})"""
+    sql_params = [needle, needle, *day_params, needle, *params]
+    key = json.dumps([sql, sql_params], ensure_ascii=False, default=str)
+    name = "concordance_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    cursor = con.cursor()
+    try:
+        kept = cursor.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'concordance_') ORDER BY table_oid"
+        ).fetchall()
+        if (name,) in kept:
+            return name
+        try:
+            cursor.execute(f"CREATE TABLE {name} AS {sql}", sql_params)
+        except (duckdb.CatalogException, duckdb.TransactionException):
+            pass  # another thread made it meanwhile
+        for (old,) in kept[: max(len(kept) + 1 - _KEPT_CONCORDANCES, 0)]:
+            cursor.execute(f"DROP TABLE IF EXISTS {old}")
+    finally:
+        cursor.close()
+    return name
 
 
 def bucket_end(bucket: str, first: date) -> date:
