@@ -256,3 +256,18 @@ def test_concordance_ignores_the_case_of_latin_letters_and_can_keep_to_one_perio
         "sentences": 0,
         "articles": 0,
     }
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_the_period_s_articles_beside_each_filter_agree_with_the_raw_documents(con, name):
+    filt = FILTERS[name]
+    trends = trend_queries.keyword_trends(con, filt, terms=["支付"], bucket="month")
+    where, params = raw_where(CorpusFilter(date_from=filt.date_from, date_to=filt.date_to))
+    raw = con.execute(
+        f"""SELECT date_trunc('month', timezone('Asia/Shanghai', d.published_at)) AS bucket, count(*) AS n
+            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""",
+        params,
+    ).df()
+    every = dict(zip(raw["bucket"], raw["n"], strict=True))
+    assert dict(zip(trends["bucket"], trends["all_articles"], strict=True)) == {b: every[b] for b in trends["bucket"]}
+    assert (trends["articles"] <= trends["all_articles"]).all()
