@@ -243,6 +243,7 @@ def main() -> None:
     )
     header(page)
     trends_section(page)
+    compare_section(page)
     entities_section(page)
     timeline_section(page)
     matrix_section(page, as_of_range)
@@ -426,7 +427,7 @@ def trends_section(page: Page) -> None:
         key="measure",
         horizontal=True,
         on_change=sync_url,
-        format_func=lambda m: labels.t("per10k" if m == "per10k" else "share_articles", lang),
+        format_func=lambda m: labels.measure_label(m, lang),
     )
     # A widget's labels must not change between reruns of one language: Streamlit keeps its value as the label.
     c2.selectbox(
@@ -463,23 +464,114 @@ def trends_section(page: Page) -> None:
     )
     st.caption(labels.t("click_point", lang))
     point = v.trend_point_from_selection(event)
-    if point:
-        term, day = point
-        sentences = ask(page.build, trends.term_in_context, filt=filt, term=term, bucket=bucket, bucket_start=day)
-        with st.container(border=True):
-            st.markdown(f"**{labels.t('kwic', lang)}: {render.escape_markdown(term)} · {day}** ({len(sentences)})")
-            st.html(render.kwic_html(sentences, term=term, lang=lang))
-            for doc_id, title in render.articles_of(sentences).items():
-                st.button(
-                    render.open_article_label(title, lang),
-                    key=f"kwic_read_{doc_id}",
-                    on_click=set_state,
-                    kwargs={"doc": doc_id},
-                )
+    concordance_section(page, terms, point)
     st.download_button(
         f"{labels.t('csv', lang)} · {labels.t('trends', lang)}",
         exports.csv_bytes(terms_over_time),
         "hutong-keyword-trends.csv",
+        "text/csv",
+        on_click="ignore",
+    )
+
+
+CONCORDANCE_LINES = 20
+
+
+def concordance_section(page: Page, terms: list[str], point: tuple[str, date] | None) -> None:
+    """Every occurrence of a term in the filtered articles, a page at a time; a clicked trend point picks its
+    term and, while "only the clicked period" is ticked, narrows the lines to its bucket."""
+    lang, state = page.lang, st.session_state
+    if point and state.get("_kwic_point") != point:
+        state.update(_kwic_point=point, kwic_term=point[0], kwic_period=True, kwic_page=1)
+    state.setdefault("kwic_term", None)
+    with st.container(border=True):
+        c1, c2 = st.columns([3, 2])
+        c1.selectbox(
+            labels.t("concordance", lang),
+            list(dict.fromkeys([t for t in (state.kwic_term, *terms) if t])),
+            key="kwic_term",
+            accept_new_options=True,
+            placeholder=labels.t("concordance_term", lang),
+            help=labels.t("concordance_help", lang),
+            on_change=lambda: state.update(kwic_page=1),
+        )
+        term = state.kwic_term
+        if not term:
+            return
+        period = point if point and point[0] == term else None
+        if period:
+            c2.checkbox(
+                labels.t("concordance_period", lang).format(period=period[1]),
+                key="kwic_period",
+                on_change=lambda: state.update(kwic_page=1),
+            )
+        day = period[1] if period and state.get("kwic_period") else None
+        where = {"filt": page.filt, "term": term, "bucket": page.bucket, "bucket_start": day}
+        found = ask(page.build, trends.term_occurrences, **where)
+        if not found["occurrences"]:
+            st.caption(labels.t("concordance_none", lang))
+            return
+        pages = -(-found["occurrences"] // CONCORDANCE_LINES)
+        state.kwic_page = min(max(int(state.get("kwic_page") or 1), 1), pages)
+        number = c2.number_input(f"{labels.t('page', lang)} (1–{pages})", 1, pages, key="kwic_page")
+        lines = ask(page.build, trends.term_concordance, page=number, page_size=CONCORDANCE_LINES, **where)
+        first = (number - 1) * CONCORDANCE_LINES + 1
+        st.markdown(f"**{labels.t('kwic', lang)}: {render.escape_markdown(term)}{f' · {day}' if day else ''}**")
+        st.caption(
+            labels.t("concordance_count", lang).format(
+                **found, first=first, last=min(first + CONCORDANCE_LINES - 1, found["occurrences"])
+            )
+        )
+        st.html(render.concordance_html(lines, lang=lang))
+        for doc_id, title in render.articles_of(lines).items():
+            st.button(
+                render.open_article_label(title, lang),
+                key=f"kwic_read_{doc_id}",
+                on_click=set_state,
+                kwargs={"doc": doc_id},
+            )
+
+
+def compare_section(page: Page) -> None:
+    """Two or more queries (words, phrases, boolean text, @entities) side by side over time, as a share of
+    the period's articles or as articles; the queries are part of the view, so a link reopens them."""
+    lang, view = page.lang, page.view
+    st.subheader(labels.t("compare", lang))
+    c1, c2 = st.columns([3, 1])
+    entity_queries = [v.ENTITY_QUERY + e for e in ask(page.build, corpus.entity_names_in_store)]
+    c1.multiselect(
+        labels.t("compare_queries", lang),
+        list(dict.fromkeys([*view.compare, *entity_queries])),
+        key="compare",
+        accept_new_options=True,
+        max_selections=v.MAX_COMPARED,
+        format_func=lambda q: v.query_label(q, page.names),
+        help=labels.t("compare_help", lang),
+        placeholder=labels.t("compare_empty", lang),
+        on_change=sync_url,
+    )
+    c2.radio(
+        labels.t("compare_measure", lang),
+        v.COMPARE_MEASURES,
+        key="compare_measure",
+        format_func=lambda m: labels.measure_label(m, lang),
+        on_change=sync_url,
+    )
+    queries = view.compared_filters(members_of=page.lexicon.members_of)
+    if not queries:
+        st.caption(labels.t("compare_empty", lang))
+        return
+    frame = ask(page.build, trends.compared_queries, filt=page.filt, queries=queries, bucket=page.bucket)
+    names = {q: v.query_label(q, page.names) for q in queries}
+    st.plotly_chart(
+        charts.compare_figure(frame, measure=view.compare_measure, query_names=names, lang=lang),
+        key="compare_chart",
+        config=PLOTLY_CONFIG,
+    )
+    st.download_button(
+        f"{labels.t('csv', lang)} · {labels.t('compare', lang)}",
+        exports.csv_bytes(frame),
+        "hutong-compare.csv",
         "text/csv",
         on_click="ignore",
     )
@@ -511,7 +603,9 @@ def entities_section(page: Page) -> None:
     series = entities.mention_series(page.view.entities, counts, members_of=page.lexicon.members_of)
     over_time = ask(page.build, entities.entity_mentions_over_time, filt=filt, series=series, bucket=page.bucket)
     st.plotly_chart(
-        charts.entity_trend_figure(over_time, names=names, lang=lang), key="entity_trend_chart", config=PLOTLY_CONFIG
+        charts.entity_trend_figure(over_time, names=names, lang=lang, measure=page.view.measure),
+        key="entity_trend_chart",
+        config=PLOTLY_CONFIG,
     )
     c1, c2, c3 = st.columns(3)
     c1.download_button(
@@ -686,6 +780,14 @@ def reader_section(page: Page) -> None:
     )
     if total > len(table):
         st.caption(labels.t("reader_bounded", lang).format(shown=len(table), total=total))
+    st.download_button(
+        labels.t("articles_csv", lang).format(total=total),
+        lambda: exports.csv_bytes(ask(page.build, exports.matching_articles, filt=filt)),
+        "hutong-articles.csv",
+        "text/csv",
+        key="articles_csv",
+        on_click="ignore",
+    )
     options = list(titles)
     if view.doc and view.doc not in titles:
         doc = ask(page.build, articles.article, doc_id=view.doc)

@@ -48,6 +48,72 @@ TINY_ARTICLES = [
 ]
 
 
+# Six articles in both scripts over two months (and one undated), for the shares, the comparisons, the
+# concordance and the export: 流量 five times in February (twice simplified, three times traditional), 京东/京東
+# in four dated articles, Alipay in two letter cases.
+SCRIPT_ARTICLES = [
+    {
+        "title": "支付宝接入淘宝",
+        "source": "测试日报",
+        "url": "https://example.com/s1",
+        "published_at": "2025-01-10T08:30:00+08:00",
+        "text": "支付宝正式接入淘宝。\n淘宝的支付互通之后，支付体验明显提升。",
+    },
+    {
+        "title": "微信支付與京東合作",
+        "source": "測試週報",
+        "url": "https://example.com/t2",
+        "published_at": "2025-01-20T10:00:00+08:00",
+        "text": "微信支付與京東宣布合作。\n京東物流也接入了微信支付。",
+    },
+    {
+        "title": "流量合作结束",
+        "source": "测试日报",
+        "url": "https://example.com/s3",
+        "published_at": "2025-02-05T09:15:00+08:00",
+        "text": "流量开放成为行业共识。\n京东与微信的流量合作宣告结束。",
+    },
+    {
+        "title": "京東尋找新的流量",
+        "source": "測試週報",
+        "url": "https://example.com/t4",
+        "published_at": "2025-02-15T00:00:00+08:00",
+        "text": "流量入口關閉以後，京東開始尋找新的流量。\n支付寶也在開放流量。",
+    },
+    {
+        "title": "抖音电商接入支付宝",
+        "source": "测试日报",
+        "url": "https://example.com/s5",
+        "published_at": "2025-02-25T16:45:00+08:00",
+        "text": "抖音电商接入支付宝，海外用户熟悉的 Alipay 也能使用。\n有人把它写成 alipay。",
+    },
+    {"title": "京东物流宣布开放", "source": "测试晚报", "text": "京东物流宣布向其他平台开放。"},
+]
+
+
+def build_jsonl_store(folder: Path, articles: list[dict]) -> Path:
+    raw = folder / "raw"
+    raw.mkdir()
+    lines = (json.dumps(article, ensure_ascii=False) for article in articles)
+    (raw / "articles.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = folder / "store"
+    build_store(raw, out, workers=1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def scripts_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SCRIPT_ARTICLES, as one jsonl file, processed into a store."""
+    return build_jsonl_store(tmp_path_factory.mktemp("scripts"), SCRIPT_ARTICLES)
+
+
+@pytest.fixture(scope="module")
+def scripts(scripts_store):
+    con = filters.connect(scripts_store)
+    yield con
+    con.close()
+
+
 @pytest.fixture(scope="session")
 def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled corpus (data/raw: two seed articles) processed into a store in a temporary folder."""

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from hutong import freshness, store, uploads
 from hutong.queries import articles as article_queries
 from hutong.queries import filters
+from hutong.queries import trends as trend_queries
 from hutong.store import read_table
 from hutong.view import ViewState
 
@@ -315,3 +316,77 @@ def test_the_sidebar_lists_each_source_with_its_articles_and_dates(seed_app):
     assert tables, "no table of sources in the sidebar"
     table = tables[0]
     assert table["文章"].sum() == 2 and set(table["最早"]) >= {"2025-03-10"}
+
+
+# ---- shares, compared queries, the concordance, the export of every matching article ------------------------------
+
+
+def concordance_caption(at: AppTest) -> str:
+    (caption,) = [c.value for c in at.caption if "occurrences in" in c.value or "个句子中" in c.value]
+    return caption
+
+
+@pytest.mark.parametrize(
+    ("lang", "axis"), [("zh", "占本期全部文章的比例"), ("en", "share of all the period's articles")]
+)
+def test_terms_and_entities_can_be_shown_as_a_share_of_all_the_period_s_articles(seed_app, lang, axis):
+    seed_app.query_params = {"lang": lang, "measure": "share_all"}
+    at = seed_app.run()
+    assert not at.exception
+    charts_by_title = list(figures(at).values())
+    trend, entity_trend = charts_by_title[1], charts_by_title[4]
+    assert trend["layout"]["yaxis"]["title"]["text"] == entity_trend["layout"]["yaxis"]["title"]["text"] == axis
+    assert at.radio(key="measure").value == "share_all"
+
+
+def test_compared_queries_from_a_link_are_drawn_side_by_side_in_either_language(seed_app):
+    seed_app.query_params = {"lang": "en", "compare": ["京東", "@阿里巴巴", "流量 NOT 淘宝"]}
+    at = seed_app.run()
+    assert not at.exception
+    compare = figures(at)["Compare queries"]
+    assert [line["name"] for line in compare["data"]] == ["京東", "@Alibaba Group", "流量 NOT 淘宝"]
+    assert at.multiselect(key="compare").value == ["京東", "@阿里巴巴", "流量 NOT 淘宝"]
+    at.radio(key="lang").set_value("zh").run()
+    assert [line["name"] for line in figures(at)["对比查询"]["data"]] == ["京東", "@阿里巴巴", "流量 NOT 淘宝"]
+    assert ViewState.from_query_params(at.query_params).compare == ("京東", "@阿里巴巴", "流量 NOT 淘宝")
+
+
+def test_queries_added_to_the_comparison_go_into_the_url(seed_app):
+    at = seed_app.run()
+    assert "对比查询" not in figures(at)  # nothing to compare yet: no chart, a line saying how to start
+    at.multiselect(key="compare").set_value(["京东", '"微信支付"']).run()
+    at.radio(key="compare_measure").set_value("docs").run()
+    assert not at.exception
+    assert ViewState.from_query_params(at.query_params).compare == ("京东", '"微信支付"')
+    compare = figures(at)["对比查询"]
+    assert compare["layout"]["yaxis"]["title"]["text"] == "文章" and len(compare["data"]) == 2
+    assert ViewState.from_query_params(at.query_params).compare_measure == "docs"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_concordance_pages_through_every_occurrence_of_a_term(seed_app, seed_store, lang):
+    with filters.connect(seed_store) as con:
+        found = trend_queries.term_occurrences(con, filters.NO_FILTER, term="流量")
+    assert found["occurrences"] > 20  # more than one page
+    seed_app.query_params = {"lang": lang}
+    at = seed_app.run()
+    at.selectbox(key="kwic_term").set_value("流量").run()
+    assert not at.exception
+    assert str(found["occurrences"]) in concordance_caption(at) and "1–20" in concordance_caption(at)
+    assert html_of(at).count('<td style="color:#64748b') == 20
+    assert "網經社陳虎東" in html_of(at)  # the traditional-script article, shown as written
+    at.number_input(key="kwic_page").set_value(2).run()
+    assert f"21–{found['occurrences']}" in concordance_caption(at)
+    assert html_of(at).count('<td style="color:#64748b') == found["occurrences"] - 20
+
+
+@pytest.mark.parametrize(
+    ("lang", "label"), [("zh", "全部符合筛选的文章 CSV（{n} 篇）"), ("en", "Every matching article, CSV ({n})")]
+)
+def test_every_matching_article_can_be_downloaded(seed_app, seed_store, lang, label):
+    with filters.connect(seed_store) as con:
+        kept = article_queries.article_count(con, filters.CorpusFilter(text="京東 OR 淘宝"))
+    seed_app.query_params = {"lang": lang, "q": "京東 OR 淘宝"}
+    at = seed_app.run()
+    assert not at.exception
+    assert label.format(n=kept) in [b.proto.label for b in at.get("download_button")]

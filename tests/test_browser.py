@@ -187,3 +187,35 @@ def test_a_corpus_of_150_articles_renders_in_both_languages_with_nothing_cut(lar
     said = "nothing is known after it" if lang == "en" else "此后的情况无从得知"
     assert page.get_by_text(said, exact=False).count() == 1
     screenshot(page, REPO / "artifacts" / f"fuyaonews-{lang}.png")
+
+
+CONCORDANCE_CAPTION = re.compile(r"occurrences in \d+ sentences|个句子中")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_compared_queries_and_every_occurrence_of_a_term_on_150_articles(larger_server, page, lang):
+    open_dashboard(page, larger_server + f"/?lang={lang}&compare=AI&compare=%E6%95%B0%E6%8D%AE", charts=7)
+    assert_no_errors(page)
+    lines = traces(page, "compare_chart")
+    assert [t["name"] for t in lines] == ["AI", "数据"]
+    # the numbers as drawn (the traces' data may hold them base64-encoded)
+    drawn = page.locator(".st-key-compare_chart").evaluate(
+        "el => el.querySelector('.js-plotly-plot')._fullData.map(t => Array.from(t.y))"
+    )
+    shares = [y for ys in drawn for y in ys]
+    assert all(0 <= y <= 1 for y in shares) and any(y > 0 for y in shares)
+
+    box = page.locator(".st-key-kwic_term")
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.keyboard.type("数据")
+    page.keyboard.press("Enter")
+    caption = page.get_by_text(CONCORDANCE_CAPTION)
+    caption.wait_for(timeout=TIMEOUT_S * 1000)
+    total = int(re.search(r"\d+", caption.inner_text()).group())
+    assert total > 20, "a term frequent enough to need a second page"
+    assert page.locator("table mark").count() == 20
+    page.locator(".st-key-kwic_page [data-testid=stNumberInputStepUp]").click()
+    page.get_by_text(re.compile("21–")).wait_for(timeout=TIMEOUT_S * 1000)
+    assert page.locator("table mark").count() == min(20, total - 20)
+    assert_no_errors(page)

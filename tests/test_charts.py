@@ -248,3 +248,41 @@ def test_entity_charts_stay_readable_with_many_groups_and_long_english_names():
     assert network["layout"]["legend"]["orientation"] == "h" and network["layout"]["legend"]["y"] < 0
     labels = [x for t in network["data"] if t.get("mode") == "markers+text" for x in t["text"] if x]
     assert len(labels) == charts.NETWORK_LABELS and "A very long English entity name number 0" in labels
+
+
+# ---- shares and compared queries ---------------------------------------------------------------------------------
+
+
+def test_trend_as_share_of_all_the_period_s_articles_says_what_each_point_rests_on(scripts):
+    trends = trend_queries.keyword_trends(scripts, filters.CorpusFilter(text="微信"), terms=["京东"], bucket="month")
+    fig = charts.keyword_trend_figure(trends, measure="share_all", lang="en")
+    (line,) = traces(fig, "scatter")
+    assert list(line["y"]) == [0.5, pytest.approx(1 / 3)]
+    assert [row[6] for row in line["customdata"]] == [2, 3]  # all the period's articles
+    assert fig.layout.yaxis.title.text == "share of all the period's articles" and fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_entity_trend_can_show_the_share_of_articles_naming_each(scripts):
+    frame = entities.entity_mentions_over_time(scripts, filters.NO_FILTER, series={"京东": ["京东"]}, bucket="month")
+    fig = charts.entity_trend_figure(frame, names={"京东": "JD.com"}, lang="zh", measure="share")
+    (line,) = traces(fig, "scatter")
+    assert list(line["y"]) == [0.5, pytest.approx(2 / 3)] and fig.layout.yaxis.title.text == "占符合筛选文章的比例"
+    assert [list(row[3:6]) for row in line["customdata"]] == [[1, 2, 2], [2, 3, 3]]
+    per10k = charts.entity_trend_figure(frame, names={}, lang="en")
+    assert traces(per10k, "scatter")[0]["y"][0] == pytest.approx(frame["per10k"].iloc[0])
+
+
+def test_compare_chart_draws_a_line_per_query_named_in_the_page_s_language(scripts, lexicon):
+    queries = {
+        "京東": filters.CorpusFilter(text="京東"),
+        "@阿里巴巴": filters.CorpusFilter(entities=tuple(lexicon.members_of("阿里巴巴"))),
+    }
+    frame = trend_queries.compared_queries(scripts, filters.NO_FILTER, queries=queries, bucket="month")
+    fig = charts.compare_figure(frame, measure="share", query_names={"@阿里巴巴": "@Alibaba Group"}, lang="en")
+    lines = traces(fig, "scatter")
+    assert [t["name"] for t in lines] == ["京東", "@Alibaba Group"]
+    assert list(lines[0]["y"]) == [0.5, pytest.approx(2 / 3)] and fig.layout.title.text == "Compare queries"
+    assert list(lines[0]["customdata"][1]) == ["京東", "2025-02-01", 2, 3, 3]
+    counts = charts.compare_figure(frame, measure="docs", lang="zh")
+    assert list(traces(counts, "scatter")[1]["y"]) == [1, 2] and counts.layout.yaxis.tickformat is None
+    assert not charts.compare_figure(frame.iloc[0:0]).data

@@ -255,6 +255,6 @@ def test_an_article_its_evidence_and_its_term_in_context_show_markup_as_text(ser
     assert page.get_by_test_id("stMultiSelect").filter(has_text=article.term).count() == 1
     open_in_context(page, article.term, article.day)
     assert_nothing_runs(page, dialogs)
-    sentences = page.get_by_test_id("stHtml").filter(has=page.locator("ol")).inner_text()
+    sentences = page.get_by_test_id("stHtml").filter(has=page.locator("table")).inner_text()
     assert article.term in sentences and article.title in sentences
     assert open_article.count() == 2  # under the evidence card and under the sentences

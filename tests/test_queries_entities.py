@@ -85,3 +85,14 @@ def test_each_point_of_an_entity_series_says_how_many_articles_name_it(seed):
     ).fetchone()[0]
     assert frame["docs"].sum() == naming > 0  # an article naming both members counts once
     assert (frame["docs"] <= frame["articles"]).all()
+
+
+def test_mentions_over_time_as_a_share_of_the_matching_and_of_all_articles(scripts):
+    # 京东 is named in one of January's two articles and two of February's three; 支付 keeps two in February
+    series = {"京东": ["京东"]}
+    every = entities.entity_mentions_over_time(scripts, filters.NO_FILTER, series=series, bucket="month")
+    assert every["share"].tolist() == [0.5, pytest.approx(2 / 3)] and every["all_articles"].tolist() == [2, 3]
+    kept = entities.entity_mentions_over_time(scripts, filters.CorpusFilter(text="支付"), series=series, bucket="month")
+    february = kept.iloc[1]
+    assert (february["docs"], february["articles"], february["all_articles"]) == (1, 2, 3)
+    assert (february["share"], february["share_all"]) == (0.5, pytest.approx(1 / 3))

@@ -168,3 +168,106 @@ def test_a_bucket_ends_on_its_last_day(bucket, first, last):
 def test_web_address_parts_and_source_names_are_not_terms(tiny):
     found = trend_queries._not_terms(tiny, ["https", "WWW", "测试日报", "example", "流量", "测试"])
     assert found == {"https", "WWW", "测试日报", "example"}  # 测试 only begins a source's name: still a term
+
+
+# ---- shares of the period's articles, compared queries, the concordance -----------------------------------------
+
+JANUARY, FEBRUARY = pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01")
+
+
+def test_a_term_s_share_is_of_the_matching_and_of_all_the_period_s_articles(scripts):
+    # 微信 is in one of January's two articles and one of February's three: 京东 is in each of them
+    trends = trend_queries.keyword_trends(scripts, CorpusFilter(text="微信"), terms=["京东"], bucket="month")
+    jan, feb = trends.set_index("bucket").loc[[JANUARY, FEBRUARY]].to_dict("records")
+    assert (jan["docs"], jan["articles"], jan["all_articles"]) == (1, 1, 2)
+    assert (jan["share"], jan["share_all"]) == (1.0, 0.5)
+    assert (feb["docs"], feb["articles"], feb["all_articles"], feb["share_all"]) == (1, 1, 3, pytest.approx(1 / 3))
+    unfiltered = trend_queries.keyword_trends(scripts, filters.NO_FILTER, terms=["京东"], bucket="month")
+    assert (unfiltered["share"] == unfiltered["share_all"]).all()  # no filter: the matching articles are all
+
+
+def test_compared_queries_count_the_articles_each_matches_as_a_share_of_the_period(scripts, lexicon):
+    queries = {
+        "京東": CorpusFilter(text="京東"),  # typed in traditional script, found in both
+        "@阿里巴巴": CorpusFilter(entities=tuple(lexicon.members_of("阿里巴巴"))),
+        '"流量" NOT 微信': CorpusFilter(text='"流量" NOT 微信'),
+        "不存在的词": CorpusFilter(text="不存在的词"),
+    }
+    frame = trend_queries.compared_queries(scripts, filters.NO_FILTER, queries=queries, bucket="month")
+    docs = frame.set_index(["query", "bucket"])["docs"].to_dict()
+    assert list(dict.fromkeys(frame["query"])) == list(queries)
+    assert (docs[("京東", JANUARY)], docs[("京東", FEBRUARY)]) == (1, 2)
+    assert (docs[("@阿里巴巴", JANUARY)], docs[("@阿里巴巴", FEBRUARY)]) == (1, 2)  # 支付宝/淘宝, 支付寶 and 支付宝
+    assert (docs[('"流量" NOT 微信', JANUARY)], docs[('"流量" NOT 微信', FEBRUARY)]) == (0, 1)
+    assert frame.loc[frame["query"] == "不存在的词", "docs"].tolist() == [0, 0]  # a line of zeros, not none
+    feb = frame[(frame["query"] == "京東") & (frame["bucket"] == FEBRUARY)].iloc[0]
+    assert (feb["articles"], feb["all_articles"], feb["share"]) == (3, 3, pytest.approx(2 / 3))
+
+
+def test_compared_queries_stay_within_the_page_s_filters(scripts):
+    # 支付 keeps both January articles and two of February's three (支付寶 in traditional script counts)
+    frame = trend_queries.compared_queries(
+        scripts, CorpusFilter(text="支付"), queries={"京东": CorpusFilter(text="京东")}, bucket="month"
+    ).set_index("bucket")
+    assert frame.loc[FEBRUARY, ["docs", "articles", "all_articles"]].tolist() == [1, 2, 3]
+    assert frame.loc[FEBRUARY, "share"] == 0.5 and frame.loc[FEBRUARY, "share_all"] == pytest.approx(1 / 3)
+
+
+def test_no_compared_query_is_an_empty_frame(scripts):
+    assert trend_queries.compared_queries(scripts, filters.NO_FILTER, queries={}, bucket="month").empty
+
+
+def test_concordance_lists_every_occurrence_in_both_scripts_showing_the_original(scripts):
+    found = trend_queries.term_occurrences(scripts, filters.NO_FILTER, term="流量")
+    assert found == {"occurrences": 5, "sentences": 4, "articles": 2}
+    lines = trend_queries.term_concordance(scripts, filters.NO_FILTER, term="流量", page_size=50)
+    assert lines["occurrence"].tolist() == [1, 2, 3, 4, 5]
+    assert set(lines["keyword"]) == {"流量"}
+    traditional = lines[lines["title"] == "京東尋找新的流量"]
+    assert traditional["left"].tolist() == ["", "流量入口關閉以後，京東開始尋找新的", "支付寶也在開放"]
+    assert traditional["right"].iloc[0] == "入口關閉以後，京東開始尋找新的流量。"
+
+
+def test_a_traditional_term_finds_simplified_articles_and_shows_each_as_written(scripts):
+    lines = trend_queries.term_concordance(scripts, filters.NO_FILTER, term="京東", page_size=50)
+    assert trend_queries.term_occurrences(scripts, filters.NO_FILTER, term="京東")["occurrences"] == len(lines) == 5
+    assert {"京東", "京东"} == set(lines["keyword"])
+    assert lines["title"].iloc[-1] == "京东物流宣布开放"  # the undated article comes last
+
+
+def test_concordance_pages_follow_on_without_gaps_or_repeats(scripts):
+    every = trend_queries.term_concordance(scripts, filters.NO_FILTER, term="流量", page_size=50)
+    pages = [
+        trend_queries.term_concordance(scripts, filters.NO_FILTER, term="流量", page=n, page_size=2) for n in (1, 2, 3)
+    ]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    pd.testing.assert_frame_equal(pd.concat(pages, ignore_index=True), every)
+    assert trend_queries.term_concordance(scripts, filters.NO_FILTER, term="流量", page=4, page_size=2).empty
+
+
+def test_concordance_ignores_the_case_of_latin_letters_and_can_keep_to_one_period(scripts):
+    lines = trend_queries.term_concordance(scripts, filters.NO_FILTER, term="ALIPAY")
+    assert lines["keyword"].tolist() == ["Alipay", "alipay"]
+    january = {"bucket": "month", "bucket_start": date(2025, 1, 1)}
+    assert trend_queries.term_occurrences(scripts, filters.NO_FILTER, term="京东", **january)["occurrences"] == 2
+    assert trend_queries.term_occurrences(scripts, CorpusFilter(sources=("测试日报",)), term="京东")["articles"] == 1
+    assert trend_queries.term_occurrences(scripts, filters.NO_FILTER, term="  ") == {
+        "occurrences": 0,
+        "sentences": 0,
+        "articles": 0,
+    }
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_the_period_s_articles_beside_each_filter_agree_with_the_raw_documents(con, name):
+    filt = FILTERS[name]
+    trends = trend_queries.keyword_trends(con, filt, terms=["支付"], bucket="month")
+    where, params = raw_where(CorpusFilter(date_from=filt.date_from, date_to=filt.date_to))
+    raw = con.execute(
+        f"""SELECT date_trunc('month', timezone('Asia/Shanghai', d.published_at)) AS bucket, count(*) AS n
+            FROM documents d WHERE d.published_at IS NOT NULL AND {where} GROUP BY 1""",
+        params,
+    ).df()
+    every = dict(zip(raw["bucket"], raw["n"], strict=True))
+    assert dict(zip(trends["bucket"], trends["all_articles"], strict=True)) == {b: every[b] for b in trends["bucket"]}
+    assert (trends["articles"] <= trends["all_articles"]).all()

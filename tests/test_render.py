@@ -143,3 +143,26 @@ def test_publication_times_are_beijing_time_and_a_day_alone_has_no_midnight():
     assert render.publication_times(
         [pd.Timestamp("2025-12-21 16:00", tz="UTC"), pd.Timestamp("2025-12-22 01:30", tz="UTC"), None]
     ) == ["2025-12-22", "2025-12-22 09:30 +08:00", ""]
+
+
+def test_concordance_lines_escape_everything_and_mark_the_keyword_between_its_contexts():
+    import pandas as pd
+
+    lines = pd.DataFrame(
+        [
+            {
+                "occurrence": 7,
+                "left": "<b>開放</b>",
+                "keyword": "流量",
+                "right": "<script>x</script>入口",
+                "title": "<i>京東</i>",
+                "source": "測試",
+                "published_at": pd.Timestamp("2025-09-28 12:12", tz="UTC"),
+                "url": "javascript:alert(1)",
+            }
+        ]
+    )
+    html = render.concordance_html(lines, lang="en")
+    assert "<b>開放" not in html and "<script" not in html and "<i>" not in html and "javascript:" not in html
+    assert "&lt;b&gt;開放&lt;/b&gt;</td>" in html and ">流量</mark>" in html and "2025-09-28 20:12 +08:00" in html
+    assert ">7</td>" in html

@@ -191,3 +191,37 @@ def test_an_as_of_day_after_the_last_article_is_kept_as_asked():
     moved = {**values, "as_of": date(2025, 1, 1), v.AS_OF_ASKED: None}
     assert ViewState.from_widget_values(moved, bounds=None, latest=latest).as_of == date(2025, 1, 1)
     assert ViewState.from_widget_values({**values, v.AS_OF_ASKED: None}, bounds=None, latest=latest).as_of is None
+
+
+# ---- compared queries ------------------------------------------------------------------------------------------
+
+
+def test_compared_queries_live_in_the_url():
+    state = ViewState(compare=("@阿里巴巴", '"微信 支付" NOT 关闭', "京東 OR 淘宝"), compare_measure="share_all")
+    params = state.to_query_params()
+    assert params == {"compare": ["@阿里巴巴", '"微信 支付" NOT 关闭', "京東 OR 淘宝"], "cmeasure": "share_all"}
+    assert ViewState.from_query_params(params) == state
+    assert "compare=%40" in v.query_string(params)
+
+
+def test_a_link_cannot_compare_more_than_the_chart_draws_or_an_unknown_measure():
+    state = ViewState.from_query_params({"compare": [f"词{i}" for i in range(20)] + ["词0"], "cmeasure": "per10k"})
+    assert len(state.compare) == v.MAX_COMPARED and state.compare_measure == "share"
+
+
+def test_a_compared_entity_query_counts_its_group_s_members_and_text_is_read_as_the_search_box_reads_it():
+    members = {"阿里巴巴": ["淘宝", "支付宝"]}
+    state = ViewState(compare=("@阿里巴巴", "@ 京东", "京东 -物流", "@", "  "))
+    queries = state.compared_filters(members_of=lambda e: members.get(e, []))
+    assert list(queries) == ["@阿里巴巴", "@ 京东", "京东 -物流"]
+    assert queries["@阿里巴巴"].entities == ("阿里巴巴", "淘宝", "支付宝") and not queries["@阿里巴巴"].text
+    assert queries["@ 京东"].entities == ("京东",)
+    assert queries["京东 -物流"].text == "京东 -物流" and not queries["京东 -物流"].entities
+    assert v.query_label("@阿里巴巴", {"阿里巴巴": "Alibaba Group"}) == "@Alibaba Group"
+    assert v.query_label("京东 OR 淘宝", {"京东": "JD.com"}) == "京东 OR 淘宝"
+
+
+def test_compared_queries_are_a_list_for_their_widget():
+    values = ViewState(compare=("京东",)).widget_values(bounds=BOUNDS, latest=None)
+    assert values["compare"] == ["京东"]
+    assert ViewState.from_widget_values(values, bounds=BOUNDS, latest=None).compare == ("京东",)

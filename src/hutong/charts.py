@@ -92,14 +92,27 @@ def group_colours(groups: Sequence[str]) -> dict[str, str]:
 # ---- keyword trends -----------------------------------------------------------------------------------
 
 
+def _measure_axis(fig: go.Figure, measure: str, lang: str) -> str:
+    """The y axis of a measure, a share in per cent; returns its title for the hover."""
+    title = labels.measure_label(measure, lang)
+    fig.update_yaxes(title=title, tickformat=".0%" if measure.startswith("share") else None, rangemode="tozero")
+    return title
+
+
+def _all_articles(rows: pd.DataFrame) -> pd.Series:
+    """The bucket's articles of the whole date range (a frame without them: those the filters keep)."""
+    return rows["all_articles"] if "all_articles" in rows else rows["articles"]
+
+
 def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang: str = "zh") -> go.Figure:
-    """One line per term over calendar buckets; y is per 10,000 tokens or the share of articles,
-    the raw count is in the hover. customdata: [term, bucket day, count, articles using it, articles, tokens]."""
+    """One line per term over calendar buckets; y is a measure of hutong.queries.trends.MEASURES (per 10,000
+    tokens, the share of the matching articles, the share of all the period's articles), the raw count is in
+    the hover. customdata: [term, bucket day, count, articles using it, articles, tokens, all articles]."""
     fig = go.Figure()
     _layout(fig, title=t("trends", lang))
     if trends.empty:
         return _empty(fig, t("no_data", lang))
-    y_title = t("per10k", lang) if measure == "per10k" else t("share_articles", lang)
+    y_title = _measure_axis(fig, measure, lang)
     for term, rows in trends.groupby("term", sort=False):
         fig.add_trace(
             go.Scatter(
@@ -115,18 +128,18 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
                         rows["docs"],
                         rows["articles"],
                         rows["tokens"],
+                        _all_articles(rows),
                         strict=True,
                     )
                 ),
                 hovertemplate=(
                     f"<b>%{{customdata[0]}}</b> · %{{customdata[1]}}<br>{y_title}: %{{y:.3~f}}<br>"
                     f"{t('count', lang)}: %{{customdata[2]}} · {t('articles', lang)}: %{{customdata[3]}}/%{{customdata[4]}}"
-                    "<extra></extra>"
+                    f" ({t('all_articles', lang)} %{{customdata[6]}})<extra></extra>"
                 ),
                 marker={"size": 9},
             )
         )
-    fig.update_yaxes(title=y_title, tickformat=".0%" if measure == "share" else None, rangemode="tozero")
     _date_axis(fig, trends["bucket"])
     return fig
 
@@ -155,6 +168,47 @@ def attention_figure(frame: pd.DataFrame, *, lang: str = "zh") -> go.Figure:
         )
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(title=t("articles", lang), rangemode="tozero")
+    _date_axis(fig, frame["bucket"])
+    return fig
+
+
+def compare_figure(
+    frame: pd.DataFrame, *, measure: str = "share", query_names: Mapping[str, str] | None = None, lang: str = "zh"
+) -> go.Figure:
+    """Compared queries side by side: a line per query (hutong.queries.trends.compared_queries) over calendar
+    buckets, y the share of the period's matching articles (share), of all its articles (share_all) or the
+    articles themselves (docs); `query_names` names a query in the legend (an entity in the page's language).
+    customdata: [query, bucket day, articles matching it, matching articles, all articles]."""
+    fig = go.Figure()
+    _layout(fig, title=t("compare", lang), height=380)
+    if frame.empty:
+        return _empty(fig, t("no_data", lang))
+    y_title = _measure_axis(fig, measure, lang)
+    y_format = "%{y}" if measure == "docs" else "%{y:.1%}"
+    for query, rows in frame.groupby("query", sort=False):
+        label = _escape((query_names or {}).get(query, query))
+        fig.add_trace(
+            go.Scatter(
+                x=rows["bucket"],
+                y=rows[measure],
+                mode="lines+markers",
+                name=label,
+                customdata=list(
+                    zip(
+                        rows["query"],
+                        rows["bucket"].dt.strftime("%Y-%m-%d"),
+                        rows["docs"],
+                        rows["articles"],
+                        rows["all_articles"],
+                        strict=True,
+                    )
+                ),
+                hovertemplate=f"<b>{label}</b> · %{{customdata[1]}}<br>{y_title}: {y_format}<br>"
+                f"{t('articles', lang)}: %{{customdata[2]}}/%{{customdata[3]}} "
+                f"({t('all_articles', lang)} %{{customdata[4]}})<extra></extra>",
+                marker={"size": 8},
+            )
+        )
     _date_axis(fig, frame["bucket"])
     return fig
 
@@ -203,19 +257,24 @@ def entity_bar_figure(
     return fig
 
 
-def entity_trend_figure(frame: pd.DataFrame, *, names: Mapping[str, str], lang: str = "zh") -> go.Figure:
-    """Mentions per 10,000 tokens over time for chosen entities. customdata: [entity, bucket day, mentions,
-    articles naming it, articles in the bucket] (how many articles each point rests on)."""
+def entity_trend_figure(
+    frame: pd.DataFrame, *, names: Mapping[str, str], lang: str = "zh", measure: str = "per10k"
+) -> go.Figure:
+    """Mentions over time for chosen entities: per 10,000 tokens, or (measure share, share_all) the share of
+    the period's matching or of all its articles naming them. customdata: [entity, bucket day, mentions,
+    articles naming it, articles in the bucket, all articles of the bucket] (what each point rests on)."""
     fig = go.Figure()
     _layout(fig, title=t("entities_over_time", lang), height=360)
     if frame.empty:
         return _empty(fig, t("no_data", lang))
+    y_title = t("mentions_per10k", lang) if measure == "per10k" else _measure_axis(fig, measure, lang)
+    y_format = "%{y:.1f}" if measure == "per10k" else "%{y:.1%}"
     for entity, rows in frame.groupby("entity", sort=False):
         label = _escape(names.get(entity, entity))
         fig.add_trace(
             go.Scatter(
                 x=rows["bucket"],
-                y=rows["per10k"],
+                y=rows[measure],
                 mode="lines+markers",
                 name=label,
                 customdata=list(
@@ -225,15 +284,17 @@ def entity_trend_figure(frame: pd.DataFrame, *, names: Mapping[str, str], lang: 
                         rows["mentions"],
                         rows["docs"] if "docs" in rows else [None] * len(rows),
                         rows["articles"],
+                        _all_articles(rows),
                         strict=True,
                     )
                 ),
-                hovertemplate=f"<b>{label}</b> · %{{customdata[1]}}<br>{t('mentions_per10k', lang)}: %{{y:.1f}}<br>"
+                hovertemplate=f"<b>{label}</b> · %{{customdata[1]}}<br>{y_title}: {y_format}<br>"
                 f"{t('mentions_axis', lang)}: %{{customdata[2]}} · {t('articles', lang)}: "
-                "%{customdata[3]}/%{customdata[4]}<extra></extra>",
+                f"%{{customdata[3]}}/%{{customdata[4]}} ({t('all_articles', lang)} %{{customdata[5]}})<extra></extra>",
             )
         )
-    fig.update_yaxes(title=t("mentions_per10k", lang), rangemode="tozero")
+    if measure == "per10k":
+        fig.update_yaxes(title=y_title, rangemode="tozero")
     _date_axis(fig, frame["bucket"])
     return fig
 

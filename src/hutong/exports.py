@@ -10,8 +10,22 @@ import duckdb
 import pandas as pd
 
 from hutong.china_time import CHINA_TIME_ZONE
+from hutong.normalise import to_simplified
+from hutong.queries.articles import articles
 from hutong.queries.filters import CorpusFilter
 from hutong.queries.timeline import event_reports, events
+
+ARTICLE_COLUMNS = [
+    "doc_id",
+    "title",
+    "title_simplified",
+    "source",
+    "url",
+    "published_at",
+    "script",
+    "chars",
+    "event_reports",
+]
 
 
 def events_with_reports(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> list[dict]:
@@ -64,6 +78,36 @@ def events_with_citations(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) ->
         parts += [r["url"]] if isinstance(r["url"], str) and r["url"] else []
         lines.setdefault(r["event_id"], []).append(" · ".join(parts))
     return events_frame.assign(citations=["\n".join(lines.get(e, [])) for e in events_frame["event_id"]])
+
+
+def matching_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> pd.DataFrame:
+    """Every article the filters keep (not only those the reader lists), newest first, for the CSV export: its
+    doc id, title as written and in simplified script, source, URL, publication time in Beijing time (ISO with
+    +08:00; the day alone for an article that gives only its day; empty when undated), script, characters and
+    event reports."""
+    table = articles(con, filt)
+    return table.assign(
+        title_simplified=_simplified_titles(table["title"]), published_at=_china_wall_times(table["published_at"])
+    )[ARTICLE_COLUMNS]
+
+
+def _simplified_titles(titles: pd.Series) -> list:
+    """Each title in simplified script, converted in one call (a call per title costs ten times as much)."""
+    lines = [t.replace("\n", " ") if isinstance(t, str) else "" for t in titles]
+    converted = to_simplified("\n".join(lines)).split("\n")
+    return [c if isinstance(t, str) else t for t, c in zip(titles, converted, strict=True)]
+
+
+def _china_wall_times(times: pd.Series) -> pd.Series:
+    """China wall-clock times (as the queries give them) as ISO text with +08:00 (China has kept one offset
+    since 1991), or the day alone at midnight, which is how an article giving only its day is stored (as the
+    reader shows it); '' when unknown."""
+    stamps = pd.to_datetime(times)
+    if stamps.dt.tz is not None:
+        stamps = stamps.dt.tz_localize(None)
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    text = text.where(stamps != stamps.dt.normalize(), stamps.dt.strftime("%Y-%m-%d"))
+    return text.where(stamps.notna(), "")
 
 
 def _china_time(value) -> str:

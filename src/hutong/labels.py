@@ -52,7 +52,36 @@ _TEXT: dict[str, tuple[str, str]] = {
     "all_articles": ("全部文章", "all articles"),
     "matching": ("符合筛选的文章", "matching the filters"),
     "per10k": ("每万词出现次数", "per 10,000 tokens"),
-    "share_articles": ("文章占比", "share of articles"),
+    "share_articles": ("占符合筛选文章的比例", "share of matching articles"),
+    "share_all_articles": ("占本期全部文章的比例", "share of all the period's articles"),
+    "compare": ("对比查询", "Compare queries"),
+    "compare_queries": ("要对比的查询", "Queries to compare"),
+    "compare_help": (
+        "每项一个查询：词语、带引号的短语，可用 AND、OR、NOT（或 -）组合，繁简皆可；以 @ 开头为实体或集团（含成员），"
+        "如 @阿里巴巴。曲线为同期符合筛选的文章中匹配该查询的比例。",
+        "One query per entry: words or a quoted phrase, combined with AND, OR, NOT (or -), in either script; "
+        "@ and a name for an entity or a group with its members, e.g. @阿里巴巴. Each line is the share of the "
+        "period's matching articles that match the query.",
+    ),
+    "compare_empty": (
+        "添加两个或更多查询，在同一张图上对比它们随时间的变化。",
+        "Add two or more queries to compare them over time on one chart.",
+    ),
+    "compare_measure": ("对比度量", "Compare by"),
+    "concordance": ("语境索引（全部出现）", "Concordance (every occurrence)"),
+    "concordance_term": ("查看词语的全部上下文", "Every context of a term"),
+    "concordance_help": (
+        "在筛选后的全部文章中查找该词的每一次出现；繁体文章以原文显示。",
+        "Every occurrence of the term in the filtered articles; traditional-script articles are shown as written.",
+    ),
+    "concordance_period": ("只看所点的时段 {period}", "Only the clicked period, {period}"),
+    "concordance_count": (
+        "共 {occurrences} 处，分布在 {articles} 篇文章的 {sentences} 个句子中；第 {first}–{last} 处",
+        "{occurrences} occurrences in {sentences} sentences of {articles} articles; showing {first}–{last}",
+    ),
+    "concordance_none": ("筛选后的文章中没有这个词。", "The term does not occur in the filtered articles."),
+    "page": ("页", "Page"),
+    "articles_csv": ("全部符合筛选的文章 CSV（{total} 篇）", "Every matching article, CSV ({total})"),
     "bucket": ("时间粒度", "Time bucket"),
     "auto": ("自动", "auto"),
     "day": ("日", "day"),
@@ -186,6 +215,14 @@ def t(key: str, lang: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+
+# the words of each measure of a series over time (hutong.queries.trends.MEASURES, the compare chart's docs)
+_MEASURE_KEYS = {"per10k": "per10k", "share": "share_articles", "share_all": "share_all_articles", "docs": "articles"}
+
+
+def measure_label(measure: str, lang: str) -> str:
+    return t(_MEASURE_KEYS.get(measure, measure), lang)
 
 
 def upload_outcome_table(outcomes: list[dict], lang: str) -> list[dict]:

@@ -250,3 +250,22 @@ def annotation_spans(annotations, *, names: Mapping[str, str], lang: str) -> lis
 def article_title(title, published_at) -> str:
     when = _when(published_at)
     return f"{title or ''} · {when[:10]}" if when else str(title or "")
+
+
+def concordance_html(lines, *, lang: str) -> str:
+    """Keyword in context, one line per occurrence (hutong.queries.trends.term_concordance): its number, the
+    left context right-aligned against the marked keyword and the right context, all as the article writes
+    them, and the article's title, source, time and link below."""
+    rows = []
+    for line in lines.itertuples():
+        rows.append(
+            "<tr>"
+            f'<td style="color:#64748b;vertical-align:top;padding-right:.5em">{int(line.occurrence)}</td>'
+            f'<td style="text-align:right;white-space:nowrap;padding-right:.2em">{html.escape(str(line.left))}</td>'
+            f'<td style="white-space:nowrap"><mark style="{MARK_STYLES["term"]}">{html.escape(str(line.keyword))}</mark></td>'
+            f'<td style="white-space:nowrap;padding-left:.2em">{html.escape(str(line.right))}</td>'
+            "</tr>"
+            f'<tr><td></td><td colspan="3" style="padding-bottom:.5em"><small>'
+            f"{source_line(line.title, line.source, line.published_at, line.url, lang)}</small></td></tr>"
+        )
+    return f'<div style="overflow-x:auto"><table style="border-collapse:collapse">{"".join(rows)}</table></div>'

@@ -15,6 +15,9 @@ from hutong.queries.filters import BUCKETS, CorpusFilter
 from hutong.queries.trends import MEASURES
 
 LEVELS = ("entity", "group")
+ENTITY_QUERY = "@"  # a compared query naming an entity or a group (@阿里巴巴) rather than words of the text
+COMPARE_MEASURES = ("share", "share_all", "docs")
+MAX_COMPARED = 8
 AS_OF_ASKED = "_as_of_asked"  # the widget key of an as-of day after the corpus's last day, kept as asked
 
 
@@ -38,6 +41,8 @@ class ViewState:
     level: str = "entity"
     doc: str | None = None  # the article open in the reader
     event: str | None = None  # the event whose evidence card is open
+    compare: tuple[str, ...] = ()  # queries compared over time: @entity or free text (AND, OR, NOT, "phrase")
+    compare_measure: str = "share"
 
     def to_query_params(self) -> dict[str, str | list[str]]:
         """Only what differs from the default, so a plain link stays plain; lists stay lists."""
@@ -90,6 +95,8 @@ class ViewState:
             level=choice("level", LEVELS, "entity"),
             doc=one("doc"),
             event=one("event"),
+            compare=tuple(q[:200] for q in many("compare"))[:MAX_COMPARED],
+            compare_measure=choice("cmeasure", COMPARE_MEASURES, "share"),
         )
 
     def restricted_to(self, *, sources: Iterable[str], entities: Iterable[str]) -> ViewState:
@@ -118,10 +125,23 @@ class ViewState:
             min_confidence=self.min_confidence,
         )
 
+    def compared_filters(self, *, members_of: Callable[[str], Iterable[str]]) -> dict[str, CorpusFilter]:
+        """The compared queries as the query each asks (hutong.queries.trends.compared_queries): @阿里巴巴 the
+        articles naming the entity or any member of the group, anything else the free text, read as the
+        search box reads it."""
+        queries = {}
+        for query in self.compare:
+            name = query[len(ENTITY_QUERY) :].strip() if query.startswith(ENTITY_QUERY) else None
+            if name:
+                queries[query] = CorpusFilter(entities=tuple(dict.fromkeys((name, *members_of(name)))))
+            elif name is None and query.strip():
+                queries[query] = CorpusFilter(text=query.strip())
+        return queries
+
     def widget_values(self, *, bounds: tuple[date, date] | None, latest: date | None) -> dict[str, Any]:
         """The value of each widget showing this view, by widget key."""
         values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        for key in ("sources", "entities", "domains", "actions", "terms"):
+        for key in ("sources", "entities", "domains", "actions", "terms", "compare"):
             values[key] = list(values[key])
         del values["date_from"], values["date_to"]
         if bounds:
@@ -171,7 +191,17 @@ _PARAM_OF = {
     "level": "level",
     "doc": "doc",
     "event": "event",
+    "compare": "compare",
+    "compare_measure": "cmeasure",
 }
+
+
+def query_label(query: str, names: Mapping[str, str]) -> str:
+    """A compared query as the page names it: @ and the entity's name in the page's language, or as typed."""
+    if query.startswith(ENTITY_QUERY):
+        name = query[len(ENTITY_QUERY) :].strip()
+        return ENTITY_QUERY + names.get(name, name)
+    return query
 
 
 def _parse_date(value: str | None) -> date | None:

@@ -10,7 +10,7 @@ import pandas as pd
 from hutong.queries.filters import (
     CorpusFilter,
     bucket_sql,
-    bucket_totals,
+    bucket_totals_of_all,
     per_article_rows,
     query_frame,
 )
@@ -36,12 +36,25 @@ def entity_mentions_over_time(
 ) -> pd.DataFrame:
     """Mentions per series and bucket, raw and per 10,000 tokens, with the articles naming the series
     (`docs`) of all the bucket's `articles`, what each point rests on; a series counts every entity listed
-    under it (阿里巴巴 → 淘宝, 天猫 …). Buckets where a series is not mentioned have zero."""
+    under it (阿里巴巴 → 淘宝, 天猫 …). Buckets where a series is not mentioned have zero. As for terms (see
+    trends.keyword_trends), `share` is docs over the bucket's articles the filters keep and `share_all` docs
+    over all its articles of the date range (`all_articles`)."""
     pairs = [(label, member) for label, members in series.items() for member in dict.fromkeys(members)]
-    columns = ["entity", "bucket", "mentions", "docs", "tokens", "articles", "per10k"]
+    columns = [
+        "entity",
+        "bucket",
+        "mentions",
+        "docs",
+        "tokens",
+        "articles",
+        "all_articles",
+        "per10k",
+        "share",
+        "share_all",
+    ]
     if not pairs:
         return pd.DataFrame(columns=columns)
-    totals, totals_params = bucket_totals(con, filt, bucket)
+    totals, totals_params = bucket_totals_of_all(con, filt, bucket)
     rows, params = per_article_rows(con, filt, "doc_entities")
     frame = query_frame(
         con,
@@ -55,13 +68,17 @@ def entity_mentions_over_time(
               uses AS (SELECT label, bucket, sum(sign * mentions) AS mentions, sum(sign) AS docs
                        FROM per_doc GROUP BY ALL)
             SELECT labels.label AS entity, totals.bucket, coalesce(uses.mentions, 0) AS mentions,
-                   coalesce(uses.docs, 0) AS docs, totals.tokens, totals.articles
+                   coalesce(uses.docs, 0) AS docs, totals.tokens, totals.articles, totals.all_articles
             FROM labels CROSS JOIN totals LEFT JOIN uses ON uses.label = labels.label AND uses.bucket = totals.bucket
             ORDER BY totals.bucket""",
         [*totals_params, [p[0] for p in pairs], [p[1] for p in pairs], *params],
     )
-    frame = frame.astype({"mentions": "int64", "docs": "int64", "tokens": "int64", "articles": "int64"})
+    frame = frame.astype(
+        {"mentions": "int64", "docs": "int64", "tokens": "int64", "articles": "int64", "all_articles": "int64"}
+    )
     frame["per10k"] = frame["mentions"] / frame["tokens"].clip(lower=1) * 10_000
+    frame["share"] = frame["docs"] / frame["articles"].clip(lower=1)
+    frame["share_all"] = frame["docs"] / frame["all_articles"].clip(lower=1)
     order = {label: i for i, label in enumerate(series)}
     frame = frame.sort_values(["entity", "bucket"], key=lambda s: s.map(order) if s.name == "entity" else s)
     return frame[columns].reset_index(drop=True)

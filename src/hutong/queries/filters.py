@@ -244,6 +244,41 @@ def bucket_totals(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: st
     )
 
 
+def bucket_totals_of_all(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: str) -> tuple[str, list]:
+    """SQL for (bucket, tokens, articles, all_articles): bucket_totals of the articles the filter keeps, with
+    every dated article of its date range beside them (the period's articles, whatever the other filters),
+    over the buckets holding a kept article."""
+    kept, kept_params = bucket_totals(con, filt, bucket)
+    if not _picks_articles(filt):
+        return f"SELECT *, articles AS all_articles FROM ({kept})", kept_params
+    days, day_params = day_where(filt)
+    every = f"SELECT {bucket_sql(bucket, 'day')} AS bucket, sum(articles) AS articles FROM {_article_days(con)} WHERE {days} GROUP BY 1"
+    return (
+        f"SELECT k.*, a.articles::BIGINT AS all_articles FROM ({kept}) k JOIN ({every}) a USING (bucket)",
+        [*kept_params, *day_params],
+    )
+
+
+def _article_days(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of a table of the dated articles per China day, made once per connection (one build of one
+    store): the period's articles beside a filter's are read from a few thousand days, not every article's
+    publication time converted again."""
+    name = "article_days"
+    cursor = con.cursor()
+    try:
+        if not cursor.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall():
+            try:
+                cursor.execute(
+                    f"""CREATE TABLE {name} AS SELECT {ARTICLE_DAY} AS day, count(*) AS articles FROM documents d
+                        WHERE d.published_at IS NOT NULL GROUP BY 1"""
+                )
+            except (duckdb.CatalogException, duckdb.TransactionException):
+                pass  # another thread made it meanwhile
+    finally:
+        cursor.close()
+    return name
+
+
 def as_date(value) -> date | None:
     if value is None or pd.isna(value):
         return None

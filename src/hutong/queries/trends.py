@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -20,33 +22,39 @@ from hutong.queries.filters import (
     article_where,
     bucket_sql,
     bucket_totals,
+    bucket_totals_of_all,
     day_where,
+    picked_articles,
     query_frame,
 )
 
-MEASURES = ("per10k", "share")
+# per 10,000 tokens; share of the articles matching the filters; share of all the period's articles (a rise
+# that is only more articles published leaves both shares flat)
+MEASURES = ("per10k", "share", "share_all")
 
 
 def keyword_trends(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, terms: Iterable[str], bucket: str
 ) -> pd.DataFrame:
-    """Per term and calendar bucket: raw count, articles using it, and both normalisations.
+    """Per term and calendar bucket: raw count, articles using it, and the measures (MEASURES).
 
     per10k = occurrences per 10,000 tokens of the bucket's articles (documents.tokens);
-    share = the fraction of the bucket's articles that use the term. Buckets without a
-    use of the term are included with zero so lines drop to the floor instead of skipping.
+    share = the fraction of the bucket's articles (those the filters keep) that use the term;
+    share_all = the fraction of all the bucket's articles (`all_articles`, the date range alone) that
+    both match the filters and use it. Buckets without a use of the term are included with zero so
+    lines drop to the floor instead of skipping.
     """
     terms = [t for t in dict.fromkeys(terms) if t]
-    columns = ["term", "bucket", "count", "docs", "tokens", "articles", "per10k", "share"]
+    columns = ["term", "bucket", "count", "docs", "tokens", "articles", "all_articles", "per10k", "share", "share_all"]
     if not terms:
         return pd.DataFrame(columns=columns)
-    totals, totals_params = bucket_totals(con, filt, bucket)
+    totals, totals_params = bucket_totals_of_all(con, filt, bucket)
     uses, uses_params = _term_uses(con, filt, bucket=bucket, terms=terms)
     frame = query_frame(
         con,
         f"""WITH totals AS ({totals}), uses AS ({uses}), wanted AS (SELECT unnest(?) AS term)
             SELECT wanted.term, totals.bucket, coalesce(uses.count, 0) AS count, coalesce(uses.docs, 0) AS docs,
-                   totals.tokens, totals.articles
+                   totals.tokens, totals.articles, totals.all_articles
             FROM wanted CROSS JOIN totals
             LEFT JOIN uses ON uses.term = wanted.term AND uses.bucket = totals.bucket
             ORDER BY wanted.term, totals.bucket""",
@@ -54,9 +62,12 @@ def keyword_trends(
     )
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    frame = frame.astype({"count": "int64", "docs": "int64", "tokens": "int64", "articles": "int64"})
+    frame = frame.astype(
+        {"count": "int64", "docs": "int64", "tokens": "int64", "articles": "int64", "all_articles": "int64"}
+    )
     frame["per10k"] = frame["count"] / frame["tokens"].clip(lower=1) * 10_000
     frame["share"] = frame["docs"] / frame["articles"].clip(lower=1)
+    frame["share_all"] = frame["docs"] / frame["all_articles"].clip(lower=1)
     order = {t: i for i, t in enumerate(terms)}
     frame = frame.sort_values(["term", "bucket"], key=lambda s: s.map(order) if s.name == "term" else s)
     return frame[columns].reset_index(drop=True)
@@ -213,6 +224,239 @@ def term_in_context(
             ORDER BY d.published_at, s.doc_id, s.sentence_index LIMIT ?""",
         [*day_params, term, *params, limit],
     )
+
+
+def compared_queries(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, queries: Mapping[str, CorpusFilter], bucket: str
+) -> pd.DataFrame:
+    """Several queries side by side over time: per query (by its label) and calendar bucket, the articles
+    that the page's filters keep and the query matches (`docs`, by its free text and entities, matched as
+    the page's filters match them), of the bucket's kept `articles` and of all its articles of the date
+    range (`all_articles`); `share` and `share_all` are docs over each. A query matching nothing is a line
+    of zeros, not a missing line."""
+    columns = ["query", "bucket", "docs", "articles", "all_articles", "share", "share_all"]
+    labels = list(queries)
+    if not labels:
+        return pd.DataFrame(columns=columns)
+    for attempt in range(2):
+        # each query's articles are found as the page's filters find theirs, and kept beside them in the
+        # connection (see picked_articles): a query's text is read once, whatever the filters around it
+        picks = [picked_articles(con, q) or "documents" for q in queries.values()]
+        where, params = article_where(con, filt)
+        totals, totals_params = bucket_totals_of_all(con, filt, bucket)
+        matched = " UNION ALL ".join(f"SELECT {i} AS i, doc_id FROM {name}" for i, name in enumerate(picks))
+        try:
+            frame = query_frame(
+                con,
+                f"""WITH kept AS (SELECT d.doc_id, {bucket_sql(bucket)} AS bucket FROM documents d
+                                  WHERE d.published_at IS NOT NULL AND {where}),
+                      hits AS (SELECT m.i, k.bucket, count(*) AS docs FROM kept k JOIN ({matched}) m USING (doc_id)
+                               GROUP BY ALL),
+                      totals AS ({totals}),
+                      wanted AS (SELECT unnest(?) AS query, unnest(range(?)) AS i)
+                    SELECT wanted.query, totals.bucket, coalesce(hits.docs, 0) AS docs, totals.articles,
+                           totals.all_articles
+                    FROM wanted CROSS JOIN totals LEFT JOIN hits ON hits.i = wanted.i AND hits.bucket = totals.bucket
+                    ORDER BY wanted.i, totals.bucket""",
+                [*params, *totals_params, labels, len(labels)],
+            )
+            break
+        except duckdb.CatalogException:
+            if attempt:  # another query's picks pushed one of these out of the connection twice over
+                raise
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame.astype({"docs": "int64", "articles": "int64", "all_articles": "int64"})
+    frame["share"] = frame["docs"] / frame["articles"].clip(lower=1)
+    frame["share_all"] = frame["docs"] / frame["all_articles"].clip(lower=1)
+    return frame[columns]
+
+
+CONCORDANCE_COLUMNS = [
+    "occurrence",
+    "doc_id",
+    "sentence_index",
+    "left",
+    "keyword",
+    "right",
+    "title",
+    "source",
+    "url",
+    "published_at",
+]
+# characters of context shown on either side of an occurrence
+CONTEXT_CHARS = 40
+
+
+def term_occurrences(
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    term: str,
+    bucket: str | None = None,
+    bucket_start: date | str | None = None,
+) -> dict[str, int]:
+    """How often a term occurs in the filtered articles (in one bucket of them, with bucket and bucket_start):
+    occurrences, the sentences and the articles holding them. A term is found in the simplified text
+    whichever script it is typed or written in, Latin letters in either case."""
+    name = _occurrence_table(con, filt, term=term, bucket=bucket, bucket_start=bucket_start)
+    if name is None:
+        return {"occurrences": 0, "sentences": 0, "articles": 0}
+    row = query_frame(
+        con,
+        f"""SELECT coalesce(sum(n), 0)::BIGINT AS occurrences, count(*) AS sentences,
+                   count(DISTINCT doc_id) AS articles FROM {name}""",
+    ).iloc[0]
+    return {k: int(row[k]) for k in ("occurrences", "sentences", "articles")}
+
+
+def term_concordance(
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    term: str,
+    page: int = 1,
+    page_size: int = 20,
+    bucket: str | None = None,
+    bucket_start: date | str | None = None,
+) -> pd.DataFrame:
+    """Keyword in context: one page of every occurrence of a term in the filtered articles (see
+    term_occurrences), oldest article first (undated last), each occurrence its row with its number
+    (`occurrence`, from 1), its context left and right and the keyword as the article writes them
+    (traditional stays traditional), and its article."""
+    name = _occurrence_table(con, filt, term=term, bucket=bucket, bucket_start=bucket_start)
+    if name is None:
+        return pd.DataFrame(columns=CONCORDANCE_COLUMNS)
+    first = (max(page, 1) - 1) * page_size
+    keys = query_frame(
+        con, f"SELECT * FROM {name} WHERE before < ? AND before + n > ? ORDER BY before", [first + page_size, first]
+    )
+    if keys.empty:
+        return pd.DataFrame(columns=CONCORDANCE_COLUMNS)
+    # the page's sentences are read from the days they lie in alone (sentences are stored in day order)
+    days = keys["day"].dropna()
+    dated = "s.day BETWEEN ? AND ?" if not days.empty else "FALSE"
+    rows = query_frame(
+        con,
+        f"""SELECT k.doc_id, k.sentence_index, k.before, s.text, s.original, d.title, d.source, d.url, d.published_at
+            FROM (SELECT unnest(?) AS doc_id, unnest(?) AS sentence_index, unnest(?) AS before) k
+            JOIN (SELECT doc_id, sentence_index, text, original FROM sentences s
+                  WHERE {dated}{" OR s.day IS NULL" if keys["day"].isna().any() else ""}) s
+              USING (doc_id, sentence_index)
+            JOIN (SELECT doc_id, title, source, url, published_at FROM documents WHERE list_contains(?, doc_id)) d
+              USING (doc_id)
+            ORDER BY k.before""",
+        [
+            keys["doc_id"].tolist(),
+            keys["sentence_index"].tolist(),
+            keys["before"].tolist(),
+            *([days.min(), days.max()] if not days.empty else []),
+            sorted(set(keys["doc_id"])),
+        ],
+    )
+    return pd.DataFrame(
+        _concordance_lines(rows, needle=_needle(term), first=first, last=first + page_size), columns=CONCORDANCE_COLUMNS
+    )
+
+
+def _concordance_lines(rows: pd.DataFrame, *, needle: str, first: int, last: int) -> list[dict]:
+    """The occurrences numbered first to last - 1 (from 0) in the sentences holding them, each with its
+    context cut to CONTEXT_CHARS on either side, in the article's own script."""
+    lines = []
+    for r in rows.itertuples():
+        text, original = str(r.text), str(r.original)
+        original = original if len(original) == len(text) else text
+        for k, (start, end) in enumerate(_spans(text, needle)):
+            number = int(r.before) + k
+            if not first <= number < last:
+                continue
+            left, right = original[:start], original[end:]
+            lines.append(
+                {
+                    "occurrence": number + 1,
+                    "doc_id": r.doc_id,
+                    "sentence_index": r.sentence_index,
+                    "left": ("…" + left[-CONTEXT_CHARS:]) if len(left) > CONTEXT_CHARS else left,
+                    "keyword": original[start:end],
+                    "right": (right[:CONTEXT_CHARS] + "…") if len(right) > CONTEXT_CHARS else right,
+                    "title": r.title,
+                    "source": r.source,
+                    "url": r.url,
+                    "published_at": r.published_at,
+                }
+            )
+    return lines
+
+
+def _needle(term: str) -> str:
+    """A term as the concordance looks for it: simplified script, lower case, without outer spaces."""
+    return to_simplified(term.strip()).lower()
+
+
+def _spans(text: str, needle: str) -> list[tuple[int, int]]:
+    """(start, end) of each occurrence of needle in text, left to right without overlaps (as SQL's
+    replace() counts them), ignoring the case of Latin letters."""
+    folded = text.lower()
+    if len(folded) != len(text):  # a letter whose lower case is longer: offsets would shift
+        folded = text
+    spans, start = [], folded.find(needle)
+    while needle and start >= 0:
+        spans.append((start, start + len(needle)))
+        start = folded.find(needle, start + len(needle))
+    return spans
+
+
+# Concordances kept in the connection: paging through one reads every sentence once, not once a page
+_KEPT_CONCORDANCES = 4
+
+
+def _occurrence_table(
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    term: str,
+    bucket: str | None,
+    bucket_start: date | str | None,
+) -> str | None:
+    """The name of a table of the sentences of the filtered articles holding the term: doc_id,
+    sentence_index, day, `n` (the term's occurrences in it) and `before` (its occurrences in the sentences
+    before it, in the concordance's order), kept in the connection's in-memory database (one build of one
+    store: it cannot go stale) for the last few; None for an empty term."""
+    needle = _needle(term)
+    if not needle:
+        return None
+    days, day_params = day_where(filt, day="s.day")
+    if bucket is not None and bucket_start is not None:
+        first = pd.Timestamp(bucket_start).date()
+        days, day_params = f"{days} AND s.day BETWEEN ? AND ?", [*day_params, first, bucket_end(bucket, first)]
+    where, params = article_where(con, filt)
+    # lower() costs a copy of every sentence: only a needle with Latin letters needs it
+    text = "lower(s.text)" if needle != needle.upper() else "s.text"
+    sql = f"""SELECT *, sum(n) OVER (ORDER BY published_at NULLS LAST, doc_id, sentence_index
+                                     ROWS UNBOUNDED PRECEDING) - n AS before
+              FROM (SELECT s.doc_id, s.sentence_index, s.day, d.published_at,
+                           (length({text}) - length(replace({text}, ?, ''))) // length(?) AS n
+                    FROM (SELECT * FROM sentences s WHERE {days} AND contains({text}, ?)) s
+                    JOIN documents d USING (doc_id) WHERE {where})"""
+    sql_params = [needle, needle, *day_params, needle, *params]
+    key = json.dumps([sql, sql_params], ensure_ascii=False, default=str)
+    name = "concordance_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    cursor = con.cursor()
+    try:
+        kept = cursor.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'concordance_') ORDER BY table_oid"
+        ).fetchall()
+        if (name,) in kept:
+            return name
+        try:
+            cursor.execute(f"CREATE TABLE {name} AS {sql}", sql_params)
+        except (duckdb.CatalogException, duckdb.TransactionException):
+            pass  # another thread made it meanwhile
+        for (old,) in kept[: max(len(kept) + 1 - _KEPT_CONCORDANCES, 0)]:
+            cursor.execute(f"DROP TABLE IF EXISTS {old}")
+    finally:
+        cursor.close()
+    return name
 
 
 def bucket_end(bucket: str, first: date) -> date:
