@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pandas as pd
@@ -54,3 +56,12 @@ def test_the_article_export_keeps_to_the_filters(scripts):
     assert sorted(table["title"]) == sorted(["流量合作结束", "京東尋找新的流量", "抖音电商接入支付宝"])
     data = exports.csv_bytes(table).decode("utf-8-sig")
     assert data.splitlines()[0] == ",".join(exports.ARTICLE_COLUMNS)
+
+
+def test_a_title_a_spreadsheet_would_run_as_a_formula_is_exported_as_text():
+    frame = pd.DataFrame(
+        {"title": ['=HYPERLINK("http://x","点我")', "@京东", "-5", "京东接入微信支付"], "reports": [1, 2, 3, 4]}
+    )
+    rows = list(csv.DictReader(io.StringIO(exports.csv_bytes(frame).decode("utf-8-sig"))))
+    assert [r["title"] for r in rows] == ['\'=HYPERLINK("http://x","点我")', "'@京东", "-5", "京东接入微信支付"]
+    assert [r["reports"] for r in rows] == ["1", "2", "3", "4"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, datetime
 
 import duckdb
@@ -132,9 +133,26 @@ def _plain(value):
     return value
 
 
+# A cell a spreadsheet would run as a formula (=HYPERLINK(…) in an article's title)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """Text a spreadsheet would read as a formula, with a leading apostrophe so it reads as text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV with a byte-order mark, so spreadsheet programs read the Chinese text as UTF-8."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """CSV with a byte-order mark, so spreadsheet programs read the Chinese text as UTF-8; text that a
+    spreadsheet would run as a formula (an article title starting with =) is written as text."""
+    text_columns = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    safe = frame.assign(**{c: frame[c].map(_inert) for c in text_columns}) if text_columns else frame
+    return safe.to_csv(index=False).encode("utf-8-sig")
 
 
 def json_bytes(records: list[dict]) -> bytes:
