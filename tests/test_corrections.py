@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from hutong import corrections as corr
+from hutong import labels
 from hutong.cli import main
 from hutong.exports import events_with_citations
 from hutong.lexicon import load_lexicon
@@ -121,7 +122,11 @@ def test_a_fixed_date_moves_the_event_in_the_matrix_and_says_what_changed(store_
     assert state(date(2024, 1, 1)) == []  # the link no longer opens in 2023
     assert state(date(2024, 7, 1)) == ["open"]
     exported = events_with_citations(con, filters.NO_FILTER).set_index("event_id").loc[event["event_id"]]
-    assert (exported["corrected"], exported["was_date"], exported["correction_note"]) == (True, "2023-08", "原文年份有误")
+    assert (exported["corrected"], exported["was_date"], exported["correction_note"]) == (
+        True,
+        "2023-08",
+        "原文年份有误",
+    )
 
 
 def test_a_fixed_party_takes_its_group_from_the_lexicon(store_dir):
@@ -135,7 +140,10 @@ def test_a_fixed_party_takes_its_group_from_the_lexicon(store_dir):
 
 def test_two_merged_events_become_the_first_reported_with_both_reports(store_dir):
     plain = connected(store_dir, [])
-    march, april = event_of(plain, "淘宝", "微信支付", date_prefix="2024-03"), event_of(plain, "淘宝", "微信支付", date_prefix="2024-04")
+    march, april = (
+        event_of(plain, "淘宝", "微信支付", date_prefix="2024-03"),
+        event_of(plain, "淘宝", "微信支付", date_prefix="2024-04"),
+    )
     con = connected(store_dir, corr.merge_of(april, march, note="同一次接入"))
     kept = timeline.events(con, filters.CorpusFilter(entities=("淘宝",)))
     assert kept["event_id"].tolist() == [march["event_id"]]
@@ -191,7 +199,7 @@ def test_a_fix_that_makes_both_parties_one_is_stale_not_applied(store_dir):
     side = "a" if event["a"] == "抖音" else "b"
     con = connected(store_dir, [corr.correction_of(event, change="fix", **{f"new_{side}": other})])
     assert timeline.event(con, event["event_id"])["corrected"] == False  # noqa: E712
-    assert corr.stale_corrections(con)["reason"].tolist() == ["the fix would make the event's two parties one"]
+    assert corr.stale_corrections(con)["reason"].tolist() == [corr.SAME_PARTIES]
 
 
 def test_a_correction_outlives_a_rebuild_that_numbers_the_events_again(tmp_path):
@@ -228,9 +236,7 @@ def test_a_correction_whose_sentence_is_gone_after_a_rebuild_is_named_not_droppe
     assert "1 corrections, 1 of which change nothing" in printed
     assert f"{file}: line 2: reject of 抖音 – 支付宝" in printed and "no event has this report" in printed
     with filters.connect(out) as con:
-        assert corr.stale_corrections(con)["reason"].tolist() == [
-            "no event has this report with these parties, domain and action"
-        ]
+        assert corr.stale_corrections(con)["reason"].tolist() == [corr.NO_EVENT]
 
 
 def test_changed_corrections_alone_make_a_build_that_applies_them(tmp_path):
@@ -250,7 +256,9 @@ def test_changed_corrections_alone_make_a_build_that_applies_them(tmp_path):
 
 def test_corrections_written_are_read_back_the_same_with_their_lines():
     made = [
-        corr.Correction("d1", "淘宝接入微信支付。", "淘宝", "微信支付", "payment", "start", "reject", note="重复，\n见另一篇"),
+        corr.Correction(
+            "d1", "淘宝接入微信支付。", "淘宝", "微信支付", "payment", "start", "reject", note="重复，\n见另一篇"
+        ),
         corr.Correction("d2", "京东关闭微信入口。", "京东", "微信", "traffic", "end", "fix", new_date="2019-06"),
     ]
     read = corr.parse_corrections(corr.corrections_csv(made), source="x.csv")
@@ -302,3 +310,8 @@ def test_the_build_stops_on_a_bad_corrections_file_before_any_work(tmp_path, cap
     assert main(["build", "--input", str(raw), "--out", str(out), "--corrections", str(file)]) != 0
     assert f"{file}: line 2: new_date '20240'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_every_reason_a_correction_changes_nothing_is_worded_in_chinese():
+    assert all(labels.stale_reason(r, "zh") != r for r in corr.STALE_REASONS)
+    assert all(labels.stale_reason(r, "en") == r for r in corr.STALE_REASONS)

@@ -28,6 +28,11 @@ DATE_CORRECTED = "corrected by an analyst"  # an event's date_resolution once it
 # columns every event carries: its extractor's values, and whether (and why) an analyst changed it
 EXTRACTED = {f"was_{f}": f for f in FIXABLE}
 CORRECTION_COLUMNS = (*EXTRACTED, "corrected", "correction_note", "merged_events")
+# why a correction changed nothing (the page words them in its language: hutong.labels.stale_reason)
+NO_EVENT = "no event has this report with these parties, domain and action"
+SAME_PARTIES = "the fix would make the event's two parties one"
+ONE_TO_MERGE = "its merge finds one event, not two"
+STALE_REASONS = (NO_EVENT, SAME_PARTIES, ONE_TO_MERGE)
 
 
 class CorrectionsError(ValueError):
@@ -242,10 +247,10 @@ def apply_corrections(
     for c, event_ids in zip(corrections, matches, strict=True):
         event_ids = [e for e in event_ids if e in frame.index]
         if not event_ids:
-            stale.append(StaleCorrection(c, "no event has this report with these parties, domain and action"))
+            stale.append(StaleCorrection(c, NO_EVENT))
             continue
         if c.change == "fix" and any(_same_parties(frame.loc[e], c) for e in event_ids):
-            stale.append(StaleCorrection(c, "the fix would make the event's two parties one"))
+            stale.append(StaleCorrection(c, SAME_PARTIES))
             continue
         for event_id in event_ids:
             if c.note:
@@ -293,7 +298,7 @@ def _merge(
         alive = sorted(set(event_ids) - rejected - merged_into.keys(), key=lambda e: (len(e), e))
         if len(alive) < 2:
             stale += [
-                StaleCorrection(c, "its merge finds one event, not two")
+                StaleCorrection(c, ONE_TO_MERGE)
                 for c, ids in zip(corrections, matches, strict=True)
                 if c.merge_with == label
             ]
@@ -335,9 +340,7 @@ def hold_corrected_events(
             _give_reports(con, applied.merged_into)
         stale = applied.stale
     else:
-        stale = [
-            StaleCorrection(c, "no event has this report with these parties, domain and action") for c in corrections
-        ]
+        stale = [StaleCorrection(c, NO_EVENT) for c in corrections]
     rows = [{**{f.name: getattr(s.correction, f.name) for f in fields(Correction)}, "reason": s.reason} for s in stale]
     frame = pd.DataFrame(rows, columns=[*(f.name for f in fields(Correction)), "reason"])
     con.register("stale_frame", frame)
