@@ -25,7 +25,8 @@ KEY_COLUMNS = ("doc_id", "evidence", "a", "b", "domain", "action")
 COLUMNS = (*KEY_COLUMNS, "change", *(f"new_{f}" for f in FIXABLE), "merge_with", "note")
 STORE_FILE = "corrections.csv"  # the copy of the corrections a store was built with
 DATE_CORRECTED = "corrected by an analyst"  # an event's date_resolution once its date is fixed
-# columns every event carries: its extractor's values, and whether (and why) an analyst changed it
+# columns every event carries: whether (and why) an analyst changed it, and the extractor's value of what a
+# fix changed (empty for the values left as extracted)
 EXTRACTED = {f"was_{f}": f for f in FIXABLE}
 CORRECTION_COLUMNS = (*EXTRACTED, "corrected", "correction_note", "merged_events")
 # why a correction changed nothing (the page words them in its language: hutong.labels.stale_reason)
@@ -151,7 +152,7 @@ def corrections_csv(corrections: Iterable[Correction]) -> str:
 def _key_of(event: Mapping) -> dict[str, str]:
     """A correction's key from an event (its extractor's values, whatever was corrected since)."""
     first = {"doc_id": event["first_doc_id"], "evidence": event["evidence"]}
-    return first | {f: _text(event.get(f"was_{f}", event.get(f))) for f in ("a", "b", "domain", "action")}
+    return first | {f: _text(event.get(f"was_{f}")) or _text(event.get(f)) for f in ("a", "b", "domain", "action")}
 
 
 def correction_of(event: Mapping, *, change: str, note: str = "", **fixes: str) -> Correction:
@@ -222,8 +223,7 @@ class AppliedCorrections:
 
 def with_correction_columns(events: pd.DataFrame) -> pd.DataFrame:
     """The events with CORRECTION_COLUMNS as the extractor leaves them (nothing corrected)."""
-    extracted = {column: events[field] for column, field in EXTRACTED.items()}
-    return events.assign(**extracted, corrected=False, correction_note=None, merged_events=0)
+    return events.assign(**dict.fromkeys(EXTRACTED), corrected=False, correction_note=None, merged_events=0)
 
 
 def apply_corrections(
@@ -276,6 +276,8 @@ def _same_parties(event: pd.Series, c: Correction) -> bool:
 
 def _fix(frame: pd.DataFrame, event_id: str, c: Correction, *, groups: Mapping[str, str]) -> None:
     for field, value in c.fixes().items():
+        if not isinstance(frame.loc[event_id, f"was_{field}"], str):  # the extractor's value, kept at the first fix
+            frame.loc[event_id, f"was_{field}"] = frame.loc[event_id, field]
         frame.loc[event_id, field] = value
         if field in ("a", "b"):
             frame.loc[event_id, f"{field}_group"] = groups.get(value, value)
@@ -317,39 +319,49 @@ def _merge(
 def hold_corrected_events(
     con: duckdb.DuckDBPyConnection, corrections: list[Correction], *, groups: Mapping[str, str] | None = None
 ) -> list[StaleCorrection]:
-    """Make `events_corrected` in the connection: the store's `events` with the corrections applied and
-    CORRECTION_COLUMNS; with merges, `report_events` and `event_reports` give a merged-away event's reports to
-    the event it went into. `groups` (entity → group) defaults to the parties' groups in the events. Returns
-    the stale corrections, also kept as the table `stale_corrections` (see stale_corrections)."""
-    extracted = ", ".join(f"{field} AS {column}" for column, field in EXTRACTED.items())
-    con.execute(f"""CREATE TABLE events_corrected AS
-                    SELECT *, {extracted}, false AS corrected, NULL::VARCHAR AS correction_note,
-                           0::BIGINT AS merged_events
-                    FROM events""")
+    """Make the view `events_corrected` in the connection: the store's `events` with the corrections applied
+    and CORRECTION_COLUMNS (the corrected events alone held in memory, as `corrected_events`); with merges,
+    `report_events` and `event_reports` give a merged-away event's reports to the event it went into.
+    `groups` (entity → group) defaults to the parties' groups in the events. Returns the stale corrections,
+    also kept as the table `stale_corrections` (see stale_corrections)."""
+    extracted = ", ".join(f"NULL::VARCHAR AS {column}" for column in EXTRACTED)
+    as_extracted = f"""SELECT *, {extracted}, false AS corrected, NULL::VARCHAR AS correction_note,
+                              0::BIGINT AS merged_events
+                       FROM events"""
     matches = match_corrections(con, corrections)
     touched = sorted({e for ids in matches for e in ids})
-    if touched:
-        events = con.execute("SELECT * FROM events_corrected WHERE list_contains(?, event_id)", [touched]).df()
+    if not touched:  # no correction finds an event (none, mostly): nothing to apply
+        con.execute(f"CREATE VIEW events_corrected AS {as_extracted}")
+        stale = [StaleCorrection(c, NO_EVENT) for c in corrections]
+    else:
+        events = con.execute(f"SELECT * FROM ({as_extracted}) WHERE list_contains(?, event_id)", [touched]).df()
         applied = apply_corrections(events, corrections, matches, groups=groups or _party_groups(con))
-        cursor = con.cursor()
-        cursor.register("applied", applied.events)
-        cursor.execute("DELETE FROM events_corrected WHERE list_contains(?, event_id)", [touched])
-        cursor.execute("INSERT INTO events_corrected BY NAME SELECT * FROM applied")
-        cursor.close()
+        _create_table(con, "corrected_events", applied.events)
+        con.execute("CREATE TEMP TABLE touched_events AS SELECT unnest(?::VARCHAR[]) AS event_id", [touched])
+        # a view, so that the events no correction touches are read once, by hold_events, and never copied
+        con.execute(f"""CREATE VIEW events_corrected AS
+                        SELECT * FROM ({as_extracted}) WHERE event_id NOT IN (SELECT event_id FROM touched_events)
+                        UNION ALL BY NAME SELECT * FROM corrected_events""")
         if applied.merged_into:
             _give_reports(con, applied.merged_into)
         stale = applied.stale
-    else:
-        stale = [StaleCorrection(c, NO_EVENT) for c in corrections]
-    rows = [{**{f.name: getattr(s.correction, f.name) for f in fields(Correction)}, "reason": s.reason} for s in stale]
-    frame = pd.DataFrame(rows, columns=[*(f.name for f in fields(Correction)), "reason"])
-    con.register("stale_frame", frame)
-    con.execute("CREATE TABLE stale_corrections AS SELECT * FROM stale_frame")
-    con.unregister("stale_frame")
+    columns = [f.name for f in fields(Correction)]
+    rows = [{**{c: getattr(s.correction, c) for c in columns}, "reason": s.reason} for s in stale]
+    _create_table(con, "stale_corrections", pd.DataFrame(rows, columns=[*columns, "reason"]).astype({"line": "int64"}))
     return stale
 
 
+def _create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    cursor = con.cursor()
+    try:
+        cursor.register("frame", frame)
+        cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+    finally:
+        cursor.close()
+
+
 def _party_groups(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each party's group as the events give it."""
     rows = con.execute(
         "SELECT a, a_group FROM events UNION SELECT b, b_group FROM events WHERE b IS NOT NULL"
     ).fetchall()
@@ -369,7 +381,7 @@ def _give_reports(con: duckdb.DuckDBPyConnection, merged_into: dict[str, str]) -
                     FROM event_reports r LEFT JOIN merged_into m USING (event_id)""")
     con.execute("CREATE OR REPLACE VIEW report_events AS SELECT * FROM report_events_corrected")
     con.execute("CREATE OR REPLACE VIEW event_reports AS SELECT * FROM event_reports_corrected")
-    con.execute("""UPDATE events_corrected e SET articles = c.articles
+    con.execute("""UPDATE corrected_events e SET articles = c.articles
                    FROM (SELECT event_id, count(DISTINCT doc_id) AS articles FROM report_events_corrected
                          WHERE event_id IN (SELECT into_id FROM merged_into) GROUP BY event_id) c
                    WHERE e.event_id = c.event_id""")

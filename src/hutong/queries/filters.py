@@ -61,6 +61,7 @@ def connect(
     # held in memory, corrected and with the timeline's keys; the other tables are read from disk where needed
     hold_corrected_events(con, [*store_corrections(Path(store_dir)), *corrections], groups=groups)
     hold_events(con, "events_corrected")
+    con.execute("DROP VIEW events_corrected")  # held, with keys, as events_keyed
     return con
 
 
