@@ -94,3 +94,28 @@ def test_the_source_table_lists_each_source_s_articles_and_span_in_the_page_s_la
         {"来源": "(no source)", "文章": 1, "最早": "", "最晚": ""},
     ]
     assert list(labels.source_table(spans, "en")[0]) == ["source", "articles", "first", "last"]
+
+
+def test_a_corrected_event_says_what_changed_from_what_and_why_in_both_languages():
+    event = {
+        "corrected": True,
+        "a": "腾讯",
+        "was_a": "微信",
+        "b": "京东",
+        "was_b": None,
+        "date": "2019-06",
+        "was_date": "2020",
+        "domain": "traffic",
+        "was_domain": None,
+        "merged_events": 1,
+        "correction_note": "入口由腾讯关闭",
+    }
+    names = {"腾讯": "Tencent", "微信": "WeChat"}
+    assert labels.correction_text(event, names={}, lang="zh") == (
+        "已更正 · 一方: 腾讯 (原为 微信) · 日期: 2019-06 (原为 2020) · 合并了 1 个事件 · 备注: 入口由腾讯关闭"
+    )
+    assert labels.correction_text(event, names=names, lang="en") == (
+        "corrected · First party: Tencent (was WeChat) · Date: 2019-06 (was 2020) · 1 events merged into it"
+        " · Note: 入口由腾讯关闭"
+    )
+    assert labels.correction_text({**event, "corrected": False}, names={}, lang="zh") == ""

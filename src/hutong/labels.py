@@ -407,19 +407,18 @@ def correction_text(event: Mapping, *, names: Mapping[str, str], lang: str) -> s
     def shown(field: str, value) -> str:
         if not isinstance(value, str):
             return "—"
-        return (
-            names.get(value, value)
-            if field in ("a", "b")
-            else domain_label(value, lang)
-            if field == "domain"
-            else (t(value, lang) if field == "action" else value)
-        )
+        if field in ("a", "b"):
+            return names.get(value, value)
+        if field == "domain":
+            return domain_label(value, lang)
+        return t(value, lang) if field == "action" else value
 
-    parts = [
-        f"{t(key, lang)}: {shown(field, event.get(field))} ({t('correction_was', lang)} {shown(field, event.get('was_' + field))})"
-        for field, key in _CHANGED_FIELDS.items()
-        if event.get(field) != event.get(f"was_{field}") and isinstance(event.get(f"was_{field}"), str)
-    ]
+    parts = []
+    for field, key in _CHANGED_FIELDS.items():
+        was = event.get(f"was_{field}")
+        if isinstance(was, str) and was != event.get(field):
+            now = shown(field, event.get(field))
+            parts.append(f"{t(key, lang)}: {now} ({t('correction_was', lang)} {shown(field, was)})")
     merged = event.get("merged_events")
     if isinstance(merged, (int, float)) and merged == merged and merged > 0:
         parts.append(t("merged_events", lang).format(n=int(merged)))
