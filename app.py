@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -685,7 +685,9 @@ def correction_form(page: Page, event: dict) -> None:
             key=f"fix_date_{key}",
             help=labels.t("new_date_help", lang),
         )
-        others = ask(page.build, timeline.events, filt=page.filt)
+        # the events of the view that share a party with this one: where a duplicate is (and a list that stays short)
+        sharing = tuple(p for p in (event["a"], event["b"]) if isinstance(p, str))
+        others = ask(page.build, timeline.events, filt=replace(page.filt, entities=sharing))
         others = others[others["event_id"] != key]
         titles = {
             e["event_id"]: " · ".join(
