@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hutong import corrections, labels, render
+from hutong.lexicon import load_lexicon
 from hutong.queries import filters
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -177,3 +178,26 @@ def test_an_imported_file_with_a_bad_line_is_refused_naming_the_line(tiny_app, l
     (error,) = at.error
     assert labels.t("correction_invalid", lang) in error.value and "mine.csv: line 2" in error.value.replace("\\", "")
     assert "_corrections" not in at.session_state
+
+
+def matrix_text(at: AppTest, lang: str, row: str, column: str) -> str:
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec["layout"]["title"]["text"].startswith(labels.t("matrix", lang)):
+            (heat,) = [t for t in spec["data"] if t["type"] == "heatmap"]
+            names = {n: e.name_en for n, e in load_lexicon().entities.items()}
+            row, column = (labels.entity_label(n, names, lang) for n in (row, column))
+            return heat["text"][heat["y"].index(row)][heat["x"].index(column)]
+    raise AssertionError("no matrix")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_rejected_start_no_longer_opens_its_link_in_the_matrix(seed_app, seed_store, lang):
+    event_id = event_id_of(seed_store, "京东", "支付宝", action="start")
+    seed_app.query_params["asof"] = "2025-10-01"
+    at = opened(seed_app, event_id, lang)
+    assert labels.domain_label("payment", lang).split(" ")[0] + "✓" in matrix_text(at, lang, "京东", "支付宝")
+    at.radio(key=f"fix_change_{event_id}").set_value("reject")
+    at = save(at, lang)
+    assert not at.exception and not at.error
+    assert "✓" not in matrix_text(at, lang, "京东", "支付宝")
