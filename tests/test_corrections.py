@@ -315,3 +315,14 @@ def test_the_build_stops_on_a_bad_corrections_file_before_any_work(tmp_path, cap
 def test_every_reason_a_correction_changes_nothing_is_worded_in_chinese():
     assert all(labels.stale_reason(r, "zh") != r for r in corr.STALE_REASONS)
     assert all(labels.stale_reason(r, "en") == r for r in corr.STALE_REASONS)
+
+
+def test_a_merge_whose_other_event_is_gone_changes_nothing_and_says_why(store_dir):
+    plain = connected(store_dir, [])
+    march, april = (event_of(plain, "淘宝", "微信支付", date_prefix=d) for d in ("2024-03", "2024-04"))
+    kept_side, lost_side = corr.merge_of(march, april, note="同一次接入")
+    lost_side = corr.Correction(**{**lost_side.__dict__, "evidence": "这句话已不在文中。"})
+    con = connected(store_dir, [kept_side, lost_side])
+    assert timeline.event(con, march["event_id"])["corrected"] == False  # noqa: E712 (a numpy bool)
+    assert timeline.event(con, april["event_id"]) is not None
+    assert sorted(corr.stale_corrections(con)["reason"]) == sorted([corr.NO_EVENT, corr.ONE_TO_MERGE])

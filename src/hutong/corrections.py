@@ -253,7 +253,7 @@ def apply_corrections(
             stale.append(StaleCorrection(c, SAME_PARTIES))
             continue
         for event_id in event_ids:
-            if c.note:
+            if c.note and c.change != "merge":  # a merge's notes go to the event it keeps, if it is one
                 notes.setdefault(event_id, []).append(c.note)
             if c.change == "reject":
                 rejected.add(event_id)
@@ -261,10 +261,10 @@ def apply_corrections(
                 merges.setdefault(c.merge_with, []).append(event_id)
             else:
                 _fix(frame, event_id, c, groups=groups)
-    for event_id in notes.keys() | {e for ids in merges.values() for e in ids}:
+    merged_into = _merge(frame, merges, rejected, corrections, stale, notes)
+    for event_id in notes.keys() | set(merged_into.values()):
         frame.loc[event_id, "corrected"] = True
         frame.loc[event_id, "correction_note"] = " / ".join(dict.fromkeys(notes.get(event_id, []))) or None
-    merged_into = _merge(frame, merges, rejected, corrections, matches, stale)
     kept = frame[~frame.index.isin(rejected | merged_into.keys())].reset_index(drop=True)
     return AppliedCorrections(kept, merged_into, stale)
 
@@ -291,21 +291,20 @@ def _merge(
     merges: dict[str, list[str]],
     rejected: set[str],
     corrections: list[Correction],
-    matches: list[list[str]],
     stale: list[StaleCorrection],
+    notes: dict[str, list[str]],
 ) -> dict[str, str]:
-    """{merged-away event: the event it went into} for each merge label, the events' reports added up."""
+    """{merged-away event: the event it went into} for each merge label, the events' reports added up and
+    the merge's notes given to the event kept; a merge that finds one event is stale."""
     merged_into: dict[str, str] = {}
     for label, event_ids in merges.items():
         alive = sorted(set(event_ids) - rejected - merged_into.keys(), key=lambda e: (len(e), e))
+        merge = [c for c in corrections if c.merge_with == label]
         if len(alive) < 2:
-            stale += [
-                StaleCorrection(c, ONE_TO_MERGE)
-                for c, ids in zip(corrections, matches, strict=True)
-                if c.merge_with == label
-            ]
+            stale += [StaleCorrection(c, ONE_TO_MERGE) for c in merge if c not in {s.correction for s in stale}]
             continue
         kept, *absorbed = alive  # event ids number events by when they were first reported
+        notes.setdefault(kept, []).extend(c.note for c in merge if c.note)
         for event_id in absorbed:
             merged_into[event_id] = kept
             frame.loc[kept, "reports"] += frame.loc[event_id, "reports"]
