@@ -6,13 +6,13 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
-from hutong import charts, exports, freshness, labels, render, uploads
+from hutong import charts, corrections, exports, freshness, labels, render, uploads
 from hutong import view as v
 from hutong.events import ACTIONS, DOMAINS
 from hutong.lexicon import Lexicon, load_lexicon
@@ -41,8 +41,12 @@ def lexicon():
 
 
 @st.cache_resource(max_entries=16)
-def connection(store_dir: str, built_at: str):
-    return filters.connect(store_dir)
+def connection(store_dir: str, built_at: str, session_corrections: str = ""):
+    """The store's connection, its events corrected by the store's corrections and then a session's (CSV
+    text; a session's own connection, so no other visitor sees them)."""
+    own = corrections.parse_corrections(session_corrections, source="session") if session_corrections else []
+    groups = {n: e.group for n, e in lexicon().entities.items()}
+    return filters.connect(store_dir, corrections=own, groups=groups)
 
 
 @st.cache_resource
@@ -62,6 +66,7 @@ class StoreBuild:
 
     store_dir: str
     built_at: str
+    corrections: str = ""  # the session's corrections, as CSV text (hutong.corrections)
 
 
 @dataclass(frozen=True)
@@ -81,14 +86,15 @@ class Page:
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
-def _answer(store_dir: str, built_at: str, query_name: str, _query: Callable, **kwargs):
-    return _query(connection(store_dir, built_at), **kwargs)
+def _answer(store_dir: str, built_at: str, session_corrections: str, query_name: str, _query: Callable, **kwargs):
+    return _query(connection(store_dir, built_at, session_corrections), **kwargs)
 
 
 def ask(build: StoreBuild, query: Callable, **kwargs):
     """A query of hutong.queries (the function itself) on one build of one store, cached by the build, the
     query's name and its arguments."""
-    return _answer(build.store_dir, build.built_at, f"{query.__module__}.{query.__qualname__}", query, **kwargs)
+    name = f"{query.__module__}.{query.__qualname__}"
+    return _answer(build.store_dir, build.built_at, build.corrections, name, query, **kwargs)
 
 
 def ensure_bundled_store(lang: str) -> str:
@@ -97,11 +103,15 @@ def ensure_bundled_store(lang: str) -> str:
         with build_lock():
             if freshness.store_is_stale(BUNDLED_STORE, BUNDLED_RAW):
                 total = max(sum(1 for p in BUNDLED_RAW.rglob("*") if p.is_file()), 1)
-                build_with_progress(
-                    lambda progress: build_store(BUNDLED_RAW, BUNDLED_STORE, workers=1, progress=progress),
-                    total=total,
-                    lang=lang,
-                )
+                try:
+                    build_with_progress(
+                        lambda progress: build_store(BUNDLED_RAW, BUNDLED_STORE, workers=1, progress=progress),
+                        total=total,
+                        lang=lang,
+                    )
+                except corrections.CorrectionsError as problem:  # the repository's file: name its bad line
+                    st.error(render.escape_markdown(str(problem)))
+                    st.stop()
     return freshness.built_at(BUNDLED_STORE)
 
 
@@ -204,7 +214,7 @@ def main() -> None:
     if problem := freshness.store_problem(store_dir):
         st.error(problem)
         st.stop()
-    build = StoreBuild(str(store_dir), built)
+    build = StoreBuild(str(store_dir), built, session_corrections())
     bounds = ask(build, corpus.date_bounds)
     as_of_range = ask(build, matrix.as_of_range)
     latest = as_of_range[1] if as_of_range else None
@@ -653,6 +663,7 @@ def timeline_section(page: Page) -> None:
     chosen = ask(page.build, timeline.event, event_id=st.session_state.get("event"))
     if chosen:
         evidence_card(page, chosen)
+    corrections_panel(page)
     c1, c2 = st.columns(2)
     # the data are made when the button is clicked (a callable), not on every run of the page
     c1.download_button(
@@ -686,6 +697,161 @@ def evidence_card(page: Page, event: dict) -> None:
                 key=f"event_read_{doc_id}",
                 on_click=set_state,
                 kwargs={"doc": doc_id},
+            )
+        correction_form(page, event)
+
+
+# ---- analysts' corrections: held in the session (never written to the store) until downloaded ------------
+
+
+def session_corrections() -> str:
+    """The session's corrections as CSV text ('' for none): what its connection and cached answers are keyed by."""
+    mine = st.session_state.get("_corrections", [])
+    return corrections.corrections_csv(mine) if mine else ""
+
+
+def add_corrections(added: list[corrections.Correction]) -> None:
+    st.session_state["_corrections"] = [*st.session_state.get("_corrections", []), *added]
+
+
+def on_correction(page: Page, event: dict) -> None:
+    """The evidence card's correction form, submitted: a reject, a fix or a merge of the event shown."""
+    state, key = st.session_state, event["event_id"]
+    change, note = state[f"fix_change_{key}"], state.get(f"fix_note_{key}", "")
+    try:
+        if change == "merge":
+            other = ask(page.build, timeline.event, event_id=state.get(f"fix_merge_{key}"))
+            if other is None:
+                state["_correction_problem"] = labels.t("merge_needs_target", page.lang)
+                return
+            added = corrections.merge_of(event, other, note=note)
+        else:
+            fixes = {} if change == "reject" else {f"new_{f}": state.get(f"fix_{f}_{key}") for f in corrections.FIXABLE}
+            added = [corrections.correction_of(event, change=change, note=note, **fixes)]
+    except corrections.CorrectionsError as problem:
+        state["_correction_problem"] = f"{labels.t('correction_invalid', page.lang)}: {problem}"
+        return
+    add_corrections(added)
+    if change != "fix":
+        set_state(event=None)  # the event shown is gone (rejected) or may be another's (merged)
+
+
+def correction_form(page: Page, event: dict) -> None:
+    lang, names, key = page.lang, page.names, event["event_id"]
+    if problem := st.session_state.pop("_correction_problem", None):
+        st.error(render.escape_markdown(problem))
+    with st.expander(labels.t("correct_event", lang)), st.form(f"correction_{key}", border=False):
+        st.radio(
+            labels.t("change", lang),
+            corrections.CHANGES,
+            key=f"fix_change_{key}",
+            format_func=lambda c: labels.t(f"change_{c}", lang),
+            horizontal=True,
+        )
+        parties = sorted({*page.lexicon.entities, *(p for p in (event["a"], event["b"]) if isinstance(p, str))})
+        c1, c2, c3, c4, c5 = st.columns(5)
+        for column, field in ((c1, "a"), (c2, "b")):
+            if isinstance(event.get(field), str):
+                column.selectbox(
+                    labels.t(f"party_{field}", lang),
+                    parties,
+                    index=parties.index(event[field]),
+                    key=f"fix_{field}_{key}",
+                    format_func=lambda p: names.get(p, p),
+                )
+        c3.selectbox(
+            labels.t("domain", lang),
+            DOMAINS,
+            index=DOMAINS.index(event["domain"]) if event["domain"] in DOMAINS else 0,
+            key=f"fix_domain_{key}",
+            format_func=lambda d: labels.domain_label(d, lang),
+        )
+        c4.selectbox(
+            labels.t("action", lang),
+            ACTIONS,
+            index=ACTIONS.index(event["action"]) if event["action"] in ACTIONS else 0,
+            key=f"fix_action_{key}",
+            format_func=lambda a: labels.t(a, lang),
+        )
+        c5.text_input(
+            labels.t("date", lang),
+            value=event["date"] if isinstance(event.get("date"), str) else "",
+            key=f"fix_date_{key}",
+            help=labels.t("new_date_help", lang),
+        )
+        # the events of the view that share a party with this one: where a duplicate is (and a list that stays short)
+        sharing = tuple(p for p in (event["a"], event["b"]) if isinstance(p, str))
+        others = ask(page.build, timeline.events, filt=replace(page.filt, entities=sharing))
+        others = others[others["event_id"] != key]
+        titles = {
+            e["event_id"]: " · ".join(
+                [e["event_id"], " – ".join(names.get(p, p) for p in (e["a"], e["b"]) if isinstance(p, str))]
+                + [labels.domain_label(e["domain"], lang), labels.t(e["action"], lang), str(e["date"] or "—")]
+            )
+            for e in others[["event_id", "a", "b", "domain", "action", "date"]].to_dict("records")
+        }
+        st.selectbox(
+            labels.t("merge_target", lang),
+            list(titles),
+            index=None,
+            key=f"fix_merge_{key}",
+            format_func=titles.get,
+            placeholder=labels.t("choose", lang),
+        )
+        st.text_area(labels.t("note", lang), key=f"fix_note_{key}", height=68)
+        st.form_submit_button(labels.t("save_correction", lang), on_click=on_correction, args=(page, event))
+
+
+def import_corrections(lang: str) -> None:
+    upload = st.session_state.get("corrections_upload")
+    if upload is None:
+        return
+    try:
+        add_corrections(corrections.parse_corrections(upload.getvalue().decode("utf-8-sig"), source=upload.name))
+    except (corrections.CorrectionsError, UnicodeDecodeError) as problem:
+        st.session_state["_correction_problem"] = f"{labels.t('correction_invalid', lang)}: {problem}"
+
+
+def corrections_panel(page: Page) -> None:
+    """The session's corrections: listed, downloaded, imported, cleared; and those that change nothing."""
+    lang, names = page.lang, page.names
+    mine = st.session_state.get("_corrections", [])
+    stale = ask(page.build, corrections.stale_corrections)
+    with st.expander(f"{labels.t('my_corrections', lang)} ({len(mine)})", expanded=bool(mine) or not stale.empty):
+        st.caption(labels.t("corrections_private", lang))
+        if problem := st.session_state.pop("_correction_problem", None):
+            st.error(render.escape_markdown(problem))
+        if mine:
+            st.dataframe(labels.corrections_table(mine, names=names, lang=lang), hide_index=True)
+        if not stale.empty:
+            st.warning(labels.t("corrections_stale", lang).format(n=len(stale)))
+            stale_rows = [corrections.Correction(**r) for r in stale.drop(columns="reason").to_dict("records")]
+            table = labels.corrections_table(stale_rows, names=names, lang=lang)
+            for row, reason in zip(table, stale["reason"], strict=True):
+                row[labels.t("reason", lang)] = labels.stale_reason(reason, lang)
+            st.dataframe(table, hide_index=True)
+        c1, c2 = st.columns(2)
+        c1.download_button(
+            labels.t("corrections_csv", lang),
+            corrections.corrections_csv(mine).encode("utf-8-sig"),
+            "hutong-corrections.csv",
+            "text/csv",
+            on_click="ignore",
+            disabled=not mine,
+        )
+        c2.button(
+            labels.t("corrections_clear", lang),
+            on_click=st.session_state.update,
+            kwargs={"_corrections": []},
+            disabled=not mine,
+        )
+        if uploads.UploadLimits.from_env().enabled:  # an operator who turns uploads off turns off all of them
+            st.file_uploader(
+                labels.t("corrections_import", lang),
+                type=["csv"],
+                key="corrections_upload",
+                on_change=import_corrections,
+                args=(lang,),
             )
 
 

@@ -56,6 +56,12 @@ def timeline_rows(at: AppTest) -> list[str]:
     return figures(at)[title]["layout"]["yaxis"]["categoryarray"]
 
 
+def article_uploader(at: AppTest):
+    """The sidebar's uploader of articles (the page has another, for corrections)."""
+    (uploader,) = [u for u in at.get("file_uploader") if u.proto.id.endswith("-uploads")]
+    return uploader
+
+
 def html_of(at: AppTest) -> str:
     return "\n".join(element.proto.body for element in at.get("html"))
 
@@ -190,7 +196,7 @@ def test_uploaded_articles_make_a_private_corpus(seed_app, seed_store):
         {"title": "上传二", "published_at": "2025-06-01", "text": "微信关闭京东购物入口。"},
     ]
     jsonl = "\n".join(json.dumps(a, ensure_ascii=False) for a in articles).encode()
-    at.get("file_uploader")[0].set_value([("../evil name.jsonl", jsonl, "application/json")]).run()
+    article_uploader(at).set_value([("../evil name.jsonl", jsonl, "application/json")]).run()
     [build] = [b for b in at.button if b.label == "处理上传的文章"]
     build.click().run()
     try:
@@ -215,7 +221,7 @@ def test_uploads_can_be_switched_off(seed_app, monkeypatch):
 def test_upload_limits_are_enforced(seed_app, monkeypatch):
     monkeypatch.setenv("HUTONG_UPLOAD_MAX_FILES", "1")
     at = seed_app.run()
-    at.get("file_uploader")[0].set_value(
+    article_uploader(at).set_value(
         [("a.txt", "京东".encode(), "text/plain"), ("b.txt", "淘宝".encode(), "text/plain")]
     ).run()
     [build] = [b for b in at.button if b.label == "处理上传的文章"]
@@ -248,7 +254,7 @@ def test_an_upload_lists_each_file_as_ingested_or_rejected_with_its_reason(seed_
         ("网页.html", "<p>淘宝接入微信支付。</p>".encode(), "text/html"),
         ("空白.txt", b"", "text/plain"),
     ]
-    at.get("file_uploader")[0].set_value(files).run()
+    article_uploader(at).set_value(files).run()
     [build] = [b for b in at.button if b.label == "处理上传的文章"]
     build.click().run()
     try:
@@ -271,7 +277,7 @@ def test_a_failed_upload_build_shows_a_plain_message_not_a_traceback(seed_app, m
 
     monkeypatch.setattr("hutong.uploads.stage_uploads", failing_build)
     at = seed_app.run()
-    at.get("file_uploader")[0].set_value([("a.txt", "京东".encode(), "text/plain")]).run()
+    article_uploader(at).set_value([("a.txt", "京东".encode(), "text/plain")]).run()
     [build] = [b for b in at.button if b.label == "处理上传的文章"]
     build.click().run()
     assert not at.exception

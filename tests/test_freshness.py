@@ -56,3 +56,29 @@ def test_store_is_stale_when_made_by_another_version_of_the_analysis(tmp_path, s
     report["summary"]["analysis_version"] = "older"
     (copy / "report.json").write_text(json.dumps(report), encoding="utf-8")
     assert freshness.store_is_stale(copy, raw)
+
+
+def test_store_is_stale_when_the_repositorys_corrections_changed(tmp_path, monkeypatch):
+    import shutil
+
+    from hutong import corrections
+    from hutong.paths import RAW_DIR
+    from hutong.pipeline import build_store
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW_DIR, raw)
+    for path in raw.iterdir():
+        os.utime(path, (0, 0))
+    file = tmp_path / "corrections.csv"
+    monkeypatch.setattr(freshness, "CORRECTIONS_PATH", file)
+    copy = _rebuilt_from(raw, tmp_path)  # built with no corrections
+    assert not freshness.store_is_stale(copy, raw)
+    wrong = corrections.Correction(
+        "d1", "京东接入支付宝。", "京东", "支付宝", "payment", "start", "reject", note="误报"
+    )
+    file.write_text(corrections.corrections_csv([wrong]), encoding="utf-8")
+    assert freshness.store_is_stale(copy, raw)
+    build_store(raw, copy, workers=1, corrections_path=file)
+    assert not freshness.store_is_stale(copy, raw)
+    file.write_text(",".join(corrections.COLUMNS) + "\nd1,京东接入支付宝。,京东,支付宝,payment,start,undo,,,,,,,\n")
+    assert freshness.store_is_stale(copy, raw)  # a bad file too: the build then names its line

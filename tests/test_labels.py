@@ -105,3 +105,28 @@ def test_every_extraction_rule_has_chinese_words():
 def test_a_date_taken_from_another_sentence_s_event_says_which_in_chinese():
     why = "as the event of sentence 3: same sentence: 2024年6月8日 → 2024-06-08 (explicit date)"
     assert labels.date_explanation(why, "zh").startswith("同第 3 句的事件: 同句")
+
+
+def test_a_corrected_event_says_what_changed_from_what_and_why_in_both_languages():
+    event = {
+        "corrected": True,
+        "a": "腾讯",
+        "was_a": "微信",
+        "b": "京东",
+        "was_b": None,
+        "date": "2019-06",
+        "was_date": "2020",
+        "domain": "traffic",
+        "was_domain": None,
+        "merged_events": 1,
+        "correction_note": "入口由腾讯关闭",
+    }
+    names = {"腾讯": "Tencent", "微信": "WeChat"}
+    assert labels.correction_text(event, names={}, lang="zh") == (
+        "已更正 · 一方: 腾讯 (原为 微信) · 日期: 2019-06 (原为 2020) · 合并了 1 个事件 · 备注: 入口由腾讯关闭"
+    )
+    assert labels.correction_text(event, names=names, lang="en") == (
+        "corrected · First party: Tencent (was WeChat) · Date: 2019-06 (was 2020) · 1 events merged into it"
+        " · Note: 入口由腾讯关闭"
+    )
+    assert labels.correction_text({**event, "corrected": False}, names={}, lang="zh") == ""

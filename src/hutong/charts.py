@@ -26,6 +26,7 @@ DOMAIN_COLOURS = {
     "other": "#64748b",
 }
 STATE_COLOURS = {"none": "#f8fafc", "closed": "#f87171", "planned": "#fbbf24", "open": "#4ade80"}
+CORRECTED_COLOUR = "#dc2626"  # the ring around an event an analyst corrected
 STATE_MARKS = {"open": "✓", "closed": "✗", "planned": "○"}  # not "…", which reads as text cut off
 _MARK_SYMBOLS = {
     "start": "circle",
@@ -432,10 +433,33 @@ def timeline_figure(
                 hovertemplate="%{hovertext}<extra></extra>",
             )
         )
+    _add_corrected(fig, marks, info, labels, names, lang)
     fig.update_yaxes(categoryorder="array", categoryarray=[labels[r] for r in rows][::-1], title=None, automargin=True)
     fig.update_xaxes(type="date", title=None)
     fig.update_layout(barmode="overlay", legend={"title": None})
     return fig
+
+
+def _add_corrected(
+    fig: go.Figure, marks: pd.DataFrame, info: Mapping[str, dict], labels: Mapping, names: Mapping[str, str], lang: str
+) -> None:
+    """A ring around the mark of every event an analyst corrected (hutong.corrections), its own legend entry;
+    the hover says what changed and the note."""
+    corrected = [(row, e) for row, e in zip(marks["row"], marks["event_id"], strict=True) if info[e].get("corrected")]
+    if not corrected:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=[info[e]["when"].isoformat() for _, e in corrected],
+            y=[labels[row] for row, _ in corrected],
+            mode="markers",
+            name=_escape(t("corrected", lang)),
+            marker={"symbol": "circle-open", "size": 24, "color": CORRECTED_COLOUR, "line": {"width": 2}},
+            customdata=[[e] for _, e in corrected],
+            hovertext=[_event_hover(info[e], e, names, lang) for _, e in corrected],
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
 
 
 def _add_periods(fig: go.Figure, marks: pd.DataFrame, info: Mapping[str, dict], labels: Mapping, lang: str) -> None:
@@ -491,6 +515,7 @@ def _event_hover(e, event_id: str, names: Mapping[str, str], lang: str) -> str:
         f"{t('confidence', lang)}: {labels.confidence_text(e.get('confidence'))}"
         + (f" · {t('rule', lang)}: {_escape(labels.rule_label(e.get('rule'), lang))}" if e.get("rule") else "")
         + f"<br>{t('evidence', lang)}: {_wrap(e['evidence'])}"
+        + (f"<br>{_wrap(labels.correction_text(e, names=names, lang=lang))}" if e.get("corrected") else "")
     )
 
 

@@ -16,6 +16,7 @@ from hutong import evaluate as ev
 from hutong.ingest import parse_published_at, read_file
 from hutong.lexicon import SEGMENTERS
 from hutong.models import InputProblem, RawArticle
+from hutong.paths import CORRECTIONS_PATH
 from hutong.pipeline import analyse_article, build_store, load_resources
 
 
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=2_000,
         help="with --scheduler: inputs per chunk a worker analyses into a segment (default 2,000)",
+    )
+    build.add_argument(
+        "--corrections",
+        type=Path,
+        help="analysts' corrections of events to apply (default data/corrections/corrections.csv; see its README.md)",
     )
     build.set_defaults(run=_build)
 
@@ -179,6 +185,8 @@ def _build(args: argparse.Namespace) -> int:
     ):
         if value < 1:
             raise ValueError(f"{option} must be at least 1")
+    if args.corrections is not None and not args.corrections.is_file():
+        raise FileNotFoundError(f"corrections file not found: {args.corrections}")
     from tqdm import tqdm
 
     quiet = args.verbosity == "quiet"
@@ -195,6 +203,7 @@ def _build(args: argparse.Namespace) -> int:
             replace=args.replace,
             scheduler=args.scheduler,
             segment_articles=args.segment_articles,
+            corrections_path=args.corrections or CORRECTIONS_PATH,
         )
     if not quiet:
         print(summary)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hutong import store
+from hutong import corrections, store
+from hutong.paths import CORRECTIONS_PATH
 
 
 def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
@@ -24,11 +25,22 @@ def store_is_stale(store_dir: Path, raw_dir: Path) -> bool:
         return True
     if summary.get("analysis_version") != analysis_version():
         return True
+    if not _corrections_current(store_dir):
+        return True
     if built.tzinfo is None:
         built = built.replace(tzinfo=UTC)
     newest = max((p.stat().st_mtime for p in Path(raw_dir).rglob("*") if p.is_file()), default=0.0)
     # built_at is written to the second; a file saved within that second counts as older.
     return newest > built.timestamp() + 1
+
+
+def _corrections_current(store_dir: Path) -> bool:
+    """Whether the store holds the repository's corrections as they are now (a bad file: no, so that the
+    build names its error)."""
+    try:
+        return corrections.copy_is_current(store_dir, corrections.read_corrections(CORRECTIONS_PATH))
+    except corrections.CorrectionsError:
+        return False
 
 
 def has_store(store_dir: Path | str) -> bool:

@@ -326,6 +326,7 @@ def event_date_text(date_value, resolution) -> str:
 _EXPLANATION_ZH = sorted(
     [
         ("approximate", "约略"),
+        ("corrected by an analyst", "分析员已更正"),
         ("undated", "无日期"),
         ("a headline, news of the publication day", "标题，视为发布当日的新闻"),
         ("a headline without a date", "标题中没有日期"),
@@ -390,3 +391,103 @@ def cell_events_table(frame, *, names: Mapping[str, str], lang: str) -> list[dic
         }
         for e in frame.to_dict("records")
     ]
+
+
+# ---- analysts' corrections (hutong.corrections) -------------------------------------------------------------
+
+_TEXT.update(
+    {
+        "corrected": ("已更正", "corrected"),
+        "correct_event": ("更正此事件", "Correct this event"),
+        "change": ("更正方式", "Correction"),
+        "change_reject": ("标为错误（删除）", "Mark as wrong (remove)"),
+        "change_fix": ("修改双方、领域、动作或日期", "Fix parties, domain, action or date"),
+        "change_merge": ("与另一事件合并", "Merge with another event"),
+        "party_a": ("一方", "First party"),
+        "party_b": ("另一方", "Second party"),
+        "new_date_help": ("写作 2024、2024-10 或 2024-10-29", "Written 2024, 2024-10 or 2024-10-29"),
+        "merge_target": ("与之合并的事件", "The event to merge with"),
+        "note": ("备注", "Note"),
+        "save_correction": ("保存更正", "Save the correction"),
+        "correction_saved": ("更正已保存在本次会话中。", "The correction is kept in this session."),
+        "correction_invalid": ("无法保存此更正", "This correction cannot be kept"),
+        "merge_needs_target": ("请选择与之合并的事件。", "Choose the event to merge with."),
+        "my_corrections": ("本次会话的更正", "This session's corrections"),
+        "corrections_private": (
+            "更正只保存在本次会话中，其他访问者看不到，关闭页面即消失：请下载 CSV 保存。"
+            "将其中的行加入 data/corrections/corrections.csv 后重新构建，即成为所有人的更正。",
+            "Corrections are kept in this session only: no other visitor sees them and they are gone when the "
+            "page closes, so download them as CSV. Add the rows to data/corrections/corrections.csv and build "
+            "again to make them everyone's.",
+        ),
+        "corrections_csv": ("下载本次会话的更正（CSV）", "Download this session's corrections (CSV)"),
+        "corrections_import": ("导入更正（CSV）", "Import corrections (CSV)"),
+        "corrections_clear": ("清除本次会话的更正", "Clear this session's corrections"),
+        "corrections_stale": (
+            "{n} 条更正找不到对应的事件，未生效：",
+            "{n} corrections find no event and change nothing:",
+        ),
+        "correction_was": ("原为", "was"),
+        "merged_events": ("合并了 {n} 个事件", "{n} events merged into it"),
+        "reason": ("原因", "reason"),
+    }
+)
+_CHANGED_FIELDS = {"a": "party_a", "b": "party_b", "domain": "domain", "action": "action", "date": "date"}
+_STALE_REASON_ZH = {
+    "no event has this report with these parties, domain and action": "没有事件在这句话中以这些双方、领域和动作被报道",
+    "the fix would make the event's two parties one": "修改后事件的双方是同一方",
+    "its merge finds one event, not two": "合并只找到一个事件",
+}
+
+
+def correction_text(event: Mapping, *, names: Mapping[str, str], lang: str) -> str:
+    """What an analyst changed in an event and why, in the page's language ('' when nothing): each value
+    corrected with what the extractor gave, the events merged into it, and the note."""
+    if not event.get("corrected"):
+        return ""
+
+    def shown(field: str, value) -> str:
+        if not isinstance(value, str):
+            return "—"
+        if field in ("a", "b"):
+            return names.get(value, value)
+        if field == "domain":
+            return domain_label(value, lang)
+        return t(value, lang) if field == "action" else value
+
+    parts = []
+    for field, key in _CHANGED_FIELDS.items():
+        was = event.get(f"was_{field}")
+        if isinstance(was, str) and was != event.get(field):
+            now = shown(field, event.get(field))
+            parts.append(f"{t(key, lang)}: {now} ({t('correction_was', lang)} {shown(field, was)})")
+    merged = event.get("merged_events")
+    if isinstance(merged, (int, float)) and merged == merged and merged > 0:
+        parts.append(t("merged_events", lang).format(n=int(merged)))
+    note = event.get("correction_note")
+    if isinstance(note, str) and note:
+        parts.append(f"{t('note', lang)}: {note}")
+    return f"{t('corrected', lang)} · " + " · ".join(parts) if parts else t("corrected", lang)
+
+
+def corrections_table(corrections: Iterable, *, names: Mapping[str, str], lang: str) -> list[dict]:
+    """Corrections (hutong.corrections.Correction) as the page lists them, in its language."""
+    return [
+        {
+            t("parties", lang): " – ".join(names.get(p, p) for p in (c.a, c.b) if p),
+            t("domain", lang): domain_label(c.domain, lang) if c.domain else "—",
+            t("action", lang): t(c.action, lang),
+            t("change", lang): t(f"change_{c.change}", lang),
+            t("corrected", lang): " · ".join(
+                f"{t(_CHANGED_FIELDS[f], lang)}: {names.get(v, v) if f in ('a', 'b') else v}"
+                for f, v in c.fixes().items()
+            ),
+            t("note", lang): c.note,
+            t("evidence", lang): c.evidence,
+        }
+        for c in corrections
+    ]
+
+
+def stale_reason(reason: str, lang: str) -> str:
+    return _STALE_REASON_ZH.get(reason, reason) if lang != "en" else reason

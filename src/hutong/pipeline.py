@@ -19,12 +19,21 @@ import jieba
 
 from hutong import events as events_mod
 from hutong import store, timeline
+from hutong.corrections import (
+    STORE_FILE,
+    Correction,
+    copy_is_current,
+    read_corrections,
+    stale_in_store,
+    stale_message,
+    store_copy,
+)
 from hutong.ingest import FileToRead, plan_corpus, read_planned
 from hutong.keywords import count_terms, load_stopwords
 from hutong.lexicon import Lexicon, load_lexicon, make_tokenizer
 from hutong.models import DocumentAnalysis, InputProblem, RawArticle, UnchangedFile, failure_reason
 from hutong.normalise import load_boilerplate_patterns, normalise_text
-from hutong.paths import DATA_DIR, LEXICON_PATH
+from hutong.paths import CORRECTIONS_PATH, DATA_DIR, LEXICON_PATH
 from hutong.timex import Festivals, extract_time_expressions, load_festivals
 
 
@@ -184,6 +193,8 @@ class BuildSummary:
     out_dir: Path
     reused: int = 0
     up_to_date: bool = False
+    corrections: int = 0  # the analysts' corrections the store applies (hutong.corrections)
+    stale_corrections: tuple[str, ...] = ()  # those that changed nothing, each a line naming it and why
 
     def __str__(self) -> str:
         counts = (
@@ -193,7 +204,9 @@ class BuildSummary:
         if self.up_to_date:
             return f"{counts} → {self.out_dir} is up to date; nothing to do"
         reused = f" ({self.reused} unchanged articles reused)" if self.reused else ""
-        return f"{counts}{reused} → {self.out_dir}"
+        corrected = f"; {self.corrections} corrections" if self.corrections else ""
+        corrected += f", {len(self.stale_corrections)} of which change nothing:" if self.stale_corrections else ""
+        return "\n".join([f"{counts}{reused} → {self.out_dir}{corrected}", *self.stale_corrections])
 
 
 # An article's rows depend on these modules and data folders; a change to any means a full build.
@@ -244,6 +257,7 @@ def build_store(
     replace: bool = False,
     scheduler: str | None = None,
     segment_articles: int = 2_000,
+    corrections_path: Path | None = CORRECTIONS_PATH,
 ) -> BuildSummary:
     """Read every article under input_dir and write the processed store to out_dir, atomically.
 
@@ -252,7 +266,10 @@ def build_store(
     built from another input folder, or a folder that is not a store, is left alone: ReplaceRefused.
     With a `scheduler` ("local" or a Dask scheduler's address) the articles are analysed on a Dask cluster, in
     chunks of `segment_articles` that become segments (hutong.cluster); without one Dask is not imported.
+    The analysts' corrections in `corrections_path` (checked first; none when None or missing) are copied into
+    the store, whose events carry them; the summary names those that no longer find their event.
     """
+    corrections = read_corrections(corrections_path) if corrections_path is not None else []
     if not replace and (problem := store.replacement_problem(out_dir, input_dir=input_dir)):
         raise ReplaceRefused(f"{problem}; give --replace to replace it, or choose another --out folder")
     workers = workers or os.cpu_count() or 1
@@ -283,8 +300,8 @@ def build_store(
         # a file the previous build did not report, that is rejected unread (hidden, a broken link), is new too
         unreported = sum(1 for e in plan if (name := _not_stamped(e, stamps)) and name not in previous.entries)
         changes = len(changed) + len(gone) + unreported
-        if changes == 0:
-            return _summary_of(out_dir, up_to_date=True)
+        if changes == 0 and copy_is_current(out_dir, corrections):
+            return _summary_of(out_dir, up_to_date=True, corrections=corrections, corrections_path=corrections_path)
         if changes <= _IN_PROCESS_UP_TO:
             workers = 1  # starting a pool of workers costs more than a few articles
     job = _Job(settings, max_chars, max_file_bytes)
@@ -315,8 +332,10 @@ def build_store(
             )
         writer.complete_segments(stamps=stamps)
         timeline.merge_events(writer.tmp_dir, previous=previous, changed_doc_ids=writer.changed_doc_ids())
+        if corrections:
+            (writer.tmp_dir / STORE_FILE).write_text(store_copy(corrections), encoding="utf-8")
         writer.finish(lexicon=load_lexicon(lexicon_path))
-    return _summary_of(out_dir)
+    return _summary_of(out_dir, corrections=corrections, corrections_path=corrections_path)
 
 
 _IN_PROCESS_UP_TO = 50
@@ -332,8 +351,15 @@ def _not_stamped(entry: FileToRead | InputProblem | UnchangedFile, stamps: Mappi
     return None
 
 
-def _summary_of(out_dir: Path, *, up_to_date: bool = False) -> BuildSummary:
+def _summary_of(
+    out_dir: Path,
+    *,
+    up_to_date: bool = False,
+    corrections: list[Correction] | None = None,
+    corrections_path: Path | None = None,
+) -> BuildSummary:
     summary = store.read_report(out_dir)["summary"]
+    stale = stale_in_store(out_dir, corrections) if corrections else []
     return BuildSummary(
         files_seen=summary["files_seen"],
         ingested=summary["ingested"],
@@ -342,6 +368,8 @@ def _summary_of(out_dir: Path, *, up_to_date: bool = False) -> BuildSummary:
         out_dir=Path(out_dir),
         reused=summary.get("reused", 0),
         up_to_date=up_to_date,
+        corrections=len(corrections or []),
+        stale_corrections=tuple(stale_message(c, source=str(corrections_path)) for c in stale),
     )
 
 

@@ -12,7 +12,16 @@ from datetime import date
 import pandas as pd
 
 from hutong.china_time import CHINA_TIME_ZONE
-from hutong.labels import action_label, confidence_text, date_explanation, domain_label, event_date_text, rule_label, t
+from hutong.labels import (
+    action_label,
+    confidence_text,
+    correction_text,
+    date_explanation,
+    domain_label,
+    event_date_text,
+    rule_label,
+    t,
+)
 
 # ---- escaped Markdown ---------------------------------------------------------------------------------
 # st.markdown and widget labels read Markdown: an article's title or a typed term must not become a link.
@@ -216,6 +225,11 @@ def evidence_card_html(event: Mapping, reports, *, names: Mapping[str, str], lan
         f"<div>{t('confidence', lang)}: <b>{confidence_text(event.get('confidence'))}</b>"
         + (f" · {t('rule', lang)}: {html.escape(rule_label(event.get('rule'), lang))}" if event.get("rule") else "")
         + "</div>"
+        + (
+            f"<div class='correction' style='color:#b91c1c'>{html.escape(correction_text(event, names=names, lang=lang))}</div>"
+            if event.get("corrected")
+            else ""
+        )
     )
     items = []
     for number, r in enumerate(reports.itertuples()):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ import pandas as pd
 
 from hutong import store
 from hutong.china_time import china_day_sql, china_time_sql
+from hutong.corrections import Correction, hold_corrected_events, store_corrections
 from hutong.normalise import to_simplified
 from hutong.timeline import hold_events, period_start, precision
 
@@ -48,12 +50,18 @@ class CorpusFilter:
 NO_FILTER = CorpusFilter()
 
 
-def connect(store_dir: Path | str) -> duckdb.DuckDBPyConnection:
-    """One connection per store; each query below works on its own cursor, so threads can share it."""
+def connect(
+    store_dir: Path | str, *, corrections: Sequence[Correction] = (), groups: Mapping[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """One connection per store; each query below works on its own cursor, so threads can share it. Its events
+    carry the corrections the store was built with and then `corrections` (a session's, say; see
+    hutong.corrections), a party's group taken from `groups` (entity → group) when given."""
     con = store.connect(Path(store_dir))
     # events (under two per article) are read whole by the timeline and the matrix at every page run: they are
-    # held in memory, with the timeline's keys; the other tables are read from disk where needed
-    hold_events(con)
+    # held in memory, corrected and with the timeline's keys; the other tables are read from disk where needed
+    hold_corrected_events(con, [*store_corrections(Path(store_dir)), *corrections], groups=groups)
+    hold_events(con, "events_corrected")
+    con.execute("DROP VIEW events_corrected")  # held, with keys, as events_keyed
     return con
 
 
