@@ -17,7 +17,7 @@ _FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _HUTONG = re.compile(r"(?:^|\s)(?:\S*/)?(?:python3?\s+-m\s+hutong|hutong)\s+(\S+)(.*)")
 # New options that the README does not show yet; the proposed lines are in the notes of the change that added
 # them. Remove a name here once the README shows it (a test below says when).
-NOT_YET_IN_README: dict[str, set[str]] = {"build": {"--corrections"}}
+NOT_YET_IN_README: dict[str, set[str]] = {}
 COMMANDS_NOT_YET_IN_README: set[str] = set()
 
 

@@ -126,7 +126,7 @@ def test_a_corrected_event_says_what_changed_from_what_and_why_in_both_languages
         "已更正 · 一方: 腾讯 (原为 微信) · 日期: 2019-06 (原为 2020) · 合并了 1 个事件 · 备注: 入口由腾讯关闭"
     )
     assert labels.correction_text(event, names=names, lang="en") == (
-        "corrected · First party: Tencent (was WeChat) · Date: 2019-06 (was 2020) · 1 events merged into it"
+        "corrected · First party: Tencent (was WeChat) · Date: 2019-06 (was 2020) · 1 event merged into it"
         " · Note: 入口由腾讯关闭"
     )
     assert labels.correction_text({**event, "corrected": False}, names={}, lang="zh") == ""

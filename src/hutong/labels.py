@@ -429,6 +429,7 @@ _TEXT.update(
         ),
         "correction_was": ("原为", "was"),
         "merged_events": ("合并了 {n} 个事件", "{n} events merged into it"),
+        "merged_event": ("合并了 1 个事件", "1 event merged into it"),
         "reason": ("原因", "reason"),
     }
 )
@@ -463,7 +464,7 @@ def correction_text(event: Mapping, *, names: Mapping[str, str], lang: str) -> s
             parts.append(f"{t(key, lang)}: {now} ({t('correction_was', lang)} {shown(field, was)})")
     merged = event.get("merged_events")
     if isinstance(merged, (int, float)) and merged == merged and merged > 0:
-        parts.append(t("merged_events", lang).format(n=int(merged)))
+        parts.append(t("merged_event", lang) if merged == 1 else t("merged_events", lang).format(n=int(merged)))
     note = event.get("correction_note")
     if isinstance(note, str) and note:
         parts.append(f"{t('note', lang)}: {note}")
