@@ -191,24 +191,24 @@ def _killed_message(client: Client, error: KilledWorker, *, what: str) -> str:
     )
 
 
-# How long to wait for the dead worker's nanny to be back (it restarts the worker) and tell how it ended
+# How long to wait for the dead worker's nanny to log how it ended (it notices the death and restarts the worker)
 _DEATH_WAIT_SECONDS = 5.0
 
 
 def _how_it_ended(client: Client, error: KilledWorker) -> str:
-    """The last worker's end as its nanny logged it ('exited with status 1', 'was killed by signal 9'). Only a
-    nanny with a worker answers, so this asks again for a few seconds; 'exit status unknown' without one."""
+    """The last worker's end as its nanny logged it ('exited with status 1', 'was killed by signal 9'), asked of
+    the nanny itself (its worker may still be restarting); 'exit status unknown' for a worker without a nanny."""
+    nanny = getattr(error.last_worker, "nanny", None)
     death = re.compile(rf"Worker process {error.last_worker.pid} (exited with status -?\d+|was killed by [a-z ]*\d*)")
     deadline = time.monotonic() + _DEATH_WAIT_SECONDS
-    while time.monotonic() < deadline:
+    while nanny and time.monotonic() < deadline:
         try:
-            logs = client.get_worker_logs(nanny=True)
-        except Exception:  # noqa: BLE001 - a courtesy: a cluster that cannot tell must not hide the error
+            lines = client.sync(lambda: client.rpc(nanny).get_logs(n=500))
+        except Exception:  # noqa: BLE001 - a courtesy: a nanny that cannot tell must not hide the error
             break
-        for lines in logs.values():
-            for _, line in lines:
-                if match := death.search(str(line)):
-                    return f"worker {match.group(1)}"
+        for _, line in lines:
+            if match := death.search(str(line)):
+                return f"worker {match.group(1)}"
         time.sleep(0.25)
     return "worker's exit status unknown"
 
