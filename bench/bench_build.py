@@ -22,7 +22,7 @@ from machine import describe_machine  # noqa: E402
 from hutong.ingest import read_corpus  # noqa: E402
 from hutong.models import RawArticle  # noqa: E402
 from hutong.paths import LEXICON_PATH  # noqa: E402
-from hutong.pipeline import _worker_resources, build_store  # noqa: E402
+from hutong.pipeline import build_store, worker_resources  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=6, help="rounds of the three measurements")
     args = parser.parse_args()
     jieba.setLogLevel(60)
-    _worker_resources((str(LEXICON_PATH), "jieba"))  # load the resources once, outside the timings
+    worker_resources((str(LEXICON_PATH), "jieba"))  # load the resources once, outside the timings
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_corpus(Path(tmp) / "corpus", args.n)
         # Rounds of the three, one after the other: this machine's speed drifts by ±15% over minutes, so each

@@ -33,7 +33,7 @@ def add_articles(corpus: Path, n: int) -> None:
 
 
 def timed(fn) -> tuple[float, object]:
-    pipeline._worker_resources.cache_clear()  # loaded again by each build, as each run of the command does
+    pipeline.worker_resources.cache_clear()  # loaded again by each build, as each run of the command does
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result

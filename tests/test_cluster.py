@@ -205,3 +205,76 @@ def test_a_client_killed_while_workers_write_segments_leaves_the_previous_store(
     # the build after that one removes what they wrote
     build_store(corpus, out, scheduler=scheduler, segment_articles=CHUNK, full=True)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_cluster_build_merges_segments_and_events_on_the_workers_not_the_client(tmp_path, scheduler, monkeypatch):
+    corpus = _corpus(tmp_path / "in")
+    build_store(corpus, tmp_path / "local", workers=1)
+
+    def not_on_the_client(*args, **kwargs):
+        raise AssertionError("the client ran DuckDB work that grows with the corpus")
+
+    # every DuckDB step of a build (a segment's aggregates, compaction, the timeline merge) opens this connection
+    monkeypatch.setattr(store, "build_connection", not_on_the_client)
+    summary = build_store(corpus, tmp_path / "cluster", scheduler=scheduler, segment_articles=10)
+    assert summary.duplicates == 3
+    assert len(store.segment_dirs(tmp_path / "cluster")) <= store.MAX_SEGMENTS  # more chunks than that: merged
+    monkeypatch.undo()
+    _assert_same_store(tmp_path / "cluster", tmp_path / "local")
+
+
+def test_a_cluster_build_counts_its_progress_in_tasks_and_says_how_many(tmp_path, scheduler):
+    corpus = tmp_path / "in"
+    write_corpus(corpus, 12)
+    done, planned = [], []
+    build_store(
+        corpus,
+        tmp_path / "out",
+        scheduler=scheduler,
+        segment_articles=5,
+        progress=done.append,
+        tasks_planned=planned.append,
+    )
+    assert done == [1, 1, 1] and planned == [3]  # 12 inputs in chunks of 5
+
+
+class KillAlways(WorkerPlugin):
+    """Makes every worker that reaches the article at `path` exit with status 3."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def setup(self, worker) -> None:
+        from hutong import pipeline
+
+        analyse, path = pipeline.analyse_article, self.path
+
+        def analyse_or_die(article, resources):
+            if article.path == path:
+                os._exit(3)
+            return analyse(article, resources)
+
+        pipeline.analyse_article = analyse_or_die
+
+
+def test_a_chunk_that_kills_its_workers_stops_the_build_with_one_line_naming_its_files(tmp_path, capsys):
+    import dask
+    from distributed import Client
+
+    corpus, out = tmp_path / "in", tmp_path / "store"
+    write_corpus(corpus, 12)
+    names = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*.md"))
+    args = ["build", "--input", str(corpus), "--out", str(out), "-q", "--segment-articles", "5"]
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), _cluster() as cluster:
+        assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
+        before = _files(out)
+        with Client(cluster) as client:
+            client.register_plugin(KillAlways(names[7]))  # in the second chunk: inputs 6 to 10
+            code = main([*args, "--scheduler", cluster.scheduler_address, "--full"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"5 inputs ({names[5]} … {names[9]}) killed 2 Dask workers" in err
+    assert "exited with status 3" in err
+    assert _files(out) == before

@@ -17,7 +17,7 @@ from hutong.ingest import parse_published_at, read_file
 from hutong.lexicon import SEGMENTERS
 from hutong.models import InputProblem, RawArticle
 from hutong.paths import CORRECTIONS_PATH
-from hutong.pipeline import analyse_article, build_store, load_resources
+from hutong.pipeline import BuildFailed, analyse_article, build_store, load_resources
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, NotADirectoryError, ValueError) as error:
         print(f"hutong {args.command}: {error}", file=sys.stderr)
         return 2
+    except BuildFailed as error:
+        print(f"hutong {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,6 +168,9 @@ def configure_logging(*, level: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.hutong = True  # ours, replaced by the next call (a test may call main many times)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)  # also for loggers with levels of their own (Dask's log at info)
+    if level > logging.DEBUG:  # a cluster build reports its own failures, in a line; Dask's own lines with -v
+        handler.addFilter(lambda record: not record.name.startswith("distributed"))
     root.addHandler(handler)
     root.setLevel(level)
 
@@ -190,7 +196,9 @@ def _build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     quiet = args.verbosity == "quiet"
-    with tqdm(unit=" inputs", desc="building", disable=not progress_bar_shown(quiet=quiet)) as bar:
+    # a cluster build counts tasks (chunks of --segment-articles inputs), and their number once all are planned
+    unit = " inputs" if args.scheduler is None else " tasks"
+    with tqdm(unit=unit, desc="building", disable=not progress_bar_shown(quiet=quiet)) as bar:
         summary = build_store(
             args.input,
             args.out,
@@ -204,10 +212,16 @@ def _build(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             segment_articles=args.segment_articles,
             corrections_path=args.corrections or CORRECTIONS_PATH,
+            tasks_planned=lambda tasks: _set_total(bar, tasks),
         )
     if not quiet:
         print(summary)
     return 0
+
+
+def _set_total(bar, total: int) -> None:
+    bar.total = total
+    bar.refresh()
 
 
 def _extract(args: argparse.Namespace) -> int:

@@ -156,7 +156,9 @@ def _first_line(text: str) -> str:
 
 # Worker processes load the resources once; analyse_article itself stays pure.
 @lru_cache(maxsize=1)
-def _worker_resources(settings: tuple[str, str]) -> AnalysisResources:
+def worker_resources(settings: tuple[str, str]) -> AnalysisResources:
+    """The resources for the (lexicon path, segmenter) settings, loaded once per process: a build loads them
+    before it forks its workers, a Dask worker on its first chunk (hutong.cluster)."""
     lexicon_path, segmenter = settings
     return load_resources(lexicon_path=Path(lexicon_path), segmenter=segmenter)
 
@@ -175,9 +177,13 @@ def _long_lived_objects_frozen() -> Iterator[None]:
 
 def _analyse_in_worker(article: RawArticle, settings: tuple[str, str]) -> DocumentAnalysis | InputProblem:
     try:
-        return analyse_article(article, _worker_resources(settings))
+        return analyse_article(article, worker_resources(settings))
     except Exception as error:  # a bug on one article must not stop the build; it is reported
         return InputProblem(path=article.path, row=article.row, reason=failure_reason(error, stage="analysis"))
+
+
+class BuildFailed(RuntimeError):
+    """The build stopped and left the previous store as it was; the message says why, in one line."""
 
 
 class ReplaceRefused(ValueError):
@@ -258,6 +264,7 @@ def build_store(
     scheduler: str | None = None,
     segment_articles: int = 2_000,
     corrections_path: Path | None = CORRECTIONS_PATH,
+    tasks_planned: Callable[[int], None] | None = None,
 ) -> BuildSummary:
     """Read every article under input_dir and write the processed store to out_dir, atomically.
 
@@ -265,7 +272,9 @@ def build_store(
     read again, and a build whose inputs did not change at all writes nothing. Unless `replace`, a store
     built from another input folder, or a folder that is not a store, is left alone: ReplaceRefused.
     With a `scheduler` ("local" or a Dask scheduler's address) the articles are analysed on a Dask cluster, in
-    chunks of `segment_articles` that become segments (hutong.cluster); without one Dask is not imported.
+    chunks of `segment_articles` that become segments (hutong.cluster); without one Dask is not imported. Then
+    `progress` counts tasks (chunks) done, not inputs, and `tasks_planned` is told how many there are once the
+    last is submitted. A chunk that kills its workers stops the build with BuildFailed.
     The analysts' corrections in `corrections_path` (checked first; none when None or missing) are copied into
     the store, whose events carry them; the summary names those that no longer find their event.
     """
@@ -304,34 +313,41 @@ def build_store(
             return _summary_of(out_dir, up_to_date=True, corrections=corrections, corrections_path=corrections_path)
         if changes <= _IN_PROCESS_UP_TO:
             workers = 1  # starting a pool of workers costs more than a few articles
-    job = _Job(settings, max_chars, max_file_bytes)
-    if scheduler is None:
+    job = AnalysisJob(settings, max_chars, max_file_bytes)
+    if scheduler in (None, "local"):
         # Load once here: this fails early on a bad lexicon or segmenter, and forked workers inherit it.
-        _worker_resources(settings)
+        worker_resources(settings)
     with (
         _long_lived_objects_frozen(),
         store.StoreWriter(out_dir, input_dir=input_dir, analysis_version=version, previous=previous) as writer,
     ):
+        previous_dir = previous.store_dir if previous else None
         if scheduler is None:
-            for result in _map_analyses(((item, job) for item in _work_items(plan, job)), workers=workers):
+            for result in _map_analyses(((item, job) for item in work_items(plan, job)), workers=workers):
                 writer.add(result)
                 if progress:
                     progress(1)
+            writer.complete_segments(stamps=stamps)
+            timeline.merge_events(writer.tmp_dir, previous_dir=previous_dir, changed_doc_ids=writer.changed_doc_ids())
         else:
             from hutong import cluster
 
-            cluster.analyse_on_cluster(
-                _work_items(plan, job),
-                writer,
-                job=job,
-                scheduler=scheduler,
-                workers=workers,
-                segment_articles=segment_articles,
-                analysis_version=version,
-                progress=progress,
-            )
-        writer.complete_segments(stamps=stamps)
-        timeline.merge_events(writer.tmp_dir, previous=previous, changed_doc_ids=writer.changed_doc_ids())
+            # Everything that reads many articles' rows runs on the workers: the client's memory holds the report
+            with cluster.connected(scheduler, workers=workers) as client:
+                cluster.analyse_on_cluster(
+                    client,
+                    work_items(plan, job),
+                    writer,
+                    job=job,
+                    segment_articles=segment_articles,
+                    analysis_version=version,
+                    progress=progress,
+                    tasks_planned=tasks_planned,
+                )
+                writer.complete_segments(stamps=stamps, rewrite=cluster.segment_rewriter(client))
+                cluster.merge_events_on_worker(
+                    client, writer.tmp_dir, previous_dir=previous_dir, changed_doc_ids=writer.changed_doc_ids()
+                )
         if corrections:
             (writer.tmp_dir / STORE_FILE).write_text(store_copy(corrections), encoding="utf-8")
         writer.finish(lexicon=load_lexicon(lexicon_path))
@@ -374,15 +390,16 @@ def _summary_of(
 
 
 @dataclass(frozen=True)
-class _Job:
-    """What a worker needs besides the item: the analysis settings and the ingest limits."""
+class AnalysisJob:
+    """What a worker needs besides the item: the analysis settings (lexicon path, segmenter) and the ingest
+    limits. Local workers and Dask workers (hutong.cluster) get the same."""
 
     settings: tuple[str, str]
     max_chars: int
     max_file_bytes: int
 
 
-def _work_items(plan: Iterable[FileToRead | InputProblem | UnchangedFile], job: _Job) -> Iterator:
+def work_items(plan: Iterable[FileToRead | InputProblem | UnchangedFile], job: AnalysisJob) -> Iterator:
     """A file of one article goes to a worker unread (reading is a tenth of the work); a jsonl or csv file,
     which may hold thousands, is read here row by row so that no worker holds a whole file's analyses."""
     for entry in plan:
@@ -393,7 +410,7 @@ def _work_items(plan: Iterable[FileToRead | InputProblem | UnchangedFile], job: 
 
 
 def _map_analyses(
-    items: Iterable[tuple[RawArticle | FileToRead | InputProblem | UnchangedFile, _Job]],
+    items: Iterable[tuple[RawArticle | FileToRead | InputProblem | UnchangedFile, AnalysisJob]],
     *,
     workers: int,
     batch_size: int = 32,
@@ -404,8 +421,8 @@ def _map_analyses(
     corpus is never held in memory at once.
     """
     if workers <= 1:
-        for item in items:
-            yield from _pass_or_analyse(item)
+        for entry, job in items:
+            yield from analyse_entry(entry, job)
         return
     in_flight: deque[Future[list[DocumentAnalysis | InputProblem | UnchangedFile]]] = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -429,13 +446,14 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _analyse_batch(batch: list) -> list[DocumentAnalysis | InputProblem | UnchangedFile]:
-    return [result for item in batch for result in _pass_or_analyse(item)]
+    return [result for entry, job in batch for result in analyse_entry(entry, job)]
 
 
-def _pass_or_analyse(
-    item: tuple[RawArticle | FileToRead | InputProblem | UnchangedFile, _Job],
+def analyse_entry(
+    entry: RawArticle | FileToRead | InputProblem | UnchangedFile, job: AnalysisJob
 ) -> list[DocumentAnalysis | InputProblem | UnchangedFile]:
-    entry, job = item
+    """One planned entry (work_items) in a worker: a file of one article read and analysed, an article
+    analysed; a problem or an unchanged file passes through. A failed analysis is a problem, not an error."""
     if isinstance(entry, FileToRead):
         records = read_planned(entry, max_chars=job.max_chars, max_file_bytes=job.max_file_bytes)
         return [_analyse_in_worker(r, job.settings) if isinstance(r, RawArticle) else r for r in records]

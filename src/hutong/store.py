@@ -7,7 +7,7 @@ import glob
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,6 +150,10 @@ _ROWS_PER_FLUSH = 20_000
 # 20,000 at 1.6 × the time it takes in groups of this size (its own default). An article's documents row holds
 # its text, so that table keeps groups of _ROWS_PER_FLUSH.
 ROW_GROUP_ROWS = 122_880
+
+
+# How a writer rewrites segments: rewrite_segment's signature (sources, target, *, keep=None, work_dir) → target.
+SegmentRewriter = Callable[..., Path]
 
 
 class _TableWriter:
@@ -396,7 +400,7 @@ class StoreWriter:
             writer.close()
         self._writers.clear()
 
-    def _carry_previous_segments(self) -> list[Path]:
+    def _carry_previous_segments(self, rewrite: SegmentRewriter) -> list[Path]:
         """The previous store's segments in the new store: hard-linked where every article of one is reused,
         rewritten without the others where some are, left out where none is (or it has none)."""
         if self.previous is None:
@@ -414,7 +418,7 @@ class StoreWriter:
                     self._linked.append(carried[-1])
             else:
                 carried.append(
-                    _write_segment(
+                    rewrite(
                         [source],
                         self.tmp_dir / SEGMENTS_DIR / next(self._segment_names),
                         keep=pa.array(kept),
@@ -423,7 +427,7 @@ class StoreWriter:
                 )
         return carried
 
-    def _adopt_staged_segments(self) -> list[Path]:
+    def _adopt_staged_segments(self, rewrite: SegmentRewriter) -> list[Path]:
         """The staged segments in the new store: moved in whole where every article of one is kept, rewritten
         without the others where some are (duplicates of articles in an earlier segment), left out otherwise."""
         adopted = []
@@ -436,11 +440,11 @@ class StoreWriter:
                 os.rename(segment, target)
                 adopted.append(target)
             else:
-                adopted.append(_write_segment([segment], target, keep=pa.array(keep), work_dir=self.tmp_dir))
+                adopted.append(rewrite([segment], target, keep=pa.array(keep), work_dir=self.tmp_dir))
         shutil.rmtree(self.staging_dir, ignore_errors=True)
         return adopted
 
-    def _compacted(self, segments: list[Path]) -> list[Path]:
+    def _compacted(self, segments: list[Path], rewrite: SegmentRewriter) -> list[Path]:
         """At most MAX_SEGMENTS segments: beyond that, the small ones become one (all of them, when together
         they hold as many articles as the largest)."""
         if len(segments) <= MAX_SEGMENTS:
@@ -450,24 +454,28 @@ class StoreWriter:
         merged = [s for s in segments if s != largest]
         if sum(sizes[s] for s in merged) >= sizes[largest]:
             merged = segments
-        into = _write_segment(merged, self.tmp_dir / SEGMENTS_DIR / next(self._segment_names), work_dir=self.tmp_dir)
+        into = rewrite(merged, self.tmp_dir / SEGMENTS_DIR / next(self._segment_names), work_dir=self.tmp_dir)
         for segment in merged:
             shutil.rmtree(segment)
         return [s for s in segments if s not in merged] + [into]
 
-    def complete_segments(self, *, stamps: dict[str, FileStamp] | None = None) -> None:
+    def complete_segments(
+        self, *, stamps: dict[str, FileStamp] | None = None, rewrite: SegmentRewriter | None = None
+    ) -> None:
         """Complete the segments and write the input stamps; the corpus-wide events come next, from the
-        segments (hutong.timeline.merge_events on tmp_dir), then `finish`."""
+        segments (hutong.timeline.merge_events on tmp_dir), then `finish`. Segments rewritten (without some
+        articles, or merged into one) are written by `rewrite` (default: rewrite_segment, in this process)."""
+        rewrite = rewrite or rewrite_segment
         for name in STREAMED_TABLES:
             self._flush(name)
         self._close_writers()
-        segments = self._carry_previous_segments() + self._adopt_staged_segments()
+        segments = self._carry_previous_segments(rewrite) + self._adopt_staged_segments(rewrite)
         if self._streamed or not segments:  # a store always has a segment, if an empty one
             _derive_segment_aggregates(self.segment_dir, work_dir=self.tmp_dir)
             segments.append(self.segment_dir)
         else:
             shutil.rmtree(self.segment_dir)
-        self.segments = len(self._compacted(segments))
+        self.segments = len(self._compacted(segments, rewrite))
         _write_inputs(self.tmp_dir, stamps or {})
 
     def finish(self, *, lexicon: Lexicon) -> None:
@@ -559,9 +567,10 @@ def _link_segment(source: Path, target: Path) -> bool:
     return all([_link_or_copy(path, target / path.name) for path in source.iterdir()])
 
 
-def _write_segment(sources: list[Path], target: Path, *, keep: pa.Array | None = None, work_dir: Path) -> Path:
+def rewrite_segment(sources: list[Path], target: Path, *, keep: pa.Array | None = None, work_dir: Path) -> Path:
     """A segment made of the streamed rows of other segments (only the articles in `keep`, when given), with
-    its aggregates derived again."""
+    its aggregates derived again (DuckDB, up to BUILD_DUCKDB_MEMORY). StoreWriter.complete_segments calls it,
+    or a function with its signature that runs it elsewhere (on a Dask worker: hutong.cluster)."""
     target.mkdir(parents=True)
     for name in STREAMED_TABLES:
         with _TableWriter(target / f"{name}.parquet", name) as writer:

@@ -271,21 +271,21 @@ _ASSIGNED_SCHEMA = pa.schema([("doc_id", pa.string()), ("report_index", pa.int64
 
 
 def merge_events(
-    store_dir: Path, *, previous: store.PreviousStore | None = None, changed_doc_ids: list[str] | None = None
+    store_dir: Path, *, previous_dir: Path | None = None, changed_doc_ids: list[str] | None = None
 ) -> None:
     """Write the corpus-wide events and each report's event (report_events) of the store being built in
     store_dir, streamed merge key by merge key through DuckDB so that memory stays bounded however many
     reports there are.
 
-    Reports can only state the same event under one merge key, so with a previous store and the articles
+    Reports can only state the same event under one merge key, so with a previous store (previous_dir) and the articles
     added or dropped since (`changed_doc_ids`), only the keys those articles report under are merged again;
     the other keys' events and assignments are taken over as they were. Either way every event is numbered
     again, by when it was first reported, as a full build numbers it."""
     con = store.build_connection(store_dir)
     store.segment_views(con, store_dir, ("event_reports", "documents"))
-    incremental = previous is not None and changed_doc_ids is not None
+    incremental = previous_dir is not None and changed_doc_ids is not None
     if incremental:
-        old_reports = store.sql_files(store.table_files(previous.store_dir, "event_reports"))
+        old_reports = store.sql_files(store.table_files(previous_dir, "event_reports"))
         con.execute("CREATE TEMP TABLE changed AS SELECT unnest(?::VARCHAR[]) AS doc_id", [changed_doc_ids])
         con.execute(f"""CREATE TEMP TABLE touched AS
                         SELECT DISTINCT {_MERGE_KEY_ID} FROM (
@@ -322,8 +322,8 @@ def merge_events(
     con.execute(f"CREATE TEMP TABLE merged AS SELECT * FROM read_parquet('{store.sql_path(events_path)}')")
     con.execute(f"CREATE TEMP TABLE assigned AS SELECT * FROM read_parquet('{store.sql_path(assigned_path)}')")
     if incremental:  # the events of the keys not merged again, numbered after the merged ones
-        old_events = store.sql_files(store.table_files(previous.store_dir, "events"))
-        old_report_events = store.sql_files(store.table_files(previous.store_dir, "report_events"))
+        old_events = store.sql_files(store.table_files(previous_dir, "events"))
+        old_report_events = store.sql_files(store.table_files(previous_dir, "report_events"))
         con.execute(f"""CREATE TEMP TABLE kept AS
                         SELECT {merged} + row_number() OVER (ORDER BY event_id) - 1 AS event, *
                         FROM (SELECT *, {_MERGE_KEY_ID} FROM read_parquet({old_events}))

@@ -55,15 +55,17 @@ def _lent_ends_sql(level: str) -> str:
     relationship (微信 – 京东 ending the traffic link ends 腾讯 – 京东's too), as the timeline draws it."""
     if level == "group":
         return "SELECT * FROM cell_events"
+    # "no earlier start in its own cell" as the cell's first start, not a join of each end with every start of
+    # its cell: that join grows with the square of a cell's events (8 s for the matrix at 100,000 articles)
     return """SELECT * FROM cell_events
               UNION ALL
               SELECT o.* REPLACE (c.cell AS cell, c.p AS p, c.q AS q)
               FROM cell_events o
               JOIN (SELECT DISTINCT cell, p, q, timeline_group FROM cell_events WHERE action = 'start') c
                 ON c.timeline_group = o.timeline_group AND c.cell <> o.cell
-              WHERE o.action = 'end' AND NOT EXISTS (
-                  SELECT 1 FROM cell_events s
-                  WHERE s.cell = o.cell AND s.action = 'start' AND s.chronology < o.chronology)"""
+              LEFT JOIN (SELECT cell, min(chronology) AS first_start FROM cell_events WHERE action = 'start'
+                         GROUP BY cell) f ON f.cell = o.cell
+              WHERE o.action = 'end' AND NOT coalesce(f.first_start < o.chronology, false)"""
 
 
 def interop_matrix(
