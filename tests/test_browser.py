@@ -187,3 +187,150 @@ def test_a_corpus_of_150_articles_renders_in_both_languages_with_nothing_cut(lar
     said = "nothing is known after it" if lang == "en" else "此后的情况无从得知"
     assert page.get_by_text(said, exact=False).count() == 1
     screenshot(page, REPO / "artifacts" / f"fuyaonews-{lang}.png")
+
+
+# ---- a corpus of 160 articles that needs nothing outside the repo (bench/corpus.py's re-mix of the seeds) ---------
+
+
+@pytest.fixture(scope="module")
+def synthetic_server(serve_app, synthetic_store) -> str:
+    return serve_app(synthetic_store)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_synthetic_corpus_of_160_articles_renders_in_both_languages(synthetic_server, page, lang):
+    open_dashboard(page, synthetic_server + f"/?lang={lang}&asof=2030-01-01", charts=7)
+    assert_no_errors(page)
+    assert page.evaluate(CUT_JS) == []
+    assert page.get_by_test_id("stMetricValue").first.inner_text() == "160"
+    for key in ("trend_chart", "entity_chart", "network_chart", "timeline_chart", "matrix_chart"):
+        assert any(len(t["x"] or []) or len(t["y"] or []) for t in traces(page, key)), key
+    hovers = page.locator(".st-key-timeline_chart").evaluate(
+        "el => el.querySelector('.js-plotly-plot').data.map(t => (t.hovertext || []).join(' ')).join(' ')"
+    )
+    assert hovers and "&quot;" not in hovers and "&#x27;" not in hovers
+    assert re.search(r"\b20\d\d \((精度: 年|Precision: year)\)", hovers)  # a year-only date shown as its year
+    said = "nothing is known after it" if lang == "en" else "此后的情况无从得知"
+    assert page.get_by_text(said, exact=False).count() == 1
+
+
+# ---- measured overlap: legends, titles and labels of every chart, at two widths, in both languages ---------------
+
+# Per chart (by its widget key): the legend's box, the plot areas' boxes, the title's box, and the tick labels
+# and text labels drawn (non-empty, displayed), with how many pairs of them overlap by more than a pixel.
+LAYOUT_JS = r"""() => {
+  const box = e => { const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; };
+  const meet = (a, b) => a.x < b.x + b.w - 1 && b.x < a.x + a.w - 1 && a.y < b.y + b.h - 1 && b.y < a.y + a.h - 1;
+  const pairs = bs => { let n = 0; bs.forEach((a, i) => bs.slice(i + 1).forEach(b => { if (meet(a, b)) n++; })); return n; };
+  const drawn = e => e.textContent.trim() !== '' && getComputedStyle(e).display !== 'none' && box(e).w > 0;
+  const out = {};
+  document.querySelectorAll('.stPlotlyChart').forEach(chart => {
+    const holder = chart.closest('[class*="st-key-"]');
+    const key = holder && [...holder.classList].find(c => c.startsWith('st-key-')).slice(7);
+    const plot = chart.querySelector('.js-plotly-plot');
+    if (!key || !plot) return;
+    const legend = plot.querySelector('g.legend'), title = plot.querySelector('g.g-gtitle text');
+    const labels = sel => [...plot.querySelectorAll(sel)].filter(drawn).map(box);
+    const x = labels('g.xtick text'), y = labels('g.ytick text'), text = labels('g.textpoint text');
+    out[key] = {
+      legend: legend && legend.getBoundingClientRect().width ? box(legend) : null,
+      title: title ? box(title) : null,
+      areas: [...plot.querySelectorAll('rect.nsewdrag')].map(box),
+      x_labels: x.length, y_labels: y.length, text_labels: text.length,
+      x_overlaps: pairs(x), y_overlaps: pairs(y), text_overlaps: pairs(text),
+      categories: ((plot.layout.yaxis || {}).categoryarray || []).length,
+    };
+  });
+  return out;
+}"""
+
+
+def _meet(a: dict, b: dict) -> bool:
+    """Two boxes overlap by more than a pixel each way."""
+    across = a["x"] < b["x"] + b["w"] - 1 and b["x"] < a["x"] + a["w"] - 1
+    return across and a["y"] < b["y"] + b["h"] - 1 and b["y"] < a["y"] + a["h"] - 1
+
+
+_measured: dict[tuple[int, str], dict] = {}
+
+
+@pytest.fixture
+def layout(synthetic_server, browser, request) -> dict:
+    """LAYOUT_JS on the synthetic corpus's page at a width and in a language (measured once per pair)."""
+    width, lang = request.param
+    if (width, lang) not in _measured:
+        context = browser.new_context(viewport={"width": width, "height": 1000}, locale="zh-CN")
+        page = context.new_page()
+        open_dashboard(page, synthetic_server + f"/?lang={lang}", charts=7)
+        page.wait_for_timeout(1000)  # charts finish laying themselves out
+        _measured[(width, lang)] = page.evaluate(LAYOUT_JS)
+        context.close()
+    return _measured[(width, lang)]
+
+
+SIZES = [(1000, "zh"), (1000, "en"), (1400, "zh"), (1400, "en")]
+CHARTS = [
+    "attention_chart",
+    "trend_chart",
+    "entity_chart",
+    "network_chart",
+    "entity_trend_chart",
+    "timeline_chart",
+    "matrix_chart",
+]
+# What the measurement found wrong on the synthetic corpus (2026-12-02): expected to fail until the charts are
+# fixed; not strict, since a change to the corpus's extraction can move a label by a few pixels.
+MATRIX_OF_144 = "144 parties on 700-1000 px: plotly drops most column labels and the rest overlap"
+KNOWN_OVERLAPS = {
+    ("legend_title", 1000, "en", "entity_trend_chart"): "five long English names: the legend reaches the title",
+    ("legend_title", 1000, "en", "matrix_chart"): "a long English title with the date meets the legend",
+    ("ticks", 1000, "zh", "matrix_chart"): MATRIX_OF_144,
+    ("ticks", 1000, "en", "matrix_chart"): MATRIX_OF_144,
+    ("ticks", 1400, "zh", "matrix_chart"): MATRIX_OF_144,
+    ("ticks", 1400, "en", "matrix_chart"): MATRIX_OF_144,
+    ("ticks", 1000, "en", "entity_chart"): "20 English names in a half-width column: 4 pairs overlap",
+    ("network", 1000, "zh", "network_chart"): "node labels on a circle in a half-width column: 3 pairs overlap",
+    ("network", 1000, "en", "network_chart"): "node labels on a circle in a half-width column: 3 pairs overlap",
+    ("network", 1400, "en", "network_chart"): "long English node labels: 1 pair overlaps",
+}
+
+
+def cases(check: str, charts: list[str]) -> list:
+    """(width and language, chart) pairs, the known failures of `check` marked as such."""
+    return [
+        pytest.param(
+            (width, lang),
+            chart,
+            id=f"{width}px-{lang}-{chart}",
+            marks=[pytest.mark.xfail(reason=why, strict=False)]
+            if (why := KNOWN_OVERLAPS.get((check, width, lang, chart)))
+            else [],
+        )
+        for width, lang in SIZES
+        for chart in charts
+    ]
+
+
+@pytest.mark.parametrize(("layout", "chart"), cases("legend_title", CHARTS), indirect=["layout"])
+def test_no_legend_covers_a_plot_area_or_its_title(layout, chart):
+    drawn = layout[chart]
+    if drawn["legend"]:
+        assert not any(_meet(drawn["legend"], area) for area in drawn["areas"])
+        assert not (drawn["title"] and _meet(drawn["legend"], drawn["title"]))
+
+
+@pytest.mark.parametrize(
+    ("layout", "chart"), cases("labelled", ["entity_chart", "timeline_chart"]), indirect=["layout"]
+)
+def test_every_bar_and_timeline_row_is_labelled(layout, chart):
+    assert layout[chart]["y_labels"] == layout[chart]["categories"] > 0  # plotly drops labels it cannot fit
+
+
+@pytest.mark.parametrize(("layout", "chart"), cases("ticks", CHARTS), indirect=["layout"])
+def test_no_two_tick_labels_overlap(layout, chart):
+    assert layout[chart]["x_overlaps"] == layout[chart]["y_overlaps"] == 0
+
+
+@pytest.mark.parametrize(("layout", "chart"), cases("network", ["network_chart"]), indirect=["layout"])
+def test_network_labels_do_not_overlap(layout, chart):
+    assert layout[chart]["text_labels"] >= 5 and layout[chart]["text_overlaps"] == 0
