@@ -141,6 +141,50 @@ def test_clicking_an_entity_filters_the_page_to_it(server, page):
     assert_no_errors(page)
 
 
+def click_point(page, chart_key: str, trace_no: int = 0, point_no: int = 0) -> None:
+    chart = page.locator(f".st-key-{chart_key}")
+    chart.scroll_into_view_if_needed()
+    chart.locator("g.scatterlayer g.trace").nth(trace_no).locator("path.point").nth(point_no).click(force=True)
+
+
+def test_a_clicked_matrix_cell_is_in_the_url_and_a_link_reopens_it(server, page):
+    open_dashboard(page, server + "/")
+    click_point(page, "matrix_chart")  # the first trace of the matrix's points: one invisible marker per cell
+    page.wait_for_function("() => /[?&]row=.+&col=|[?&]col=.+&row=/.test(location.search)", timeout=TIMEOUT_S * 1000)
+    heading = page.get_by_test_id("stMarkdown").filter(has_text=" × ")
+    heading.wait_for(timeout=TIMEOUT_S * 1000)
+    cell = heading.inner_text()
+    share = page.get_by_test_id("stExpander").filter(has_text="分享此视图")
+    share.click()
+    assert "row=" in share.inner_text()  # the share box, outside the matrix's fragment, shows the new link too
+    open_dashboard(page, page.url)
+    assert page.get_by_test_id("stMarkdown").filter(has_text=" × ").inner_text() == cell
+    assert_no_errors(page)
+
+
+def test_a_clicked_trend_point_is_in_the_url_and_a_link_reopens_its_sentences(server, page):
+    open_dashboard(page, server + "/?term=京东&bucket=month")
+    click_point(page, "trend_chart")
+    page.wait_for_function("() => location.search.includes('point_at=')", timeout=TIMEOUT_S * 1000)
+    context = page.get_by_test_id("stMarkdown").filter(has_text="上下文: 京东")
+    context.wait_for(timeout=TIMEOUT_S * 1000)
+    shown = context.inner_text()
+    open_dashboard(page, page.url)
+    assert page.get_by_test_id("stMarkdown").filter(has_text="上下文: 京东").inner_text() == shown
+    assert_no_errors(page)
+
+
+def test_an_english_browser_opens_the_english_page_unless_the_link_says_otherwise(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    open_dashboard(page, server + "/")
+    assert page.get_by_role("heading", name=re.compile("platform interoperability in the news")).count() == 1
+    assert "lang=en" in page.url
+    open_dashboard(page, server + "/?lang=zh")
+    assert page.get_by_role("heading", name=re.compile("平台互联互通新闻看板")).count() == 1
+    context.close()
+
+
 def _larger_corpus() -> Path | None:
     """../shared/corpora/fuyaonews (153 articles) beside the project or beside its worktrees, if there."""
     for shared in (REPO.parent / "shared", REPO.parent.parent / "shared"):
