@@ -1,6 +1,7 @@
 """What a click inside the matrix, the evidence card or the reader costs, before and after they became
-st.fragment: the page of another git revision (default: main) and this tree's app.py, served side by side on
-the same store and timed in headless Chromium from the click until the page stops changing."""
+st.fragment: the page of another git revision (default: where this branch left main) and this tree's app.py on
+the same store, timed twice: the script's run alone (AppTest, which reruns only the fragment a callback names),
+and in headless Chromium served side by side, from the click until the page stops changing."""
 
 from __future__ import annotations
 
@@ -102,6 +103,32 @@ def one_round(browser, url: str, event_id: str) -> dict[str, float]:
     return times
 
 
+def script_runs(app: Path, store: Path, event_id: str) -> dict[str, float]:
+    """Seconds of one script run (AppTest, warm cache) for a whole-page rerun and for three clicks."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["HUTONG_STORE_DIR"] = str(store)
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.query_params = {"event": event_id}
+    at.run()
+    times = {}
+
+    def timed(name: str, run: Callable[[], object]) -> None:
+        start = time.perf_counter()
+        run()
+        times[name] = time.perf_counter() - start
+        assert not at.exception, at.exception
+        at.run()  # the whole page again, as the browser keeps it, for the next click
+
+    timed("whole page (warm cache)", at.run)
+    timed(
+        "reader: another article", lambda: at.selectbox(key="doc").set_value(at.session_state["_article_ids"][1]).run()
+    )
+    timed("matrix: level", lambda: at.radio(key="level").set_value("group").run())
+    timed("evidence card: close", lambda: at.button(key="close_event").click().run())
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -109,9 +136,9 @@ def main() -> None:
     )
     parser.add_argument("--articles", type=int, default=160)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-browser", action="store_true", help="time the script's runs only")
     args = parser.parse_args()
     args.before = args.before or subprocess.check_output(["git", "merge-base", "HEAD", "main"], cwd=REPO, text=True)[:8]
-    from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -120,27 +147,47 @@ def main() -> None:
         before = folder / "app_before.py"
         before.write_text(subprocess.check_output(["git", "show", f"{args.before}:app.py"], cwd=REPO, text=True))
         apps = {f"before ({args.before})": before, "after (this tree)": REPO / "app.py"}
-        servers = {
-            name: serve(app, folder / "store", 8700 + i, folder / f"{i}.log")
-            for i, (name, app) in enumerate(apps.items())
-        }
+        runs: dict[str, dict[str, list[float]]] = {name: {} for name in apps}
+        for _ in range(args.rounds):
+            for name, app in apps.items():
+                for action, seconds in script_runs(app, folder / "store", event_id).items():
+                    runs[name].setdefault(action, []).append(seconds * 1000)
+        results: dict[str, dict[str, list[float]]] = {}
+        if not args.no_browser:
+            results = in_browser(apps, folder / "store", event_id, rounds=args.rounds)
+    print(f"{describe_machine()}; {args.articles} articles; median of {args.rounds} rounds (min–max)")
+    print("\nms of the script's run (AppTest)")
+    table(runs)
+    if results:
+        print(f"\nms in Chromium from the click until the page stopped changing ({QUIET_MS} ms quiet not counted)")
+        table(results)
+
+
+def in_browser(apps: dict[str, Path], store: Path, event_id: str, *, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Milliseconds from each click until the page stopped changing, per app and click, over `rounds` rounds."""
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, dict[str, list[float]]] = {name: {} for name in apps}
+    with tempfile.TemporaryDirectory() as logs:
+        servers = [serve(app, store, 8700 + i, Path(logs) / f"{i}.log") for i, app in enumerate(apps.values())]
         try:
             time.sleep(8)
-            results: dict[str, dict[str, list[float]]] = {name: {} for name in apps}
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-                for _ in range(args.rounds):  # alternate, so drift in the machine's speed hits both alike
+                for _ in range(rounds):  # alternate, so drift in the machine's speed hits both alike
                     for i, name in enumerate(apps):
                         for action, ms in one_round(browser, f"http://127.0.0.1:{8700 + i}", event_id).items():
                             results[name].setdefault(action, []).append(ms)
                 browser.close()
         finally:
-            for server in servers.values():
+            for server in servers:
                 server.terminate()
                 server.wait(timeout=30)
-    print(f"{describe_machine()}; {args.articles} articles; median of {args.rounds} rounds (min–max), ms from the")
-    print(f"click until the page stopped changing ({QUIET_MS} ms quiet not counted)")
-    names = list(apps)
+    return results
+
+
+def table(results: dict[str, dict[str, list[float]]]) -> None:
+    names = list(results)
     print(f"| click | {' | '.join(names)} | after / before |")
     print("|---|---|---|---|")
     for action in results[names[0]]:
