@@ -174,6 +174,20 @@ def test_a_clicked_trend_point_is_in_the_url_and_a_link_reopens_its_sentences(se
     assert_no_errors(page)
 
 
+def test_picking_a_row_of_the_reader_opens_that_article_and_puts_it_in_the_url(server, page):
+    open_dashboard(page, server + "/")
+    table = page.locator(".st-key-article_table")
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 + 17)  # the selection box of the second row (35 px rows)
+    page.wait_for_function("() => location.search.includes('doc=')", timeout=TIMEOUT_S * 1000)
+    reader = page.get_by_test_id("stHtml").filter(has_text="马云")  # the older of the two bundled articles
+    reader.first.wait_for(timeout=TIMEOUT_S * 1000)
+    open_dashboard(page, page.url)
+    assert page.get_by_test_id("stHtml").filter(has_text="马云").count() >= 1
+    assert_no_errors(page)
+
+
 def test_an_english_browser_opens_the_english_page_unless_the_link_says_otherwise(server, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
