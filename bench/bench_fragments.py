@@ -71,6 +71,7 @@ def open_page(page, url: str) -> None:
 def one_round(browser, url: str, event_id: str) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     open_page(page, f"{url}/?event={event_id}")
     times = {}
     matrix = page.locator(".st-key-matrix_chart")
@@ -152,15 +153,13 @@ def main() -> None:
             for name, app in apps.items():
                 for action, seconds in script_runs(app, folder / "store", event_id).items():
                     runs[name].setdefault(action, []).append(seconds * 1000)
-        results: dict[str, dict[str, list[float]]] = {}
+        print(f"{describe_machine()}; {args.articles} articles; median of {args.rounds} rounds (min–max)")
+        print("\nms of the script's run (AppTest)")
+        table(runs)
         if not args.no_browser:
             results = in_browser(apps, folder / "store", event_id, rounds=args.rounds)
-    print(f"{describe_machine()}; {args.articles} articles; median of {args.rounds} rounds (min–max)")
-    print("\nms of the script's run (AppTest)")
-    table(runs)
-    if results:
-        print(f"\nms in Chromium from the click until the page stopped changing ({QUIET_MS} ms quiet not counted)")
-        table(results)
+            print(f"\nms in Chromium from the click until the page stopped changing ({QUIET_MS} ms quiet not counted)")
+            table(results)
 
 
 def in_browser(apps: dict[str, Path], store: Path, event_id: str, *, rounds: int) -> dict[str, dict[str, list[float]]]:
@@ -195,7 +194,7 @@ def table(results: dict[str, dict[str, list[float]]]) -> None:
         cells = [
             f"{m:.0f} ({min(results[n][action]):.0f}–{max(results[n][action]):.0f})" for m, n in zip(medians, names)
         ]
-        print(f"| {action} | {' | '.join(cells)} | {medians[1] / medians[0]:.2f} |")
+        print(f"| {action} | {' | '.join(cells)} | {medians[1] / medians[0]:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
