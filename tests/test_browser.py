@@ -250,23 +250,6 @@ def synthetic_server(serve_app, synthetic_store) -> str:
     return serve_app(synthetic_store)
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_synthetic_corpus_of_160_articles_renders_in_both_languages(synthetic_server, page, lang):
-    open_dashboard(page, synthetic_server + f"/?lang={lang}&asof=2030-01-01", charts=7)
-    assert_no_errors(page)
-    assert page.evaluate(CUT_JS) == []
-    assert page.get_by_test_id("stMetricValue").first.inner_text() == "160"
-    for key in ("trend_chart", "entity_chart", "network_chart", "timeline_chart", "matrix_chart"):
-        assert any(len(t["x"] or []) or len(t["y"] or []) for t in traces(page, key)), key
-    hovers = page.locator(".st-key-timeline_chart").evaluate(
-        "el => el.querySelector('.js-plotly-plot').data.map(t => (t.hovertext || []).join(' ')).join(' ')"
-    )
-    assert hovers and "&quot;" not in hovers and "&#x27;" not in hovers
-    assert re.search(r"\b20\d\d \((精度: 年|Precision: year)\)", hovers)  # a year-only date shown as its year
-    said = "nothing is known after it" if lang == "en" else "此后的情况无从得知"
-    assert page.get_by_text(said, exact=False).count() == 1
-
-
 # ---- measured overlap: legends, titles and labels of every chart, at two widths, in both languages ---------------
 
 # Per chart (by its widget key): the legend's box, the plot areas' boxes, the title's box, and the tick labels
@@ -305,18 +288,35 @@ def _meet(a: dict, b: dict) -> bool:
 
 
 _measured: dict[tuple[int, str], dict] = {}
+# A trace has data when x, y or z holds a value that is not null (plotly.py may send numbers as base64 "bdata").
+HAS_DATA_JS = """el => el.querySelector('.js-plotly-plot').data.some(t => [t.x, t.y, t.z].some(
+    a => a && (a.bdata ? true : Array.from(a).some(v => v !== null && v !== undefined))))"""
 
 
 @pytest.fixture
 def layout(synthetic_server, browser, request) -> dict:
-    """LAYOUT_JS on the synthetic corpus's page at a width and in a language (measured once per pair)."""
+    """The synthetic corpus's page at a width and in a language, loaded once per pair: LAYOUT_JS's measures
+    of every chart ("charts") and what the page says (errors, cut text, the article count, the timeline's
+    hovers, the note on an as-of day after the last article)."""
     width, lang = request.param
     if (width, lang) not in _measured:
         context = browser.new_context(viewport={"width": width, "height": 1000}, locale="zh-CN")
         page = context.new_page()
-        open_dashboard(page, synthetic_server + f"/?lang={lang}", charts=7)
+        open_dashboard(page, synthetic_server + f"/?lang={lang}&asof=2030-01-01", charts=7)
         page.wait_for_timeout(1000)  # charts finish laying themselves out
-        _measured[(width, lang)] = page.evaluate(LAYOUT_JS)
+        said = "nothing is known after it" if lang == "en" else "此后的情况无从得知"
+        _measured[(width, lang)] = {
+            "charts": page.evaluate(LAYOUT_JS),
+            "errors": page.get_by_test_id("stException").count()
+            + page.get_by_text(re.compile(r"Traceback|\bError\b")).count(),
+            "cut": page.evaluate(CUT_JS),
+            "articles": page.get_by_test_id("stMetricValue").first.inner_text(),
+            "with_data": {key: bool(page.locator(f".st-key-{key}").evaluate(HAS_DATA_JS)) for key in CHARTS},
+            "hovers": page.locator(".st-key-timeline_chart").evaluate(
+                "el => el.querySelector('.js-plotly-plot').data.map(t => (t.hovertext || []).join(' ')).join(' ')"
+            ),
+            "after_last": page.get_by_text(said, exact=False).count(),
+        }
         context.close()
     return _measured[(width, lang)]
 
@@ -364,9 +364,20 @@ def cases(check: str, charts: list[str]) -> list:
     ]
 
 
+@pytest.mark.parametrize("layout", [(1400, "zh"), (1400, "en")], indirect=True, ids=["zh", "en"])
+def test_a_synthetic_corpus_of_160_articles_renders_in_both_languages(layout):
+    assert layout["errors"] == 0 and layout["cut"] == []
+    assert layout["articles"] == "160"
+    assert all(layout["with_data"].values()), layout["with_data"]
+    hovers = layout["hovers"]
+    assert hovers and "&quot;" not in hovers and "&#x27;" not in hovers
+    assert re.search(r"\b20\d\d \((精度: 年|Precision: year)\)", hovers)  # a year-only date shown as its year
+    assert layout["after_last"] == 1  # asof=2030-01-01: the page says nothing is known after the last article
+
+
 @pytest.mark.parametrize(("layout", "chart"), cases("legend_title", CHARTS), indirect=["layout"])
 def test_no_legend_covers_a_plot_area_or_its_title(layout, chart):
-    drawn = layout[chart]
+    drawn = layout["charts"][chart]
     if drawn["legend"]:
         assert not any(_meet(drawn["legend"], area) for area in drawn["areas"])
         assert not (drawn["title"] and _meet(drawn["legend"], drawn["title"]))
@@ -376,14 +387,16 @@ def test_no_legend_covers_a_plot_area_or_its_title(layout, chart):
     ("layout", "chart"), cases("labelled", ["entity_chart", "timeline_chart"]), indirect=["layout"]
 )
 def test_every_bar_and_timeline_row_is_labelled(layout, chart):
-    assert layout[chart]["y_labels"] == layout[chart]["categories"] > 0  # plotly drops labels it cannot fit
+    assert (
+        layout["charts"][chart]["y_labels"] == layout["charts"][chart]["categories"] > 0
+    )  # plotly drops labels it cannot fit
 
 
 @pytest.mark.parametrize(("layout", "chart"), cases("ticks", CHARTS), indirect=["layout"])
 def test_no_two_tick_labels_overlap(layout, chart):
-    assert layout[chart]["x_overlaps"] == layout[chart]["y_overlaps"] == 0
+    assert layout["charts"][chart]["x_overlaps"] == layout["charts"][chart]["y_overlaps"] == 0
 
 
 @pytest.mark.parametrize(("layout", "chart"), cases("network", ["network_chart"]), indirect=["layout"])
 def test_network_labels_do_not_overlap(layout, chart):
-    assert layout[chart]["text_labels"] >= 5 and layout[chart]["text_overlaps"] == 0
+    assert layout["charts"][chart]["text_labels"] >= 5 and layout["charts"][chart]["text_overlaps"] == 0
