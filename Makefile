@@ -12,7 +12,7 @@ TOOLS := .venv-tools
 UV_VERSION := 0.13.9
 LOCK := $(TOOLS)/bin/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: run test test-fast setup setup-dev store lint format lock collect
+.PHONY: run test test-fast setup setup-dev store lint format lock collect screenshots
 
 # The pip that comes with Python is enough: requirements.txt pins every package, extras' included.
 $(BIN)/python:
@@ -59,3 +59,8 @@ COLLECTED ?= $(RAW)/collected
 COLLECT_OPTIONS ?=
 collect: setup
 	$(BIN)/python -m hutong collect --feeds $(FEEDS) --out $(COLLECTED) $(COLLECT_OPTIONS)
+
+# docs/screenshot-zh.png and docs/screenshot-en.png: the whole page, 1400 px wide, on the bundled corpus
+# (needs Debian's chromium and a CJK font, e.g. apt-get install chromium fonts-noto-cjk).
+screenshots: setup-dev
+	PYTHONPATH=src $(BIN)/python bench/screenshots.py --out docs

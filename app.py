@@ -152,6 +152,11 @@ def url_view() -> v.ViewState:
     return v.ViewState.from_query_params(url_params())
 
 
+def opening_view() -> v.ViewState:
+    """The URL's view, in the browser's language unless the URL names one."""
+    return v.opening_view(url_params(), locale=st.context.locale)
+
+
 def on_entity_click(chart_key: str) -> None:
     st.session_state.entities = list(
         v.entity_filter_from_selection(current_view(), st.session_state[chart_key]).entities
@@ -181,6 +186,23 @@ def set_state(**values) -> None:
     sync_url()
 
 
+def set_state_in(parts: tuple[str, ...], **values) -> None:
+    """set_state for a click inside a fragment: reruns only the named parts of the page (fragment keys) and
+    the share box, which shows the URL."""
+    set_state(**values)
+    st.rerun([*parts, "share"])
+
+
+def on_trend_click() -> None:
+    point = v.trend_point_from_selection(st.session_state.trend_chart)
+    set_state(point_term=point[0] if point else None, point_at=point[1] if point else None)
+
+
+def on_cell_click() -> None:
+    cell = v.matrix_cell_from_selection(st.session_state.matrix_chart)
+    set_state_in(("matrix",), cell_row=cell[0] if cell else None, cell_col=cell[1] if cell else None)
+
+
 def clear_filters() -> None:
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
@@ -193,7 +215,7 @@ def clear_filters() -> None:
 def on_article_row() -> None:
     rows = st.session_state.article_table.selection.rows
     if rows:
-        set_state(doc=st.session_state["_article_ids"][rows[0]])
+        set_state_in(("reader",), doc=st.session_state["_article_ids"][rows[0]])
 
 
 # ---- the page --------------------------------------------------------------------------------------------
@@ -201,7 +223,7 @@ def on_article_row() -> None:
 
 def main() -> None:
     if "_started" not in st.session_state:
-        st.session_state.lang = url_view().lang
+        st.session_state.lang = opening_view().lang
     if st.session_state.pop("_use_upload", False):
         st.session_state.corpus = "uploaded"
     lang = st.session_state.get("lang", "zh")
@@ -221,7 +243,7 @@ def main() -> None:
     source_options = ask(build, corpus.sources)
     entity_options = ask(build, corpus.entity_names_in_store)
     if "_started" not in st.session_state:
-        start = url_view()  # the URL is read once, at the start of the session
+        start = opening_view()  # the URL is read once, at the start of the session
     elif (bounds, latest) != (st.session_state.get("_bounds"), st.session_state.get("_latest")):
         start = current_view()  # another corpus: the same view, read against the corpus it was chosen in
     else:
@@ -401,7 +423,7 @@ def upload_panel(lang: str) -> None:
 
 
 def header(page: Page) -> None:
-    lang, view = page.lang, page.view
+    lang = page.lang
     st.title(labels.t("title", lang))
     overview = ask(page.build, corpus.corpus_overview)
     # four short numbers and the span, each in a column wide enough for its value (a metric cuts what does
@@ -418,9 +440,15 @@ def header(page: Page) -> None:
     )
     cols[3].metric(labels.t("events", lang), overview["events"])
     st.caption(f"{labels.t('scripts', lang)}: {scripts}{undated}")
+    share_box(lang)
+
+
+@st.fragment(key="share")
+def share_box(lang: str) -> None:
+    """The link to this view; a fragment, so a click inside another fragment can redraw it too."""
     with st.expander(labels.t("share", lang)):
         st.caption(labels.t("share_help", lang))
-        params = view.to_query_params()
+        params = current_view().to_query_params()
         st.code(v.query_string(params), language=None)
         if st.context.url:
             st.code(v.share_url(st.context.url, params), language=None)
@@ -465,15 +493,15 @@ def trends_section(page: Page) -> None:
         config=PLOTLY_CONFIG,
     )
     terms_over_time = ask(page.build, trends.keyword_trends, filt=filt, terms=terms, bucket=bucket)
-    event = st.plotly_chart(
+    st.plotly_chart(
         charts.keyword_trend_figure(terms_over_time, measure=view.measure, lang=lang),
         key="trend_chart",
-        on_select="rerun",
+        on_select=on_trend_click,
         selection_mode="points",
         config=PLOTLY_CONFIG,
     )
     st.caption(labels.t("click_point", lang))
-    point = v.trend_point_from_selection(event)
+    point = view.clicked_point
     concordance_section(page, terms, point)
     st.download_button(
         f"{labels.t('csv', lang)} · {labels.t('trends', lang)}",
@@ -660,9 +688,7 @@ def timeline_section(page: Page) -> None:
             )
         )
     st.caption(labels.t("click_event", lang))
-    chosen = ask(page.build, timeline.event, event_id=st.session_state.get("event"))
-    if chosen:
-        evidence_card(page, chosen)
+    evidence_card(page)
     corrections_panel(page)
     c1, c2 = st.columns(2)
     # the data are made when the button is clicked (a callable), not on every run of the page
@@ -682,20 +708,31 @@ def timeline_section(page: Page) -> None:
     )
 
 
-def evidence_card(page: Page, event: dict) -> None:
+@st.fragment(key="evidence")
+def evidence_card(page: Page) -> None:
     lang, names = page.lang, page.names
+    event = ask(page.build, timeline.event, event_id=st.session_state.get("event"))
+    if not event:
+        return
     reports = ask(page.build, timeline.event_reports, event_ids=[event["event_id"]], limit=EVIDENCE_REPORTS)
     with st.container(border=True):
         st.html(render.evidence_card_html(event, reports, names=names, lang=lang))
         if event["reports"] > len(reports):
             st.caption(labels.t("reports_bounded", lang).format(shown=len(reports), total=event["reports"]))
         c1, c2 = st.columns([1, 5])
-        c1.button(labels.t("close", lang), key="close_event", on_click=set_state, kwargs={"event": None})
+        c1.button(
+            labels.t("close", lang),
+            key="close_event",
+            on_click=set_state_in,
+            args=(("evidence",),),
+            kwargs={"event": None},
+        )
         for doc_id, title in render.articles_of(reports).items():
             c2.button(
                 render.open_article_label(title, lang),
                 key=f"event_read_{doc_id}",
-                on_click=set_state,
+                on_click=set_state_in,
+                args=(("reader",),),
                 kwargs={"doc": doc_id},
             )
         correction_form(page, event)
@@ -734,6 +771,7 @@ def on_correction(page: Page, event: dict) -> None:
     add_corrections(added)
     if change != "fix":
         set_state(event=None)  # the event shown is gone (rejected) or may be another's (merged)
+    st.rerun()  # the whole page: the timeline, the matrix and the exports read the corrected events
 
 
 def correction_form(page: Page, event: dict) -> None:
@@ -855,8 +893,9 @@ def corrections_panel(page: Page) -> None:
             )
 
 
+@st.fragment(key="matrix")
 def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
-    lang, view, filt, names = page.lang, page.view, page.filt, page.names
+    lang, view, filt, names = page.lang, current_view(), page.filt, page.names
     st.header(labels.t("matrix", lang))
     c1, c2 = st.columns([3, 1])
     c2.radio(
@@ -865,7 +904,9 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
         key="level",
         horizontal=True,
         format_func=lambda x: labels.t(x, lang),
-        on_change=sync_url,
+        on_change=set_state_in,
+        args=(("matrix",),),
+        kwargs={"cell_row": None, "cell_col": None},  # a cell of one level is not a cell of the other
     )
     as_of = as_of_range[1] if as_of_range else None
     if as_of_range and as_of_range[0] < as_of_range[1]:
@@ -874,7 +915,8 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
             min_value=as_of_range[0],
             max_value=as_of_range[1],
             key="as_of",
-            on_change=set_state,
+            on_change=set_state_in,
+            args=(("matrix",),),
             kwargs={v.AS_OF_ASKED: None},
             format="YYYY-MM-DD",
         )
@@ -886,15 +928,15 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
         return
     states = ask(page.build, matrix.interop_matrix, filt=filt, as_of=as_of, level=view.level)
     parties = ask(page.build, matrix.matrix_parties, filt=filt, level=view.level)
-    event = st.plotly_chart(
+    st.plotly_chart(
         charts.interop_matrix_figure(states, parties, names=names, lang=lang, as_of=as_of),
         key="matrix_chart",
-        on_select="rerun",
+        on_select=on_cell_click,
         selection_mode="points",
         config=PLOTLY_CONFIG,
     )
     st.caption(labels.t("click_cell", lang))
-    cell = v.matrix_cell_from_selection(event)
+    cell = view.clicked_cell
     if cell:
         behind = ask(page.build, matrix.cell_events, filt=filt, row=cell[0], col=cell[1], as_of=as_of, level=view.level)
         row, column = (render.escape_markdown(names.get(party, party)) for party in cell)
@@ -912,8 +954,9 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
     )
 
 
+@st.fragment(key="reader")
 def reader_section(page: Page) -> None:
-    lang, view, filt, names = page.lang, page.view, page.filt, page.names
+    lang, view, filt, names = page.lang, current_view(), page.filt, page.names
     st.header(labels.t("reader", lang))
     table = render.only_http_links(ask(page.build, articles.articles, filt=filt, limit=READER_ROWS))
     titles = render.articles_of(table, dated=True)
@@ -970,7 +1013,8 @@ def reader_section(page: Page) -> None:
         options,
         key="doc",
         format_func=titles.get,
-        on_change=sync_url,
+        on_change=set_state_in,
+        args=(("reader",),),
         placeholder=titles[options[0]],
     )
     doc = ask(page.build, articles.article, doc_id=st.session_state.doc or options[0])  # the newest until one is picked

@@ -1,8 +1,10 @@
-"""Shared fixtures: processed stores built once per test session (the seed corpus and a tiny one), and for the
-tests marked `browser` the page served by `streamlit run app.py` and headless Chromium to load it in."""
+"""Shared fixtures: processed stores built once per test session (the seed corpus, a tiny one and a synthetic one
+of 160 articles), and for the tests marked `browser` the page served by `streamlit run app.py` and headless
+Chromium to load it in."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -19,6 +21,8 @@ from hutong.lexicon import load_lexicon
 from hutong.paths import RAW_DIR
 from hutong.pipeline import build_store
 from hutong.queries import filters
+
+REPO = Path(__file__).resolve().parents[1]
 
 # Four short articles: three dated a month apart (so trends have buckets), one undated, one with markup
 # that must never reach the page as markup, and one with a link that must never become a link.
@@ -135,6 +139,28 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+SYNTHETIC_ARTICLES = 160
+
+
+def _synthetic_corpus_module():
+    """bench/corpus.py, which re-mixes the bundled seed articles into a larger corpus (bench/ is no package)."""
+    spec = importlib.util.spec_from_file_location("hutong_bench_corpus", REPO / "bench" / "corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def synthetic_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SYNTHETIC_ARTICLES articles re-mixed from the seed articles by bench/corpus.py (fixed seed, so the same
+    corpus every run), processed into a store: a corpus of 150+ articles that needs nothing outside the repo."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    raw = _synthetic_corpus_module().write_corpus(folder / "raw", SYNTHETIC_ARTICLES)
+    out = folder / "store"
+    build_store(raw, out, workers=1)
+    return out
+
+
 # ---- the page in a real browser -------------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -146,7 +172,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-REPO = Path(__file__).resolve().parents[1]
 SERVER_TIMEOUT_S = 90
 
 

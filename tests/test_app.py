@@ -396,3 +396,73 @@ def test_every_matching_article_can_be_downloaded(seed_app, seed_store, lang, la
     at = seed_app.run()
     assert not at.exception
     assert label.format(n=kept) in [b.proto.label for b in at.get("download_button")]
+
+
+# ---- the browser's language, and what was clicked, in the URL -------------------------------------------------
+
+
+def app_on(store: Path, monkeypatch, *, params: dict | None = None, locale: str | None = None) -> AppTest:
+    monkeypatch.setenv("HUTONG_STORE_DIR", str(store))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params = params or {}
+    at.context = {"locale": locale}
+    return at.run()
+
+
+def test_the_browsers_language_is_the_default_and_the_links_language_wins(seed_store, monkeypatch):
+    english = app_on(seed_store, monkeypatch, locale="en-US")
+    assert not english.exception and "interoperability" in english.title[0].value
+    assert dict(english.query_params)["lang"] == "en"  # the link made from it opens in English too
+    assert "互联互通" in app_on(seed_store, monkeypatch, locale="zh-TW").title[0].value
+    assert "互联互通" in app_on(seed_store, monkeypatch, locale="de-DE").title[0].value
+    linked = app_on(seed_store, monkeypatch, params={"lang": "zh"}, locale="en-GB")
+    assert "互联互通" in linked.title[0].value and linked.radio(key="lang").value == "zh"
+
+
+def test_a_link_reopens_the_clicked_trend_points_sentences(tiny_store, monkeypatch):
+    params = {"point": "支付", "point_at": "2025-01-01", "bucket": "month"}
+    at = app_on(tiny_store, monkeypatch, params=params)
+    assert not at.exception
+    assert any("支付 · 2025-01-01" in m.value for m in at.markdown)
+    page = html_of(at).replace(" ", "")
+    assert "淘宝正式接入微信</td>" in page and ">支付</mark>" in page  # the clicked term in its context
+    assert {k: dict(at.query_params)[k] for k in params} == params
+
+
+def test_a_link_reopens_the_clicked_matrix_cell_and_another_level_forgets_it(seed_store, monkeypatch):
+    at = app_on(seed_store, monkeypatch, params={"row": "微信", "col": "京东", "lang": "en"})
+    assert not at.exception
+    assert any(m.value.startswith("**WeChat × JD") for m in at.markdown)
+    behind = [df.value for df in at.main.dataframe if len(df.value) and "traffic" in df.value.to_string()]
+    assert behind, "the events behind the cell are not listed"
+    at.radio(key="level").set_value("group").run()
+    assert not at.exception and "row" not in dict(at.query_params)
+
+
+def test_closing_the_evidence_card_and_picking_an_article_keep_the_url_and_share_link_right(seed_store, monkeypatch):
+    events = read_table(seed_store, "events")
+    at = app_on(seed_store, monkeypatch, params={"event": events["event_id"].iloc[0]})
+    assert "同一事件的其他报道" in html_of(at)
+    at.button(key="close_event").click().run()  # reruns only the card and the share box (AppTest shows just those)
+    assert not at.exception and "event" not in dict(at.query_params)
+    assert "同一事件的其他报道" not in html_of(at) and not at.get("plotly_chart")
+    assert at.code and all("event=" not in c.value for c in at.code)
+    at.run()
+    other = at.session_state["_article_ids"][-1]
+    at.selectbox(key="doc").set_value(other).run()
+    doc = dict(at.query_params)["doc"]
+    assert doc == other and any(f"doc={doc}" in c.value for c in at.code)  # the share box shows the same link
+
+
+# ---- a corpus of 150+ articles (bench/corpus.py's re-mix of the seed articles) -------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_corpus_of_160_articles_draws_every_chart_in_both_languages(synthetic_store, monkeypatch, lang):
+    at = app_on(synthetic_store, monkeypatch, params={"lang": lang})
+    assert not at.exception and not at.error
+    assert at.metric[0].value == "160"
+    drawn = figures(at)
+    assert len(drawn) == len(CHART_TITLES)
+    for title, spec in drawn.items():
+        assert any(len(t.get("x") or t.get("z") or []) for t in spec["data"]), title

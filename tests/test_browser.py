@@ -4,9 +4,7 @@ click on the timeline opens an evidence card, one on an entity filters to it; a 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -93,10 +91,7 @@ def test_dashboard_renders_every_chart_with_data(server, page):
     assert "支付✓" in heat["text"][jd][alipay]  # open
     assert "流量✗" in heat["text"][wechat][jd]  # closed
 
-    screenshot(page, REPO / "artifacts" / "dashboard.png")
-    if os.environ.get("HUTONG_UPDATE_SCREENSHOT") == "1":
-        (REPO / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(REPO / "artifacts" / "dashboard.png", REPO / "docs" / "screenshot.png")
+    screenshot(page, REPO / "artifacts" / "dashboard.png")  # docs/'s screenshots: `make screenshots`
 
 
 def test_a_link_reopens_its_view(server, page):
@@ -144,6 +139,64 @@ def test_clicking_an_entity_filters_the_page_to_it(server, page):
     )
     page.get_by_test_id("stSidebar").get_by_text(entity).first.wait_for(timeout=TIMEOUT_S * 1000)
     assert_no_errors(page)
+
+
+def click_point(page, chart_key: str, trace_no: int = 0, point_no: int = 0) -> None:
+    chart = page.locator(f".st-key-{chart_key}")
+    chart.scroll_into_view_if_needed()
+    chart.locator("g.scatterlayer g.trace").nth(trace_no).locator("path.point").nth(point_no).click(force=True)
+
+
+def test_a_clicked_matrix_cell_is_in_the_url_and_a_link_reopens_it(server, page):
+    open_dashboard(page, server + "/")
+    click_point(page, "matrix_chart")  # the first trace of the matrix's points: one invisible marker per cell
+    page.wait_for_function("() => /[?&]row=.+&col=|[?&]col=.+&row=/.test(location.search)", timeout=TIMEOUT_S * 1000)
+    heading = page.get_by_test_id("stMarkdown").filter(has_text=" × ")
+    heading.wait_for(timeout=TIMEOUT_S * 1000)
+    cell = heading.inner_text()
+    share = page.get_by_test_id("stExpander").filter(has_text="分享此视图")
+    share.click()
+    assert "row=" in share.inner_text()  # the share box, outside the matrix's fragment, shows the new link too
+    open_dashboard(page, page.url)
+    assert page.get_by_test_id("stMarkdown").filter(has_text=" × ").inner_text() == cell
+    assert_no_errors(page)
+
+
+def test_a_clicked_trend_point_is_in_the_url_and_a_link_reopens_its_sentences(server, page):
+    open_dashboard(page, server + "/?term=京东&bucket=month")
+    click_point(page, "trend_chart")
+    page.wait_for_function("() => location.search.includes('point_at=')", timeout=TIMEOUT_S * 1000)
+    context = page.get_by_test_id("stMarkdown").filter(has_text="上下文: 京东")
+    context.wait_for(timeout=TIMEOUT_S * 1000)
+    shown = context.inner_text()
+    open_dashboard(page, page.url)
+    assert page.get_by_test_id("stMarkdown").filter(has_text="上下文: 京东").inner_text() == shown
+    assert_no_errors(page)
+
+
+def test_picking_a_row_of_the_reader_opens_that_article_and_puts_it_in_the_url(server, page):
+    open_dashboard(page, server + "/")
+    table = page.locator(".st-key-article_table")
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 + 17)  # the selection box of the second row (35 px rows)
+    page.wait_for_function("() => location.search.includes('doc=')", timeout=TIMEOUT_S * 1000)
+    reader = page.get_by_test_id("stHtml").filter(has_text="马云")  # the older of the two bundled articles
+    reader.first.wait_for(timeout=TIMEOUT_S * 1000)
+    open_dashboard(page, page.url)
+    assert page.get_by_test_id("stHtml").filter(has_text="马云").count() >= 1
+    assert_no_errors(page)
+
+
+def test_an_english_browser_opens_the_english_page_unless_the_link_says_otherwise(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    open_dashboard(page, server + "/")
+    assert page.get_by_role("heading", name=re.compile("platform interoperability in the news")).count() == 1
+    assert "lang=en" in page.url
+    open_dashboard(page, server + "/?lang=zh")
+    assert page.get_by_role("heading", name=re.compile("平台互联互通新闻看板")).count() == 1
+    context.close()
 
 
 def _larger_corpus() -> Path | None:
@@ -219,3 +272,163 @@ def test_compared_queries_and_every_occurrence_of_a_term_on_150_articles(larger_
     page.get_by_text(re.compile("21–")).wait_for(timeout=TIMEOUT_S * 1000)
     assert page.locator("table mark").count() == min(20, total - 20)
     assert_no_errors(page)
+
+
+# ---- a corpus of 160 articles that needs nothing outside the repo (bench/corpus.py's re-mix of the seeds) ---------
+
+
+@pytest.fixture(scope="module")
+def synthetic_server(serve_app, synthetic_store) -> str:
+    return serve_app(synthetic_store)
+
+
+# ---- measured overlap: legends, titles and labels of every chart, at two widths, in both languages ---------------
+
+# Per chart (by its widget key): the legend's box, the plot areas' boxes, the title's box, and the tick labels
+# and text labels drawn (non-empty, displayed), with how many pairs of them overlap by more than a pixel.
+LAYOUT_JS = r"""() => {
+  const box = e => { const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; };
+  const meet = (a, b) => a.x < b.x + b.w - 1 && b.x < a.x + a.w - 1 && a.y < b.y + b.h - 1 && b.y < a.y + a.h - 1;
+  const pairs = bs => { let n = 0; bs.forEach((a, i) => bs.slice(i + 1).forEach(b => { if (meet(a, b)) n++; })); return n; };
+  const drawn = e => e.textContent.trim() !== '' && getComputedStyle(e).display !== 'none' && box(e).w > 0;
+  const out = {};
+  document.querySelectorAll('.stPlotlyChart').forEach(chart => {
+    const holder = chart.closest('[class*="st-key-"]');
+    const key = holder && [...holder.classList].find(c => c.startsWith('st-key-')).slice(7);
+    const plot = chart.querySelector('.js-plotly-plot');
+    if (!key || !plot) return;
+    const legend = plot.querySelector('g.legend'), title = plot.querySelector('g.g-gtitle text');
+    const labels = sel => [...plot.querySelectorAll(sel)].filter(drawn).map(box);
+    const x = labels('g.xtick text'), y = labels('g.ytick text'), text = labels('g.textpoint text');
+    out[key] = {
+      legend: legend && legend.getBoundingClientRect().width ? box(legend) : null,
+      title: title ? box(title) : null,
+      areas: [...plot.querySelectorAll('rect.nsewdrag')].map(box),
+      x_labels: x.length, y_labels: y.length, text_labels: text.length,
+      x_overlaps: pairs(x), y_overlaps: pairs(y), text_overlaps: pairs(text),
+      categories: ((plot.layout.yaxis || {}).categoryarray || []).length,
+    };
+  });
+  return out;
+}"""
+
+
+def _meet(a: dict, b: dict) -> bool:
+    """Two boxes overlap by more than a pixel each way."""
+    across = a["x"] < b["x"] + b["w"] - 1 and b["x"] < a["x"] + a["w"] - 1
+    return across and a["y"] < b["y"] + b["h"] - 1 and b["y"] < a["y"] + a["h"] - 1
+
+
+_measured: dict[tuple[int, str], dict] = {}
+# A trace has data when x, y or z holds a value that is not null (plotly.py may send numbers as base64 "bdata").
+HAS_DATA_JS = """el => el.querySelector('.js-plotly-plot').data.some(t => [t.x, t.y, t.z].some(
+    a => a && (a.bdata ? true : Array.from(a).some(v => v !== null && v !== undefined))))"""
+
+
+@pytest.fixture
+def layout(synthetic_server, browser, request) -> dict:
+    """The synthetic corpus's page at a width and in a language, loaded once per pair: LAYOUT_JS's measures
+    of every chart ("charts") and what the page says (errors, cut text, the article count, the timeline's
+    hovers, the note on an as-of day after the last article)."""
+    width, lang = request.param
+    if (width, lang) not in _measured:
+        context = browser.new_context(viewport={"width": width, "height": 1000}, locale="zh-CN")
+        page = context.new_page()
+        open_dashboard(page, synthetic_server + f"/?lang={lang}&asof=2030-01-01", charts=7)
+        page.wait_for_timeout(1000)  # charts finish laying themselves out
+        said = "nothing is known after it" if lang == "en" else "此后的情况无从得知"
+        _measured[(width, lang)] = {
+            "charts": page.evaluate(LAYOUT_JS),
+            "errors": page.get_by_test_id("stException").count()
+            + page.get_by_text(re.compile(r"Traceback|\bError\b")).count(),
+            "cut": page.evaluate(CUT_JS),
+            "articles": page.get_by_test_id("stMetricValue").first.inner_text(),
+            "with_data": {key: bool(page.locator(f".st-key-{key}").evaluate(HAS_DATA_JS)) for key in CHARTS},
+            "hovers": page.locator(".st-key-timeline_chart").evaluate(
+                "el => el.querySelector('.js-plotly-plot').data.map(t => (t.hovertext || []).join(' ')).join(' ')"
+            ),
+            "after_last": page.get_by_text(said, exact=False).count(),
+        }
+        context.close()
+    return _measured[(width, lang)]
+
+
+SIZES = [(1000, "zh"), (1000, "en"), (1400, "zh"), (1400, "en")]
+CHARTS = [
+    "attention_chart",
+    "trend_chart",
+    "entity_chart",
+    "network_chart",
+    "entity_trend_chart",
+    "timeline_chart",
+    "matrix_chart",
+]
+# What the measurement found wrong on the synthetic corpus (2026-12-02): expected to fail until the charts are
+# fixed; not strict, since a change to the corpus's extraction can move a label by a few pixels.
+MATRIX_OF_144 = "144 parties on 700-1000 px: plotly drops most column labels and the rest overlap"
+KNOWN_OVERLAPS = {
+    ("legend_title", 1000, "en", "entity_trend_chart"): "five long English names: the legend reaches the title",
+    ("legend_title", 1000, "en", "matrix_chart"): "a long English title with the date meets the legend",
+    ("ticks", 1000, "zh", "matrix_chart"): MATRIX_OF_144,
+    ("ticks", 1000, "en", "matrix_chart"): MATRIX_OF_144,
+    ("ticks", 1400, "zh", "matrix_chart"): MATRIX_OF_144,
+    ("ticks", 1400, "en", "matrix_chart"): MATRIX_OF_144,
+    ("ticks", 1000, "en", "entity_chart"): "20 English names in a half-width column: 4 pairs overlap",
+    ("network", 1000, "zh", "network_chart"): "node labels on a circle in a half-width column: 3 pairs overlap",
+    ("network", 1000, "en", "network_chart"): "node labels on a circle in a half-width column: 3 pairs overlap",
+    ("network", 1400, "en", "network_chart"): "long English node labels: 1 pair overlaps",
+}
+
+
+def cases(check: str, charts: list[str]) -> list:
+    """(width and language, chart) pairs, the known failures of `check` marked as such."""
+    return [
+        pytest.param(
+            (width, lang),
+            chart,
+            id=f"{width}px-{lang}-{chart}",
+            marks=[pytest.mark.xfail(reason=why, strict=False)]
+            if (why := KNOWN_OVERLAPS.get((check, width, lang, chart)))
+            else [],
+        )
+        for width, lang in SIZES
+        for chart in charts
+    ]
+
+
+@pytest.mark.parametrize("layout", [(1400, "zh"), (1400, "en")], indirect=True, ids=["zh", "en"])
+def test_a_synthetic_corpus_of_160_articles_renders_in_both_languages(layout):
+    assert layout["errors"] == 0 and layout["cut"] == []
+    assert layout["articles"] == "160"
+    assert all(layout["with_data"].values()), layout["with_data"]
+    hovers = layout["hovers"]
+    assert hovers and "&quot;" not in hovers and "&#x27;" not in hovers
+    assert re.search(r"\b20\d\d \((精度: 年|Precision: year)\)", hovers)  # a year-only date shown as its year
+    assert layout["after_last"] == 1  # asof=2030-01-01: the page says nothing is known after the last article
+
+
+@pytest.mark.parametrize(("layout", "chart"), cases("legend_title", CHARTS), indirect=["layout"])
+def test_no_legend_covers_a_plot_area_or_its_title(layout, chart):
+    drawn = layout["charts"][chart]
+    if drawn["legend"]:
+        assert not any(_meet(drawn["legend"], area) for area in drawn["areas"])
+        assert not (drawn["title"] and _meet(drawn["legend"], drawn["title"]))
+
+
+@pytest.mark.parametrize(
+    ("layout", "chart"), cases("labelled", ["entity_chart", "timeline_chart"]), indirect=["layout"]
+)
+def test_every_bar_and_timeline_row_is_labelled(layout, chart):
+    assert (
+        layout["charts"][chart]["y_labels"] == layout["charts"][chart]["categories"] > 0
+    )  # plotly drops labels it cannot fit
+
+
+@pytest.mark.parametrize(("layout", "chart"), cases("ticks", CHARTS), indirect=["layout"])
+def test_no_two_tick_labels_overlap(layout, chart):
+    assert layout["charts"][chart]["x_overlaps"] == layout["charts"][chart]["y_overlaps"] == 0
+
+
+@pytest.mark.parametrize(("layout", "chart"), cases("network", ["network_chart"]), indirect=["layout"])
+def test_network_labels_do_not_overlap(layout, chart):
+    assert layout["charts"][chart]["text_labels"] >= 5 and layout["charts"][chart]["text_overlaps"] == 0

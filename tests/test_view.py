@@ -225,3 +225,42 @@ def test_compared_queries_are_a_list_for_their_widget():
     values = ViewState(compare=("京东",)).widget_values(bounds=BOUNDS, latest=None)
     assert values["compare"] == ["京东"]
     assert ViewState.from_widget_values(values, bounds=BOUNDS, latest=None).compare == ("京东",)
+
+
+# ---- what was clicked, and the browser's language --------------------------------------------------------
+
+
+def test_a_clicked_trend_point_and_matrix_cell_round_trip_through_the_url():
+    state = ViewState(point_term="流量", point_at=date(2025, 9, 1), cell_row="微信", cell_col="京东", doc="d1")
+    params = state.to_query_params()
+    assert params == {"point": "流量", "point_at": "2025-09-01", "row": "微信", "col": "京东", "doc": "d1"}
+    assert ViewState.from_query_params(params) == state
+    assert ViewState.from_query_params({"point": "流量", "point_at": "九月"}).point_at is None
+
+
+def test_the_clicked_point_and_cell_survive_the_widgets():
+    state = ViewState(point_term="支付", point_at=date(2025, 1, 6), cell_row="京东", cell_col="支付宝")
+    values = state.widget_values(bounds=BOUNDS, latest=BOUNDS[1])
+    assert ViewState.from_widget_values(values, bounds=BOUNDS, latest=BOUNDS[1]) == state
+
+
+def test_a_browsers_locale_picks_the_language():
+    assert v.language_of_locale("en-US") == "en" and v.language_of_locale("en") == "en"
+    assert v.language_of_locale("zh-TW") == "zh" and v.language_of_locale("zh_Hans_CN") == "zh"
+    assert v.language_of_locale("de-DE") == "zh" and v.language_of_locale(None) == "zh"
+    assert v.language_of_locale("fr", default="en") == "en"
+
+
+def test_the_links_language_wins_over_the_browsers():
+    assert v.opening_view({"lang": "zh", "domain": "payment"}, locale="en-GB").lang == "zh"
+    opened = v.opening_view({"domain": "payment"}, locale="en-GB")
+    assert opened.lang == "en" and opened.domains == ("payment",)
+    assert v.opening_view({"lang": "fr"}, locale="en-US").lang == "en"  # an unknown language in the link
+    assert v.opening_view({}, locale="ja-JP").lang == "zh"
+
+
+def test_a_click_is_a_point_or_a_cell_only_when_both_halves_are_known():
+    assert ViewState(point_term="流量", point_at=date(2025, 9, 1)).clicked_point == ("流量", date(2025, 9, 1))
+    assert ViewState(point_term="流量").clicked_point is None
+    assert ViewState(cell_row="微信", cell_col="京东").clicked_cell == ("微信", "京东")
+    assert ViewState(cell_row="微信").clicked_cell is None

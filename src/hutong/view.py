@@ -43,6 +43,10 @@ class ViewState:
     event: str | None = None  # the event whose evidence card is open
     compare: tuple[str, ...] = ()  # queries compared over time: @entity or free text (AND, OR, NOT, "phrase")
     compare_measure: str = "share"
+    point_term: str | None = None  # the clicked trend point: its term …
+    point_at: date | None = None  # … and its bucket's first day (its sentences are shown)
+    cell_row: str | None = None  # the clicked matrix cell: its row party …
+    cell_col: str | None = None  # … and its column party (the events behind it are shown)
 
     def to_query_params(self) -> dict[str, str | list[str]]:
         """Only what differs from the default, so a plain link stays plain; lists stay lists."""
@@ -97,7 +101,21 @@ class ViewState:
             event=one("event"),
             compare=tuple(q[:200] for q in many("compare"))[:MAX_COMPARED],
             compare_measure=choice("cmeasure", COMPARE_MEASURES, "share"),
+            point_term=one("point"),
+            point_at=_parse_date(one("point_at")),
+            cell_row=one("row"),
+            cell_col=one("col"),
         )
+
+    @property
+    def clicked_point(self) -> tuple[str, date] | None:
+        """(term, bucket start) of the clicked trend point, if one is clicked."""
+        return (self.point_term, self.point_at) if self.point_term and self.point_at else None
+
+    @property
+    def clicked_cell(self) -> tuple[str, str] | None:
+        """(row party, column party) of the clicked matrix cell, if one is clicked."""
+        return (self.cell_row, self.cell_col) if self.cell_row and self.cell_col else None
 
     def restricted_to(self, *, sources: Iterable[str], entities: Iterable[str]) -> ViewState:
         """The same view without the sources and entities the current corpus does not have."""
@@ -193,6 +211,10 @@ _PARAM_OF = {
     "event": "event",
     "compare": "compare",
     "compare_measure": "cmeasure",
+    "point_term": "point",
+    "point_at": "point_at",
+    "cell_row": "row",
+    "cell_col": "col",
 }
 
 
@@ -202,6 +224,22 @@ def query_label(query: str, names: Mapping[str, str]) -> str:
         name = query[len(ENTITY_QUERY) :].strip()
         return ENTITY_QUERY + names.get(name, name)
     return query
+
+
+def language_of_locale(locale: str | None, *, default: str = "zh") -> str:
+    """The page's language for a browser's locale (navigator.language): en-* is English, zh-* Chinese, and
+    anything else (or none) the default."""
+    primary = (locale or "").strip().lower().replace("_", "-").split("-")[0]
+    return primary if primary in LANGS else default
+
+
+def opening_view(params: Mapping[str, str | Sequence[str]], *, locale: str | None) -> ViewState:
+    """The view a new session opens: the link's, in the link's language if it names one, else the browser's."""
+    view = ViewState.from_query_params(params)
+    asked = params.get("lang", ())
+    if any(lang in LANGS for lang in ([asked] if isinstance(asked, str) else asked)):
+        return view
+    return replace(view, lang=language_of_locale(locale))
 
 
 def _parse_date(value: str | None) -> date | None:
