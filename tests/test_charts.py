@@ -340,3 +340,18 @@ def test_the_matrix_legend_has_its_own_line_under_the_title_and_its_columns_upri
     assert layout.title.yref == "container" and layout.title.yanchor == "top"
     assert layout.legend.xanchor == "left" and layout.legend.y == 1.0 and layout.margin.t >= 80
     assert layout.xaxis.tickangle == -90
+
+
+def test_a_matrix_of_many_parties_marks_its_cells_and_names_the_domains_in_the_hover():
+    parties = [f"平台{i}" for i in range(charts.MATRIX_NAMED_DOMAINS + 1)]
+    matrix = pd.DataFrame(
+        [("平台0", "平台1", "payment", "open"), ("平台0", "平台1", "traffic", "closed")],
+        columns=["row_party", "col_party", "domain", "state"],
+    )
+    fig = charts.interop_matrix_figure(matrix, parties, names={}, lang="en")
+    heat = traces(fig, "heatmap")[0]
+    assert heat["text"][0][1] == "✓<br>✗"
+    (cell,) = [t for t in traces(fig, "scatter") if t.customdata is not None][0]["hovertext"]
+    assert "payment: open" in cell and "traffic: closed" in cell
+    few = charts.interop_matrix_figure(matrix, parties[:2], names={}, lang="en")
+    assert traces(few, "heatmap")[0]["text"][0][1] == "payment✓<br>traffic✗"

@@ -38,6 +38,7 @@ _MARK_SYMBOLS = {
     "milestone_company": "diamond",
 }
 BAR_LABEL_CHARS = 18  # a longer entity name is cut with "…" on the bar chart's axis (whole in the hover)
+MATRIX_NAMED_DOMAINS = 12  # up to this many parties, a matrix cell names its domains; beyond, only their marks
 NETWORK_LABELS = 12  # the network names this many of its most mentioned nodes on the chart
 _FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 
@@ -374,8 +375,7 @@ def cooccurrence_figure(
                 name=_escape(names.get(group, group)),
                 text=[_escape(labelled.get(e, "")) for e in rows["entity"]],
                 hovertext=[_escape(names.get(e, e)) for e in rows["entity"]],
-                # above a node on the upper half of the circle, below one on the lower: away from the lines
-                textposition=["top center" if y >= 0 else "bottom center" for y in rows["y"]],
+                textposition=[_label_position(x, y) for x, y in zip(rows["x"], rows["y"], strict=True)],
                 cliponaxis=False,
                 marker={
                     "size": [12 + 30 * (m / biggest) ** 0.5 for m in rows["mentions"]],
@@ -402,12 +402,21 @@ def short_label(name: str, *, limit: int) -> str:
     return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
 
 
+def _label_position(x: float, y: float) -> str:
+    """Above a node on the upper half of the circle, below one on the lower (away from the lines); near the left
+    or right edge, running inward, so that a long name is not cut by the figure's edge."""
+    side = "right" if x < -0.6 else "left" if x > 0.6 else "center"
+    return f"{'top' if y >= 0 else 'bottom'} {side}"
+
+
 def _label_box(x: float, y: float, text: str, size: float) -> tuple[float, float, float, float]:
-    """Where a node's label falls (left, right, bottom, top) in axis units: centred above or below the node."""
+    """Where a node's label falls (left, right, bottom, top) in axis units, placed as _label_position says."""
     width = sum(_NETWORK_CHAR_CJK if ord(c) > 0x2E80 else _NETWORK_CHAR_LATIN for c in text)
     gap = size / 2 / 100
     low = y + gap if y >= 0 else y - gap - _NETWORK_LINE
-    return x - width / 2, x + width / 2, low, low + _NETWORK_LINE
+    side = _label_position(x, y).split()[1]
+    left = {"right": x + gap, "left": x - gap - width, "center": x - width / 2}[side]
+    return left, left + width, low, low + _NETWORK_LINE
 
 
 def _network_labels(nodes: pd.DataFrame, *, names: Mapping[str, str], biggest: int) -> dict[str, str]:
@@ -639,8 +648,11 @@ def interop_matrix_figure(
             by_cell.setdefault((index[row], index[col]), []).append((domain, state, since, bool(settled)))
     for (i, j), cell in by_cell.items():
         z[i][j] = max(MATRIX_STATES.index(s) for _, s, _, _ in cell)
+        # a matrix of many parties has cells too narrow for a domain's name: its marks only (the hover names it)
         text[i][j] = "<br>".join(
-            f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}{'' if settled else '?'}" for d, s, _, settled in cell
+            f"{'' if n > MATRIX_NAMED_DOMAINS else _short_domain(d, lang)}{STATE_MARKS.get(s, '')}"
+            f"{'' if settled else '?'}"
+            for d, s, _, settled in cell
         )
         hover[i][j] = "<br>".join(
             f"{_escape(domain_label(d, lang))}: {_escape(t(s, lang))} {_escape(_since_text(since, settled, lang))}"
