@@ -132,7 +132,7 @@ def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level:
     return frame["name"].tolist()
 
 
-MATRIX_PARTIES = 16  # columns whose labels fit across a half-screen matrix; the rest are counted in a caption
+MATRIX_PARTIES = 16  # columns whose upright labels fit the matrix of a 1000 px page; the rest counted in a caption
 
 
 def leading_parties(
