@@ -927,7 +927,9 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
         st.info(labels.t("no_data", lang))
         return
     states = ask(page.build, matrix.interop_matrix, filt=filt, as_of=as_of, level=view.level)
-    parties = ask(page.build, matrix.matrix_parties, filt=filt, level=view.level)
+    every_party = ask(page.build, matrix.matrix_parties, filt=filt, level=view.level)
+    # too many parties leave no room for their labels: the most active, and always those asked for
+    parties = matrix.leading_parties(states, every_party, keep=[*filt.entities, *(view.clicked_cell or ())])
     st.plotly_chart(
         charts.interop_matrix_figure(states, parties, names=names, lang=lang, as_of=as_of),
         key="matrix_chart",
@@ -936,6 +938,8 @@ def matrix_section(page: Page, as_of_range: tuple[date, date] | None) -> None:
         config=PLOTLY_CONFIG,
     )
     st.caption(labels.t("click_cell", lang))
+    if len(parties) < len(every_party):
+        st.caption(labels.t("matrix_top_parties", lang).format(shown=len(parties), total=len(every_party)))
     cell = view.clicked_cell
     if cell:
         behind = ask(page.build, matrix.cell_events, filt=filt, row=cell[0], col=cell[1], as_of=as_of, level=view.level)

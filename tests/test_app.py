@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from hutong import freshness, store, uploads
 from hutong.queries import articles as article_queries
 from hutong.queries import filters
+from hutong.queries import matrix as matrix_queries
 from hutong.queries import trends as trend_queries
 from hutong.store import read_table
 from hutong.view import ViewState
@@ -466,3 +467,21 @@ def test_a_corpus_of_160_articles_draws_every_chart_in_both_languages(synthetic_
     assert len(drawn) == len(CHART_TITLES)
     for title, spec in drawn.items():
         assert any(len(t.get("x") or t.get("z") or []) for t in spec["data"]), title
+
+
+def test_the_matrix_of_a_large_corpus_shows_its_most_active_parties_and_a_clicked_cell_s(synthetic_store, monkeypatch):
+    con = filters.connect(synthetic_store)
+    as_of = matrix_queries.as_of_range(con)[1]
+    states = matrix_queries.interop_matrix(con, filters.NO_FILTER, as_of=as_of)
+    every = matrix_queries.matrix_parties(con, filters.NO_FILTER)
+    shown = matrix_queries.leading_parties(states, every)
+    assert len(every) > len(shown) == matrix_queries.MATRIX_PARTIES
+    at = app_on(synthetic_store, monkeypatch, params={"lang": "en"})
+    assert not at.exception
+    assert any(f"Showing {len(shown)} of {len(every)} parties" in c.value for c in at.caption)
+    # a cell between two parties too quiet to be shown: a link to it shows them both
+    row, col = next((r, c) for r, c in zip(states["row_party"], states["col_party"]) if {r, c}.isdisjoint(shown))
+    at = app_on(synthetic_store, monkeypatch, params={"lang": "zh", "row": row, "col": col})
+    heatmap = next(t for t in figures(at)["互联互通矩阵"]["data"] if t["type"] == "heatmap")
+    assert {row, col} <= set(heatmap["x"]) and not at.exception  # the Chinese page names a party by itself
+    assert len(heatmap["x"]) == len(shown)  # in place of the two least active of those shown

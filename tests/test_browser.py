@@ -363,21 +363,9 @@ CHARTS = [
     "timeline_chart",
     "matrix_chart",
 ]
-# What the measurement found wrong on the synthetic corpus (2026-12-02): expected to fail until the charts are
-# fixed; not strict, since a change to the corpus's extraction can move a label by a few pixels.
-MATRIX_OF_144 = "144 parties on 700-1000 px: plotly drops most column labels and the rest overlap"
-KNOWN_OVERLAPS = {
-    ("legend_title", 1000, "en", "entity_trend_chart"): "five long English names: the legend reaches the title",
-    ("legend_title", 1000, "en", "matrix_chart"): "a long English title with the date meets the legend",
-    ("ticks", 1000, "zh", "matrix_chart"): MATRIX_OF_144,
-    ("ticks", 1000, "en", "matrix_chart"): MATRIX_OF_144,
-    ("ticks", 1400, "zh", "matrix_chart"): MATRIX_OF_144,
-    ("ticks", 1400, "en", "matrix_chart"): MATRIX_OF_144,
-    ("ticks", 1000, "en", "entity_chart"): "20 English names in a half-width column: 4 pairs overlap",
-    ("network", 1000, "zh", "network_chart"): "node labels on a circle in a half-width column: 3 pairs overlap",
-    ("network", 1000, "en", "network_chart"): "node labels on a circle in a half-width column: 3 pairs overlap",
-    ("network", 1400, "en", "network_chart"): "long English node labels: 1 pair overlaps",
-}
+# What the measurement finds wrong on the synthetic corpus, (check, width, language, chart) → why: expected to
+# fail until the chart is fixed, not strict. Empty since issue 15's fixes (2026-12-02): every check asserts.
+KNOWN_OVERLAPS: dict[tuple[str, int, str, str], str] = {}
 
 
 def cases(check: str, charts: list[str]) -> list:
@@ -426,7 +414,7 @@ def test_every_bar_and_timeline_row_is_labelled(layout, chart):
 
 @pytest.mark.parametrize(("layout", "chart"), cases("ticks", CHARTS), indirect=["layout"])
 def test_no_two_tick_labels_overlap(layout, chart):
-    assert layout["charts"][chart]["x_overlaps"] == layout["charts"][chart]["y_overlaps"] == 0
+    assert layout["charts"][chart]["x_overlaps"] == layout["charts"][chart]["y_overlaps"] == 0, layout["charts"][chart]
 
 
 @pytest.mark.parametrize(("layout", "chart"), cases("network", ["network_chart"]), indirect=["layout"])

@@ -247,7 +247,26 @@ def test_entity_charts_stay_readable_with_many_groups_and_long_english_names():
     ).to_dict()
     assert network["layout"]["legend"]["orientation"] == "h" and network["layout"]["legend"]["y"] < 0
     labels = [x for t in network["data"] if t.get("mode") == "markers+text" for x in t["text"] if x]
-    assert len(labels) == charts.NETWORK_LABELS and "A very long English entity name number 0" in labels
+    assert 5 <= len(labels) <= charts.NETWORK_LABELS and "A very long Eng…" in labels  # cut; whole in the hover
+    hovers = [x for t in network["data"] if t.get("mode") == "markers+text" for x in t["hovertext"]]
+    assert "A very long English entity name number 0" in hovers
+
+
+def test_network_labels_skip_a_node_whose_label_would_meet_a_bigger_neighbour_s():
+    # eight nodes close together at the top of a circle: only labels that do not meet are drawn
+    nodes = pd.DataFrame(
+        {
+            "entity": [f"平台{i}" for i in range(8)],
+            "group": ["互联网"] * 8,
+            "mentions": [80, 70, 60, 50, 40, 30, 20, 10],
+            "x": [-0.35 + 0.1 * i for i in range(8)],
+            "y": [0.95] * 8,
+        }
+    )
+    names = {f"平台{i}": f"Platform number {i}" for i in range(8)}
+    fig = charts.cooccurrence_figure(nodes, pd.DataFrame(columns=["a", "b", "sentences"]), names=names, lang="en")
+    labels = [x for x in fig.data[0].text if x]
+    assert labels[0] == "Platform number…" and 1 <= len(labels) < 8
 
 
 # ---- shares and compared queries ---------------------------------------------------------------------------------
@@ -286,3 +305,53 @@ def test_compare_chart_draws_a_line_per_query_named_in_the_page_s_language(scrip
     counts = charts.compare_figure(frame, measure="docs", lang="zh")
     assert list(traces(counts, "scatter")[1]["y"]) == [1, 2] and counts.layout.yaxis.tickformat is None
     assert not charts.compare_figure(frame.iloc[0:0]).data
+
+
+# ---- readable with many entities and long English names (issue 15) -----------------------------------------------
+
+
+def test_long_names_are_cut_on_the_bar_axis_and_whole_in_the_hover():
+    counts = pd.DataFrame(
+        {"entity": ["阿里巴巴", "京东"], "group": ["阿里巴巴", "京东"], "mentions": [9, 4], "articles": [3, 2]}
+    )
+    names = {"阿里巴巴": "Alibaba Group Holding Limited", "京东": "JD.com"}
+    axis = charts.entity_bar_figure(counts, names=names, lang="en").to_dict()["layout"]["yaxis"]
+    assert list(axis["ticktext"]) == ["Alibaba Group Hol…", "JD.com"]
+    assert list(axis["tickvals"]) == ["Alibaba Group Holding Limited", "JD.com"]  # the bars' y, named in the hover
+
+
+def test_trend_legends_sit_below_the_plot_away_from_the_title(seed):
+    frame = entities.entity_mentions_over_time(
+        seed, filters.NO_FILTER, series={"京东": ["京东"], "微信": ["微信"]}, bucket="month"
+    )
+    for fig in (
+        charts.entity_trend_figure(frame, names={"京东": "JD.com", "微信": "WeChat"}, lang="en"),
+        charts.keyword_trend_figure(
+            trend_queries.keyword_trends(seed, filters.NO_FILTER, terms=["京东"], bucket="month"), lang="en"
+        ),
+    ):
+        assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
+
+
+def test_the_matrix_legend_has_its_own_line_under_the_title_and_its_columns_upright(seed):
+    matrix = matrix_queries.interop_matrix(seed, filters.NO_FILTER, as_of=date(2025, 10, 1))
+    parties = matrix_queries.matrix_parties(seed, filters.NO_FILTER)
+    layout = charts.interop_matrix_figure(matrix, parties, names={}, lang="en", as_of=date(2025, 10, 1)).layout
+    assert layout.title.yref == "container" and layout.title.yanchor == "top"
+    assert layout.legend.xanchor == "left" and layout.legend.y == 1.0 and layout.margin.t >= 80
+    assert layout.xaxis.tickangle == -90
+
+
+def test_a_matrix_of_many_parties_marks_its_cells_and_names_the_domains_in_the_hover():
+    parties = [f"平台{i}" for i in range(charts.MATRIX_NAMED_DOMAINS + 1)]
+    matrix = pd.DataFrame(
+        [("平台0", "平台1", "payment", "open"), ("平台0", "平台1", "traffic", "closed")],
+        columns=["row_party", "col_party", "domain", "state"],
+    )
+    fig = charts.interop_matrix_figure(matrix, parties, names={}, lang="en")
+    heat = traces(fig, "heatmap")[0]
+    assert heat["text"][0][1] == "✓<br>✗"
+    (cell,) = [t for t in traces(fig, "scatter") if t.customdata is not None][0]["hovertext"]
+    assert "payment: open" in cell and "traffic: closed" in cell
+    few = charts.interop_matrix_figure(matrix, parties[:2], names={}, lang="en")
+    assert traces(few, "heatmap")[0]["text"][0][1] == "payment✓<br>traffic✗"

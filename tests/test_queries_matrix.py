@@ -185,3 +185,28 @@ def test_a_member_s_end_closes_its_group_s_cell_too():
     assert states[("腾讯", "京东")] == "closed" == states[("微信", "京东")]  # one relationship, not a contradiction
     behind = matrix_queries.cell_events(con, filters.NO_FILTER, row="腾讯", col="京东", as_of=date(2025, 10, 1))
     assert behind["event_id"].tolist() == ["e1", "e2"]
+
+
+def _states(*cells: tuple[str, str, int]) -> pd.DataFrame:
+    """interop_matrix's rows for hand-made cells (row party, column party, events), both orders of each pair."""
+    rows = [(a, b, "payment", "open", n) for a, b, n in cells] + [(b, a, "payment", "open", n) for a, b, n in cells]
+    return pd.DataFrame(rows, columns=["row_party", "col_party", "domain", "state", "events"])
+
+
+def test_the_matrix_of_many_parties_shows_the_most_active_in_their_own_order():
+    states = _states(("京东", "支付宝", 5), ("淘宝", "微信", 3), ("美团", "抖音", 1))
+    parties = ["京东", "微信", "抖音", "支付宝", "淘宝", "美团"]
+    assert matrix_queries.leading_parties(states, parties, limit=4) == ["京东", "微信", "支付宝", "淘宝"]
+
+
+def test_a_party_picked_in_the_sidebar_or_a_clicked_cell_is_always_shown():
+    states = _states(("京东", "支付宝", 5), ("淘宝", "微信", 3), ("美团", "抖音", 1))
+    parties = ["京东", "微信", "抖音", "支付宝", "淘宝", "美团"]
+    shown = matrix_queries.leading_parties(states, parties, limit=3, keep=["抖音", "美团", "不在矩阵里"])
+    assert shown == ["京东", "抖音", "美团"]
+
+
+def test_a_matrix_within_the_limit_keeps_every_party_even_one_without_events_yet():
+    states = _states(("京东", "支付宝", 2))
+    assert matrix_queries.leading_parties(states, ["京东", "微信", "支付宝"], limit=16) == ["京东", "微信", "支付宝"]
+    assert matrix_queries.leading_parties(states.iloc[0:0], ["京东", "微信"], limit=1) == ["京东"]

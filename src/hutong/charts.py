@@ -37,6 +37,8 @@ _MARK_SYMBOLS = {
     "milestone_regulatory": "star",
     "milestone_company": "diamond",
 }
+BAR_LABEL_CHARS = 18  # a longer entity name is cut with "…" on the bar chart's axis (whole in the hover)
+MATRIX_NAMED_DOMAINS = 12  # up to this many parties, a matrix cell names its domains; beyond, only their marks
 NETWORK_LABELS = 12  # the network names this many of its most mentioned nodes on the chart
 _FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 
@@ -52,6 +54,21 @@ def _layout(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
         hoverlabel={"align": "left"},
     )
     return fig
+
+
+def _legend_below(fig: go.Figure, *, gap: float = 0.16) -> None:
+    """The legend under the plot, left-aligned: a legend of long English names beside the title reached it."""
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -gap, "xanchor": "left", "x": 0})
+
+
+def _legend_under_title(fig: go.Figure) -> None:
+    """The title at the top of the figure and a one-line legend on its own line below it, above the plot: for a
+    chart whose bottom holds long labels and whose title is long."""
+    fig.update_layout(
+        title={"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 12}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+        margin={"t": 80},
+    )
 
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
@@ -111,6 +128,7 @@ def keyword_trend_figure(trends: pd.DataFrame, *, measure: str = "per10k", lang:
     the hover. customdata: [term, bucket day, count, articles using it, articles, tokens, all articles]."""
     fig = go.Figure()
     _layout(fig, title=t("trends", lang))
+    _legend_below(fig)
     if trends.empty:
         return _empty(fig, t("no_data", lang))
     y_title = _measure_axis(fig, measure, lang)
@@ -252,8 +270,16 @@ def entity_bar_figure(
                 f"{t('articles', lang)}: %{{customdata[3]}}<extra></extra>",
             )
         )
-    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None, automargin=True)
-    fig.update_xaxes(title=t("mentions_axis", lang))
+    # long names cut on the axis (whole in the hover): in a half-width column they left the bars 60 px
+    fig.update_yaxes(
+        categoryorder="array",
+        categoryarray=order[::-1],
+        tickvals=order,
+        ticktext=[_escape(short_label(name, limit=BAR_LABEL_CHARS)) for name in order],
+        title=None,
+        automargin=True,
+    )
+    fig.update_xaxes(title=t("mentions_axis", lang), nticks=5)
     fig.update_layout(barmode="stack", legend={"title": None})
     return fig
 
@@ -265,7 +291,8 @@ def entity_trend_figure(
     the period's matching or of all its articles naming them. customdata: [entity, bucket day, mentions,
     articles naming it, articles in the bucket, all articles of the bucket] (what each point rests on)."""
     fig = go.Figure()
-    _layout(fig, title=t("entities_over_time", lang), height=360)
+    _layout(fig, title=t("entities_over_time", lang), height=400)
+    _legend_below(fig)
     if frame.empty:
         return _empty(fig, t("no_data", lang))
     y_title = t("mentions_per10k", lang) if measure == "per10k" else _measure_axis(fig, measure, lang)
@@ -338,7 +365,7 @@ def cooccurrence_figure(
             )
     colours = {**group_colours(nodes["group"].tolist()), **(colours or {})}
     biggest = max(int(nodes["mentions"].max()), 1)
-    labelled = set(nodes.sort_values(["mentions", "entity"], ascending=[False, True])["entity"].head(NETWORK_LABELS))
+    labelled = _network_labels(nodes, names=names, biggest=biggest)
     for group, rows in nodes.groupby("group", sort=True):
         fig.add_trace(
             go.Scatter(
@@ -346,9 +373,10 @@ def cooccurrence_figure(
                 y=rows["y"],
                 mode="markers+text",
                 name=_escape(names.get(group, group)),
-                text=[_escape(names.get(e, e)) if e in labelled else "" for e in rows["entity"]],
+                text=[_escape(labelled.get(e, "")) for e in rows["entity"]],
                 hovertext=[_escape(names.get(e, e)) for e in rows["entity"]],
-                textposition="top center",
+                textposition=[_label_position(x, y) for x, y in zip(rows["x"], rows["y"], strict=True)],
+                cliponaxis=False,
                 marker={
                     "size": [12 + 30 * (m / biggest) ** 0.5 for m in rows["mentions"]],
                     "color": colours[group],
@@ -361,6 +389,51 @@ def cooccurrence_figure(
     fig.update_xaxes(visible=False, range=[-1.35, 1.35])
     fig.update_yaxes(visible=False, range=[-1.25, 1.3], scaleanchor="x")
     return fig
+
+
+# A node label's size in the network's axis units, for a half-width column of a 1000 px page (about 100 px per
+# unit, the narrowest the page draws it): a CJK character, a Latin one, the line height
+_NETWORK_CHAR_CJK, _NETWORK_CHAR_LATIN, _NETWORK_LINE = 0.13, 0.075, 0.18
+NETWORK_LABEL_CHARS = 16  # a longer name is cut with "…" on the chart (whole in the hover)
+
+
+def short_label(name: str, *, limit: int) -> str:
+    """A name cut to `limit` characters with "…", for a label with little room (the hover has it whole)."""
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
+def _label_position(x: float, y: float) -> str:
+    """Above a node on the upper half of the circle, below one on the lower (away from the lines); near the left
+    or right edge, running inward, so that a long name is not cut by the figure's edge."""
+    side = "right" if x < -0.6 else "left" if x > 0.6 else "center"
+    return f"{'top' if y >= 0 else 'bottom'} {side}"
+
+
+def _label_box(x: float, y: float, text: str, size: float) -> tuple[float, float, float, float]:
+    """Where a node's label falls (left, right, bottom, top) in axis units, placed as _label_position says."""
+    width = sum(_NETWORK_CHAR_CJK if ord(c) > 0x2E80 else _NETWORK_CHAR_LATIN for c in text)
+    gap = size / 2 / 100
+    low = y + gap if y >= 0 else y - gap - _NETWORK_LINE
+    side = _label_position(x, y).split()[1]
+    left = {"right": x + gap, "left": x - gap - width, "center": x - width / 2}[side]
+    return left, left + width, low, low + _NETWORK_LINE
+
+
+def _network_labels(nodes: pd.DataFrame, *, names: Mapping[str, str], biggest: int) -> dict[str, str]:
+    """Labels for the most mentioned nodes, up to NETWORK_LABELS, skipping a node whose label would meet one
+    already placed (nodes on a circle in a narrow column sit close); entity → its shortened name."""
+    placed: dict[str, str] = {}
+    boxes: list[tuple[float, float, float, float]] = []
+    ranked = nodes.sort_values(["mentions", "entity"], ascending=[False, True])
+    for entity, x, y, mentions in zip(ranked["entity"], ranked["x"], ranked["y"], ranked["mentions"], strict=True):
+        if len(placed) == NETWORK_LABELS:
+            break
+        text = short_label(names.get(entity, entity), limit=NETWORK_LABEL_CHARS)
+        box = _label_box(x, y, text, 12 + 30 * (mentions / biggest) ** 0.5)
+        if not any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in boxes):
+            placed[entity] = text
+            boxes.append(box)
+    return placed
 
 
 # ---- partnership timeline ----------------------------------------------------------------------------------
@@ -557,7 +630,8 @@ def interop_matrix_figure(
     title = t("matrix", lang) + (f" · {t('as_of', lang)} {as_of.isoformat()}" if as_of else "")
     fig = go.Figure()
     n = len(parties)
-    _layout(fig, title=title, height=max(380, 140 + 44 * n))
+    _layout(fig, title=title, height=max(380, 170 + 44 * n))
+    _legend_under_title(fig)
     if matrix.empty or not n:
         return _empty(fig, t("no_data", lang))
     labels = [_escape(names.get(p, p)) for p in parties]
@@ -574,8 +648,11 @@ def interop_matrix_figure(
             by_cell.setdefault((index[row], index[col]), []).append((domain, state, since, bool(settled)))
     for (i, j), cell in by_cell.items():
         z[i][j] = max(MATRIX_STATES.index(s) for _, s, _, _ in cell)
+        # a matrix of many parties has cells too narrow for a domain's name: its marks only (the hover names it)
         text[i][j] = "<br>".join(
-            f"{_short_domain(d, lang)}{STATE_MARKS.get(s, '')}{'' if settled else '?'}" for d, s, _, settled in cell
+            f"{'' if n > MATRIX_NAMED_DOMAINS else _short_domain(d, lang)}{STATE_MARKS.get(s, '')}"
+            f"{'' if settled else '?'}"
+            for d, s, _, settled in cell
         )
         hover[i][j] = "<br>".join(
             f"{_escape(domain_label(d, lang))}: {_escape(t(s, lang))} {_escape(_since_text(since, settled, lang))}"
@@ -623,7 +700,8 @@ def interop_matrix_figure(
             )
         )
     fig.update_yaxes(autorange="reversed", title=None, automargin=True)
-    fig.update_xaxes(side="bottom", title=None, tickangle=-35, automargin=True)
+    # upright column labels: slanted ones of long English names overlap their neighbours
+    fig.update_xaxes(side="bottom", title=None, tickangle=-90, automargin=True)
     fig.update_layout(plot_bgcolor="white")
     return fig
 

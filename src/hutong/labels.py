@@ -123,6 +123,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "entity": ("实体", "entities"),
     "group": ("集团", "groups"),
     "click_cell": ("点击单元格查看其背后的事件。", "Click a cell to list the events behind it."),
+    "matrix_top_parties": (
+        "显示 {shown} / {total} 个参与方（事件最多者）；在侧栏选择实体可查看其他参与方。",
+        "Showing {shown} of {total} parties (those with the most events); pick entities in the sidebar to see others.",
+    ),
     "reader": ("文章阅读", "Article reader"),
     "pick_article": ("选择文章", "Pick an article"),
     "open_article": ("阅读全文", "Read the article"),

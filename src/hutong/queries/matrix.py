@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import duckdb
@@ -129,6 +130,22 @@ def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level:
     if level == "group":
         return sorted(set(frame["grp"]))
     return frame["name"].tolist()
+
+
+MATRIX_PARTIES = 16  # columns whose upright labels fit the matrix of a 1000 px page; the rest counted in a caption
+
+
+def leading_parties(
+    states: pd.DataFrame, parties: Sequence[str], *, limit: int = MATRIX_PARTIES, keep: Iterable[str] = ()
+) -> list[str]:
+    """The parties the matrix shows when there are too many to label: those in `keep` (picked in the sidebar, a
+    clicked cell's) first, then the most active by events behind their cells (interop_matrix's `events`), then by
+    name; in the order of `parties`, so a group's members still sit side by side."""
+    kept = [p for p in dict.fromkeys(keep) if p in set(parties)]
+    activity = states.groupby("row_party")["events"].sum() if not states.empty else pd.Series(dtype=int)
+    by_activity = sorted(parties, key=lambda p: (-int(activity.get(p, 0)), p))
+    chosen = set(kept) | set(by_activity[: max(limit - len(kept), 0)])
+    return [p for p in parties if p in chosen]
 
 
 CELL_COLUMNS = [
