@@ -31,8 +31,14 @@ store: setup
 run: store
 	HUTONG_RAW_DIR=$(RAW) HUTONG_STORE_DIR=$(STORE) $(BIN)/streamlit run app.py
 
+# Every test, in two pytest processes at once: the real-browser tests spend most of their time waiting on a
+# Streamlit server and Chromium, so the rest run beside them (the browser log is shown after the rest's).
 test: setup-dev
-	$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -m browser > .browser-tests.log 2>&1 & browser=$$!; \
+	$(BIN)/python -m pytest -q -m "not browser"; rest=$$?; \
+	wait $$browser; browser_status=$$?; \
+	echo "--- browser tests (-m browser)"; cat .browser-tests.log; rm -f .browser-tests.log; \
+	test $$rest -eq 0 && test $$browser_status -eq 0
 
 # The inner loop: everything but the real-browser test and the slow ones (an install with an old pip).
 test-fast: setup-dev
