@@ -527,7 +527,11 @@ def _sentence_reports(
             # 阿里旗下多个应用接入了微信支付,包括饿了么、优酷…: each member named is a party of that event
             reports.extend(_in_place_of(reports, parties, lexicon, first_order + len(reports)))
             continue
-        also = [p for p in parties if _ALSO_NAMED.search(_clause_head(sentence, p))]
+        also = (
+            [p for p in parties if _ALSO_NAMED.search(_clause_head(sentence, p))]
+            if "的还有" in clause.text or "的也有" in clause.text
+            else []
+        )
         if also and triggers.action_pattern.search(_clause_head(sentence, also[0])):
             # QQ能打开淘宝链接。同时可以打开的还有抖音链接: the names join the last event in its object's place
             # (接入微信支付的还有美团: with an object of its own, the names are subjects, found below)
