@@ -862,6 +862,13 @@ def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers, *, wor
     return text[start - 1 : start] == "的" or text.startswith("的", end)
 
 
+def _blank(text: str, exempt: list[str]) -> str:
+    """text with the words that only look like a marker (不仅 for 不, 如果说 for 如果) blanked, same length."""
+    for word in exempt:
+        text = text.replace(word, "□" * len(word))
+    return text
+
+
 # How far before a trigger a negation still governs it (尚未与支付宝 合作: 6 characters with the name masked)
 _NEGATION_REACH = 8
 
@@ -869,8 +876,7 @@ _NEGATION_REACH = 8
 def _polarised_action(head: str, word: str, action: str, triggers: EventTriggers) -> str | None:
     """The action of a trigger after the words before it in its clause: None where it is negated."""
     near = head[-_NEGATION_REACH:]
-    for exempt in triggers.words("not_negation"):
-        near = near.replace(exempt, "□" * len(exempt))
+    near = _blank(near, triggers.words("not_negation"))
     if any(w in near for w in triggers.words("cessation")):
         return "end"
     if any(w in near for w in triggers.words("blocked")):
@@ -958,6 +964,16 @@ def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[P
     return run
 
 
+def _list_from(parties: list[Party], sentence: Sentence) -> list[Party]:
+    """The run of names starting at parties[0] that are one list (A、B和C), first to last; [] for none."""
+    run = parties[:1]
+    for nxt in parties[1:]:
+        if not _LIST_GAP.match(_gap(sentence, run[-1], nxt)):
+            break
+        run.append(nxt)
+    return run
+
+
 def _split_at_joiner(run: list[Party], sentence: Sentence, *, objects: bool) -> tuple[list[Party], list[Party]] | None:
     """A、B 与 C → ([A, B], [C]): the last 与/跟/同 in a list divides the two sides, else the last 和 when the
     trigger has no object of its own (饿了么、优酷和大麦均已接入微信支付: 和 only joins a list)."""
@@ -1028,11 +1044,7 @@ def _pairs_for_trigger(
     if len(before) >= 2 and _PURPOSE.search(_gap(sentence, before[-2], before[-1])):
         before = before[:-1]  # 菜鸟为推销阿里云先封杀顺丰: a name in a purpose phrase is not the subject
     after = [p for p in parties if p.start >= position]
-    objects = after[:1]
-    for nxt in after[1:]:
-        if not _LIST_GAP.match(_gap(sentence, objects[-1], nxt)):
-            break
-        objects.append(nxt)
+    objects = _list_from(after, sentence)
     if before:
         run = _name_list(before, sentence, last=len(before) - 1)
         if not objects and len(before) > len(run) and _LOCATIVE.search(_gap(sentence, before[-len(run) - 1], run[0])):
@@ -1078,12 +1090,7 @@ def _pairs_for_trigger(
         named_after = [p for p in sentence_parties if p.start > objects[-1].start]
         if named_after and _SUBJECTS_AFTER.match(_gap(sentence, objects[-1], named_after[0])):
             # 接入微信支付的还有美团和滴滴: the subjects are named after the act
-            run = _name_list(named_after, sentence, last=0)
-            for nxt in named_after[1:]:
-                if not _LIST_GAP.match(_gap(sentence, run[-1], nxt)):
-                    break
-                run.append(nxt)
-            return _cross(run, objects, directed=True, rule="named after")
+            return _cross(_list_from(named_after, sentence), objects, directed=True, rule="named after")
     if objects and subject:
         return _cross(subject, objects, directed=True, rule="carried subject")
     if not parties and pending_pairs:
@@ -1221,8 +1228,7 @@ def _unasserted(sentence: Sentence, position: int, triggers: EventTriggers) -> b
     if any(w in sentence.text for w in triggers.words("speculation")):
         return True  # 两家恢复互通只是时间问题: an onlooker's guess, not a plan of either party
     head = sentence.text[: position - sentence.start]
-    for exempt in triggers.words("not_hypothetical"):
-        head = head.replace(exempt, "□" * len(exempt))
+    head = _blank(head, triggers.words("not_hypothetical"))
     return any(w in head for w in triggers.words("hypothetical"))
 
 
