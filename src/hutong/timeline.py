@@ -396,7 +396,7 @@ def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path) -> None
 
 # ---- the events held in memory with integer keys, for the page's queries ------------------------------
 
-EVENT_KEYS = ("event_number", "timeline_row", "timeline_group", "chronology")
+EVENT_KEYS = ("event_number", "timeline_row", "timeline_group", "chronology", "period_start")
 
 
 def hold_events(con: duckdb.DuckDBPyConnection, source: str = "events") -> None:
@@ -405,7 +405,8 @@ def hold_events(con: duckdb.DuckDBPyConnection, source: str = "events") -> None:
     run, and make `events` the same without them. The keys (EVENT_KEYS): `event_number`, in event_id order;
     `timeline_row`, numbered in the order of the row keys (row_key); `timeline_group`, numbered in the order
     of the group keys (group_key; none for a milestone); `chronology`, the order of events by their period
-    start, then the action order, then event_id (what the matrix orders a cell by)."""
+    start, then the action order, then event_id (what the matrix orders a cell by); and `period_start`, the
+    period start of the date (period_start), worked out once here instead of at every query."""
     row = ", ".join(f"{sql} AS row_{n}" for n, sql in enumerate(ROW_KEY_SQL))
     group = ", ".join(f"{sql} AS group_{n}" for n, sql in enumerate(GROUP_KEY_SQL))
     row_columns, group_columns = "row_0, row_1, row_2", "group_0, group_1, group_2"
@@ -420,6 +421,7 @@ def hold_events(con: duckdb.DuckDBPyConnection, source: str = "events") -> None:
                row_number() OVER (ORDER BY e.event_id) AS event_number,
                row_number() OVER (ORDER BY {period_start_sql("e.date")}, {action_step_sql("e.action")}, e.event_id)
                    AS chronology,
+               {period_start_sql("e.date")} AS period_start,
                timeline_rows.timeline_row, timeline_groups.timeline_group
         FROM e JOIN timeline_rows USING ({row_columns})
              LEFT JOIN timeline_groups USING ({group_columns})

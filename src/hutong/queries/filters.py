@@ -18,7 +18,7 @@ from hutong import store
 from hutong.china_time import china_day_sql, china_time_sql
 from hutong.corrections import Correction, hold_corrected_events, store_corrections
 from hutong.normalise import to_simplified
-from hutong.timeline import hold_events, period_start, precision
+from hutong.timeline import EVENT_KEYS, hold_events, period_start, precision
 
 # Queries read the store's aggregates (see hutong.store.AGGREGATES) wherever they answer the filter: per-day
 # ones when only the date range is set, per-article ones always. Sources, entities and free text pick articles
@@ -170,24 +170,37 @@ def picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str |
         clauses.append(f"d.doc_id IN (SELECT doc_id FROM search WHERE {matches})")
         params += needles
     key = json.dumps([sorted(filt.sources), sorted(filt.entities), matches, needles], ensure_ascii=False)
-    name = "picked_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    select = f"SELECT doc_id FROM documents d WHERE {' AND '.join(clauses)}"
+    return kept_answer(con, "picked", key, select, params, companions=("events",))
+
+
+def kept_answer(
+    con: duckdb.DuckDBPyConnection, kind: str, key: str, select: str, params: list, *, companions: Sequence[str] = ()
+) -> str:
+    """The name of a table holding the answer of `select`, made once per `kind` and `key` (what the answer
+    depends on) in the connection's in-memory database (one build of one store, so it cannot go stale) and
+    kept for the last _KEPT_PICKS keys of its kind; a kept table's companions ({name}_{companion}, made by
+    other queries from it) go when it goes."""
+    name = f"{kind}_" + hashlib.sha256(key.encode()).hexdigest()[:24]
     cursor = con.cursor()
     try:
-        kept = cursor.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_') "
-            "AND NOT ends_with(table_name, '_events') ORDER BY table_oid"
-        ).fetchall()
-        if (name,) in kept:
+        kept = [
+            table
+            for (table,) in cursor.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?) ORDER BY table_oid",
+                [f"{kind}_"],
+            ).fetchall()
+            if len(table) == len(name)
+        ]
+        if name in kept:
             return name
         try:
-            cursor.execute(
-                f"CREATE TABLE {name} AS SELECT doc_id FROM documents d WHERE {' AND '.join(clauses)}", params
-            )
+            cursor.execute(f"CREATE TABLE {name} AS {select}", params)
         except (duckdb.CatalogException, duckdb.TransactionException):
             pass  # another thread made it meanwhile
-        for (old,) in kept[: max(len(kept) + 1 - _KEPT_PICKS, 0)]:
-            cursor.execute(f"DROP TABLE IF EXISTS {old}")
-            cursor.execute(f"DROP TABLE IF EXISTS {old}_events")
+        for old in kept[: max(len(kept) + 1 - _KEPT_PICKS, 0)]:
+            for table in (old, *(f"{old}_{c}" for c in companions)):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
     finally:
         cursor.close()
     return name
@@ -342,20 +355,25 @@ def event_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def dated_events(
-    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool, keyed: bool = False
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    dates: bool,
+    keyed: bool = False,
+    groups: Sequence[int] | None = None,
 ) -> tuple[str, list]:
-    """SQL for the events passing the filters, with "when", the period start of their date (parsed here
-    by period_start, once per distinct date); with `dates`, only those dated within the date range; with
-    `keyed`, with their integer keys (EVENT_KEYS)."""
-    values = event_dates(con)
+    """SQL for the events passing the filters, with "when", the period start of their date (held with the
+    events, see hutong.timeline.hold_events); with `dates`, only those dated within the date range; with
+    `keyed`, with their integer keys (EVENT_KEYS), and with `groups`, only the events of those timeline groups."""
     where, params = _event_where(con, filt, keyed=keyed)
+    if groups is not None:
+        where += " AND list_contains(?, e.timeline_group)"
+        params.append(list(groups))
     if dates and (filt.date_from or filt.date_to):
-        where += ' AND p."when" BETWEEN ? AND ?'
+        where += " AND e.period_start BETWEEN ? AND ?"
         params += [filt.date_from or date.min, filt.date_to or date.max]
-    sql = f"""SELECT e.*, p."when" FROM {"events_keyed" if keyed else "events"} e
-              LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS date, unnest(?::DATE[]) AS "when") p USING (date)
-              WHERE {where}"""
-    return sql, [values, [period_start(v) for v in values], *params]
+    columns = "e.*" if keyed else f"e.* EXCLUDE ({', '.join(EVENT_KEYS)})"
+    return f"""SELECT {columns}, e.period_start AS "when" FROM events_keyed e WHERE {where}""", params
 
 
 def with_periods(frame: pd.DataFrame) -> pd.DataFrame:
