@@ -72,10 +72,15 @@ def page_queries(con, lexicon, view: ViewState) -> dict[str, Callable[[], object
         "trends: rising terms": lambda: trend_queries.rising_terms(con, filt, bucket=bucket),
         "trends: term picker": lambda: trend_queries.frequent_terms(con, filt),
         "trends: series": lambda: trend_queries.keyword_trends(con, filt, terms=rising, bucket=bucket),
-        "trends: sentences behind a point": lambda: (
+        "trends: a clicked point's lines (concordance of its period)": lambda: (
             point is not None
-            and trend_queries.term_in_context(
-                con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"]
+            and (
+                trend_queries.term_occurrences(
+                    con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"]
+                ),
+                trend_queries.term_concordance(
+                    con, filt, term=point["term"], bucket=bucket, bucket_start=point["bucket"]
+                ),
             )
         ),
         "trends: compare three queries": lambda: trend_queries.compared_queries(

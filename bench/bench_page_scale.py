@@ -72,9 +72,9 @@ def replicate(base: Path, out: Path, copies: int) -> float:
         target.mkdir(parents=True)
         for name in store.SEGMENT_FILES:
             source = segment / f"{name}.parquet"
-            if name == "term_days":  # one row per term and day, as a real segment of the copies would have
+            if name in store.DAY_SUMS:  # one row per key and day, as a real segment of the copies would have
                 table = pq.read_table(source)
-                for column in ("count", "docs"):
+                for column in set(table.column_names) - set(store.DAY_SUMS[name]):
                     table = _replaced(table, column, pc.multiply(table[column], copies))
                 pq.write_table(table, target / source.name, row_group_size=store.ROW_GROUP_ROWS)
                 continue

@@ -11,7 +11,9 @@ from hutong.queries.filters import (
     CorpusFilter,
     bucket_sql,
     bucket_totals_of_all,
+    day_where,
     per_article_rows,
+    picked_articles,
     query_frame,
 )
 
@@ -20,11 +22,16 @@ def entity_counts(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20
 ) -> pd.DataFrame:
     """The most mentioned entities in the filtered articles, with their group."""
-    rows, params = per_article_rows(con, filt, "doc_entities")
+    if picked_articles(con, filt) is None:  # the date range alone: the per-day sums answer it
+        days, params = day_where(filt)
+        rows = f"SELECT entity, mentions, articles FROM entity_days WHERE {days}"
+    else:
+        rows, params = per_article_rows(con, filt, "doc_entities")
+        rows = f"SELECT entity, sign * mentions AS mentions, sign AS articles FROM ({rows})"
     frame = query_frame(
         con,
-        f"""SELECT entity, sum(sign * mentions)::BIGINT AS mentions, sum(sign)::BIGINT AS articles FROM ({rows})
-            GROUP BY entity HAVING sum(sign) > 0 ORDER BY mentions DESC, entity LIMIT ?""",
+        f"""SELECT entity, sum(mentions)::BIGINT AS mentions, sum(articles)::BIGINT AS articles FROM ({rows})
+            GROUP BY entity HAVING sum(articles) > 0 ORDER BY mentions DESC, entity LIMIT ?""",
         [*params, top_n],
     )
     frame["group"] = [groups.get(e, e) for e in frame["entity"]]

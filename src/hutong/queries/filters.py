@@ -255,8 +255,31 @@ def bucket_sql(bucket: str, day: str = ARTICLE_DAY) -> str:
     return f"CAST(date_trunc('{bucket}', {day}) AS TIMESTAMP)"
 
 
+def counted_by_day(filt: CorpusFilter) -> bool:
+    """Whether the articles the filter keeps are whole rows of article_days (their day and source decide, no
+    entity or text), so that counts, spans and totals of them read that table instead of every article."""
+    return not (filt.entities or text_query(filt.text))
+
+
+def article_days_where(filt: CorpusFilter) -> tuple[str, list]:
+    """A WHERE clause over article_days for a filter that counted_by_day answers: its date range and sources."""
+    where, params = day_where(filt)
+    if filt.sources:
+        where += " AND list_contains(?, source)"
+        params.append(sorted(filt.sources))
+    return where, params
+
+
 def bucket_totals(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: str) -> tuple[str, list]:
     """SQL for (bucket, tokens, articles) over the dated articles the filter keeps."""
+    if counted_by_day(filt):
+        where, params = article_days_where(filt)
+        return (
+            f"""SELECT {bucket_sql(bucket, "day")} AS bucket, sum(tokens)::BIGINT AS tokens,
+                       sum(articles)::BIGINT AS articles
+                FROM article_days WHERE day IS NOT NULL AND {where} GROUP BY 1""",
+            params,
+        )
     where, params = article_where(con, filt)
     return (
         f"""SELECT {bucket_sql(bucket)} AS bucket, sum(d.tokens)::BIGINT AS tokens, count(*) AS articles
@@ -272,32 +295,12 @@ def bucket_totals_of_all(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, buc
     kept, kept_params = bucket_totals(con, filt, bucket)
     if not _picks_articles(filt):
         return f"SELECT *, articles AS all_articles FROM ({kept})", kept_params
-    days, day_params = day_where(filt)
-    every = f"SELECT {bucket_sql(bucket, 'day')} AS bucket, sum(articles) AS articles FROM {_article_days(con)} WHERE {days} GROUP BY 1"
+    every, every_params = bucket_totals(con, CorpusFilter(date_from=filt.date_from, date_to=filt.date_to), bucket)
     return (
-        f"SELECT k.*, a.articles::BIGINT AS all_articles FROM ({kept}) k JOIN ({every}) a USING (bucket)",
-        [*kept_params, *day_params],
+        f"""SELECT k.*, a.articles::BIGINT AS all_articles FROM ({kept}) k
+            JOIN (SELECT bucket, articles FROM ({every})) a USING (bucket)""",
+        [*kept_params, *every_params],
     )
-
-
-def _article_days(con: duckdb.DuckDBPyConnection) -> str:
-    """The name of a table of the dated articles per China day, made once per connection (one build of one
-    store): the period's articles beside a filter's are read from a few thousand days, not every article's
-    publication time converted again."""
-    name = "article_days"
-    cursor = con.cursor()
-    try:
-        if not cursor.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall():
-            try:
-                cursor.execute(
-                    f"""CREATE TABLE {name} AS SELECT {ARTICLE_DAY} AS day, count(*) AS articles FROM documents d
-                        WHERE d.published_at IS NOT NULL GROUP BY 1"""
-                )
-            except (duckdb.CatalogException, duckdb.TransactionException):
-                pass  # another thread made it meanwhile
-    finally:
-        cursor.close()
-    return name
 
 
 def as_date(value) -> date | None:

@@ -201,31 +201,6 @@ def frequent_terms(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, limit:
     return frame["term"].tolist()
 
 
-def term_in_context(
-    con: duckdb.DuckDBPyConnection,
-    filt: CorpusFilter,
-    *,
-    term: str,
-    bucket: str,
-    bucket_start: date | str | None,
-    limit: int = 200,
-) -> pd.DataFrame:
-    """The sentences behind one point of the trend chart: the term's sentences in that bucket's articles."""
-    where, params = article_where(con, filt)
-    days, day_params = "TRUE", []
-    if bucket_start is not None:
-        first = pd.Timestamp(bucket_start).date()
-        days, day_params = "s.day BETWEEN ? AND ?", [first, bucket_end(bucket, first)]
-    return query_frame(
-        con,
-        f"""SELECT s.doc_id, s.sentence_index, s.text, s.original, d.title, d.source, d.url, d.published_at
-            FROM (SELECT * FROM sentences s WHERE {days} AND instr(s.text, ?) > 0) s JOIN documents d USING (doc_id)
-            WHERE {where}
-            ORDER BY d.published_at, s.doc_id, s.sentence_index LIMIT ?""",
-        [*day_params, term, *params, limit],
-    )
-
-
 def compared_queries(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, queries: Mapping[str, CorpusFilter], bucket: str
 ) -> pd.DataFrame:
