@@ -139,9 +139,16 @@ REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.strin
 # A cluster build (hutong.cluster) has its workers write whole segments under staging/ of the store being built;
 # the writer admits their articles, moves them in (or rewrites one without duplicates) and removes staging/.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
-SEGMENT_AGGREGATES = ("term_days", "entity_days", "article_days", "doc_entities", "doc_pairs", "search")
+SEGMENT_AGGREGATES = (
+    "term_days", "entity_days", "pair_days", "article_days", "doc_entities", "doc_pairs", "search",
+)  # fmt: skip
 # The aggregates that sum over a segment's articles, by their key columns (the rest are the sums)
-DAY_SUMS = {"term_days": ("term", "day"), "entity_days": ("entity", "day"), "article_days": ("day", "source", "script")}
+DAY_SUMS = {
+    "term_days": ("term", "day"),
+    "entity_days": ("entity", "day"),
+    "pair_days": ("a", "b", "day"),
+    "article_days": ("day", "source", "script"),
+}
 SEGMENT_FILES = (*STREAMED_TABLES, *SEGMENT_AGGREGATES)
 CORPUS_TABLES = ("events", "report_events", "inputs")
 SEGMENTS_DIR = "segments"
@@ -673,6 +680,10 @@ AGGREGATES: dict[str, str] = {
         SELECT x.doc_id, {_DAY} AS day, x.entity AS a, y.entity AS b, count(*)::BIGINT AS sentences
         FROM m x JOIN m y ON x.doc_id = y.doc_id AND x.sentence_index = y.sentence_index AND x.entity < y.entity
         JOIN documents d ON d.doc_id = x.doc_id GROUP BY ALL ORDER BY day, x.doc_id, a, b""",
+    # per pair of entities named in one sentence and publication day: the sentences they share (from doc_pairs,
+    # written before it)
+    "pair_days": """
+        SELECT a, b, day, sum(sentences)::BIGINT AS sentences FROM doc_pairs GROUP BY ALL ORDER BY day, a, b""",
     # what free-text search looks in, lower-cased: each article's title, its text as written and the sentences
     # that simplified script changed (so a simplified query finds a traditional article)
     "search": """
@@ -699,11 +710,11 @@ def _derive_segment_aggregates(segment: Path, *, work_dir: Path) -> None:
                   ORDER BY day, s.doc_id, s.sentence_index)
             TO '{sql_path(dated)}' (FORMAT parquet)"""
     )
-    for name, sql in AGGREGATES.items():
+    for name, sql in AGGREGATES.items():  # in order: an aggregate may read one written before it
         rows = _ROW_GROUP_ROWS.get(name, ROW_GROUP_ROWS)
-        con.execute(
-            f"COPY ({sql}) TO '{sql_path(segment / f'{name}.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {rows})"
-        )
+        written = sql_path(segment / f"{name}.parquet")
+        con.execute(f"COPY ({sql}) TO '{written}' (FORMAT parquet, ROW_GROUP_SIZE {rows})")
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{written}')")
     con.close()
     os.replace(dated, segment / "sentences.parquet")
 

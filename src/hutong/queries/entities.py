@@ -62,23 +62,45 @@ def entity_mentions_over_time(
     if not pairs:
         return pd.DataFrame(columns=columns)
     totals, totals_params = bucket_totals_of_all(con, filt, bucket)
+    # a series of one entity, when no filter picks articles, is read from the per-day sums; a series of several
+    # counts each article once however many of them it names, so it reads their articles' rows
+    by_day = set() if picked_articles(con, filt) is not None else {k for k, v in series.items() if len(set(v)) == 1}
+    per_doc_pairs = [(label, member) for label, member in pairs if label not in by_day]
     rows, params = per_article_rows(con, filt, "doc_entities")
+    days, day_params = day_where(filt)
     frame = query_frame(
         con,
         f"""WITH totals AS ({totals}),
               wanted AS (SELECT unnest(?) AS label, unnest(?) AS member),
               labels AS (SELECT DISTINCT label FROM wanted),
+              by_day AS (SELECT unnest(?) AS label, unnest(?) AS member),
               per_doc AS (SELECT w.label, {bucket_sql(bucket, "e.day")} AS bucket, e.doc_id, e.sign,
                                  sum(e.mentions) AS mentions
-                          FROM ({rows}) e JOIN wanted w ON w.member = e.entity
-                          WHERE e.day IS NOT NULL GROUP BY ALL),
+                          FROM ({rows}) e JOIN (SELECT unnest(?) AS label, unnest(?) AS member) w ON w.member = e.entity
+                          WHERE e.day IS NOT NULL AND list_contains(?, e.entity) GROUP BY ALL),
               uses AS (SELECT label, bucket, sum(sign * mentions) AS mentions, sum(sign) AS docs
-                       FROM per_doc GROUP BY ALL)
+                       FROM per_doc GROUP BY ALL
+                       UNION ALL
+                       SELECT w.label, {bucket_sql(bucket, "e.day")} AS bucket, sum(e.mentions), sum(e.articles)
+                       FROM entity_days e JOIN by_day w ON w.member = e.entity
+                       WHERE e.day IS NOT NULL AND {days} AND list_contains(?, e.entity) GROUP BY ALL)
             SELECT labels.label AS entity, totals.bucket, coalesce(uses.mentions, 0) AS mentions,
                    coalesce(uses.docs, 0) AS docs, totals.tokens, totals.articles, totals.all_articles
             FROM labels CROSS JOIN totals LEFT JOIN uses ON uses.label = labels.label AND uses.bucket = totals.bucket
             ORDER BY totals.bucket""",
-        [*totals_params, [p[0] for p in pairs], [p[1] for p in pairs], *params],
+        [
+            *totals_params,
+            [p[0] for p in pairs],
+            [p[1] for p in pairs],
+            [p[0] for p in pairs if p[0] in by_day],
+            [p[1] for p in pairs if p[0] in by_day],
+            *params,
+            [p[0] for p in per_doc_pairs],
+            [p[1] for p in per_doc_pairs],
+            [p[1] for p in per_doc_pairs],
+            *day_params,
+            [p[1] for p in pairs if p[0] in by_day],
+        ],
     )
     frame = frame.astype(
         {"mentions": "int64", "docs": "int64", "tokens": "int64", "articles": "int64", "all_articles": "int64"}
@@ -96,11 +118,16 @@ def entity_cooccurrence(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(nodes, edges) of the entities named in the same sentence: nodes are the top_n most mentioned
     entities that share a sentence with another; edges count the sentences two of them share."""
-    rows, params = per_article_rows(con, filt, "doc_pairs")
+    if picked_articles(con, filt) is None:  # the date range alone: the per-day sums answer it
+        days, params = day_where(filt)
+        rows = f"SELECT a, b, sentences FROM pair_days WHERE {days}"
+    else:
+        rows, params = per_article_rows(con, filt, "doc_pairs")
+        rows = f"SELECT a, b, sign * sentences AS sentences FROM ({rows})"
     edges = query_frame(
         con,
-        f"""SELECT a, b, sum(sign * sentences)::BIGINT AS sentences FROM ({rows})
-            GROUP BY ALL HAVING sum(sign * sentences) > 0 ORDER BY sentences DESC, a, b""",
+        f"""SELECT a, b, sum(sentences)::BIGINT AS sentences FROM ({rows})
+            GROUP BY ALL HAVING sum(sentences) > 0 ORDER BY sentences DESC, a, b""",
         params,
     )
     counts = entity_counts(con, filt, groups=groups, top_n=10_000)

@@ -166,9 +166,9 @@ def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level:
     sql, params = dated_events(con, filt, dates=False)
     frame = query_frame(
         con,
-        f"""WITH e AS ({sql}), sides AS (
-                SELECT a AS name, a_group AS grp FROM e WHERE kind <> 'milestone'
-                UNION ALL SELECT b, b_group FROM e WHERE kind <> 'milestone')
+        f"""WITH e AS ({sql}), sides AS (  -- each side's distinct names first: far fewer than the events
+                SELECT DISTINCT a AS name, a_group AS grp FROM e WHERE kind <> 'milestone'
+                UNION ALL SELECT DISTINCT b, b_group FROM e WHERE kind <> 'milestone')
             SELECT DISTINCT coalesce(grp, name) AS grp, name FROM sides WHERE name IS NOT NULL ORDER BY grp, name""",
         params,
     )
