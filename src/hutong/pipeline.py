@@ -139,7 +139,11 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
                 # the simplified text itself where the original reads the same: one string to send, not two
                 "original": [s.text if (o := original[s.start : s.end]) == s.text else o for s in sentences],
             },
-            "mentions": _columns_of(mentions, _MENTION_COLUMNS),
+            "mentions": {
+                **_columns_of(mentions, _MENTION_COLUMNS),
+                # the entity's top-level group, so that the store counts the articles naming a group per day
+                "entity_group": [resources.lexicon.entities[m.entity].group for m in mentions],
+            },
             "terms": {"term": list(terms.counts), "count": list(terms.counts.values())},
             "times": _columns_of(times, _TIME_COLUMNS),
             "event_reports": {name: [r[name] for r in report_rows] for name in events_mod.REPORT_COLUMNS},

@@ -69,6 +69,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("start", pa.int64()),
             ("end", pa.int64()),
             ("surface", pa.string()),
+            ("entity_group", pa.string()),
         ]
     ),
     "terms": pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("count", pa.int64())]),
@@ -140,12 +141,13 @@ REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.strin
 # the writer admits their articles, moves them in (or rewrites one without duplicates) and removes staging/.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
 SEGMENT_AGGREGATES = (
-    "term_days", "entity_days", "pair_days", "article_days", "doc_entities", "doc_pairs", "search",
+    "term_days", "entity_days", "group_days", "pair_days", "article_days", "doc_entities", "doc_pairs", "search",
 )  # fmt: skip
 # The aggregates that sum over a segment's articles, by their key columns (the rest are the sums)
 DAY_SUMS = {
     "term_days": ("term", "day"),
-    "entity_days": ("entity", "day"),
+    "entity_days": ("entity", "entity_group", "day"),
+    "group_days": ("entity_group", "day"),
     "pair_days": ("a", "b", "day"),
     "article_days": ("day", "source", "script"),
 }
@@ -659,11 +661,17 @@ AGGREGATES: dict[str, str] = {
         SELECT t.term, d.day, sum(t.count)::BIGINT AS count, count(*)::BIGINT AS docs
         FROM terms t JOIN (SELECT doc_id, {_DAY} AS day FROM documents d) d USING (doc_id)
         GROUP BY ALL ORDER BY t.term, d.day""",
-    # per entity and publication day: its mentions and the articles naming it
+    # per entity (with its group) and publication day: its mentions and the articles naming it
     "entity_days": f"""
-        SELECT m.entity, d.day, count(*)::BIGINT AS mentions, count(DISTINCT m.doc_id)::BIGINT AS articles
+        SELECT m.entity, m.entity_group, d.day, count(*)::BIGINT AS mentions,
+               count(DISTINCT m.doc_id)::BIGINT AS articles
         FROM mentions m JOIN (SELECT doc_id, {_DAY} AS day FROM documents d) d USING (doc_id)
         GROUP BY ALL ORDER BY m.entity, d.day""",
+    # per group and publication day: its members' mentions and the articles naming any of them
+    "group_days": f"""
+        SELECT m.entity_group, d.day, count(*)::BIGINT AS mentions, count(DISTINCT m.doc_id)::BIGINT AS articles
+        FROM mentions m JOIN (SELECT doc_id, {_DAY} AS day FROM documents d) d USING (doc_id)
+        GROUP BY ALL ORDER BY m.entity_group, d.day""",
     # per publication day (NULL: undated), source and script: the articles and their tokens, what the page's
     # counts, spans and per-bucket totals read when no filter picks articles by more than their source
     "article_days": f"""

@@ -17,6 +17,8 @@ from hutong.queries.filters import (
     as_date,
     bucket_totals,
     counted_by_day,
+    event_dates,
+    event_parties,
     query_frame,
 )
 from hutong.timeline import period_start
@@ -49,7 +51,7 @@ def date_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
     """The earliest and latest day the corpus speaks of: publication days and event dates together."""
     days = query_frame(con, "SELECT DISTINCT day FROM article_days WHERE day IS NOT NULL")["day"]
     days = [as_date(d) for d in days]
-    days += [p for p in (period_start(v) for v in query_frame(con, "SELECT DISTINCT date FROM events")["date"]) if p]
+    days += [p for p in map(period_start, event_dates(con)) if p]
     return (min(days), max(days)) if days else None
 
 
@@ -82,13 +84,10 @@ def entity_names_in_store(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Entities named anywhere in the store, the most mentioned first."""
     frame = query_frame(
         con,
-        """SELECT entity, sum(n) AS n FROM (
-               SELECT entity, sum(mentions) AS n FROM entity_days GROUP BY 1
-               UNION ALL SELECT party, count(*) FROM (
-                   SELECT a AS party FROM events UNION ALL SELECT b FROM events
-                   UNION ALL SELECT a_group FROM events UNION ALL SELECT b_group FROM events)
-               WHERE party IS NOT NULL GROUP BY 1
-           ) GROUP BY 1 ORDER BY 2 DESC, 1""",
+        f"""SELECT entity, sum(n) AS n FROM (
+                SELECT entity, sum(mentions) AS n FROM entity_days GROUP BY 1
+                UNION ALL SELECT party, events FROM {event_parties(con)}
+            ) GROUP BY 1 ORDER BY 2 DESC, 1""",
     )
     return frame["entity"].tolist()
 

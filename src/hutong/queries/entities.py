@@ -12,6 +12,7 @@ from hutong.queries.filters import (
     bucket_sql,
     bucket_totals_of_all,
     day_where,
+    kept_answer,
     per_article_rows,
     picked_articles,
     query_frame,
@@ -62,18 +63,15 @@ def entity_mentions_over_time(
     if not pairs:
         return pd.DataFrame(columns=columns)
     totals, totals_params = bucket_totals_of_all(con, filt, bucket)
-    # a series of one entity, when no filter picks articles, is read from the per-day sums; a series of several
-    # counts each article once however many of them it names, so it reads their articles' rows
-    by_day = set() if picked_articles(con, filt) is not None else {k for k, v in series.items() if len(set(v)) == 1}
-    per_doc_pairs = [(label, member) for label, member in pairs if label not in by_day]
+    by_entity, by_group = _series_by_day(con, filt, series)
+    per_doc_pairs = [(label, member) for label, member in pairs if label not in by_entity | by_group]
     rows, params = per_article_rows(con, filt, "doc_entities")
-    days, day_params = day_where(filt)
+    entity_days, day_params = day_where(filt, day="e.day")
+    group_days, _ = day_where(filt, day="g.day")
     frame = query_frame(
         con,
         f"""WITH totals AS ({totals}),
-              wanted AS (SELECT unnest(?) AS label, unnest(?) AS member),
-              labels AS (SELECT DISTINCT label FROM wanted),
-              by_day AS (SELECT unnest(?) AS label, unnest(?) AS member),
+              labels AS (SELECT DISTINCT unnest(?) AS label),
               per_doc AS (SELECT w.label, {bucket_sql(bucket, "e.day")} AS bucket, e.doc_id, e.sign,
                                  sum(e.mentions) AS mentions
                           FROM ({rows}) e JOIN (SELECT unnest(?) AS label, unnest(?) AS member) w ON w.member = e.entity
@@ -81,25 +79,27 @@ def entity_mentions_over_time(
               uses AS (SELECT label, bucket, sum(sign * mentions) AS mentions, sum(sign) AS docs
                        FROM per_doc GROUP BY ALL
                        UNION ALL
-                       SELECT w.label, {bucket_sql(bucket, "e.day")} AS bucket, sum(e.mentions), sum(e.articles)
-                       FROM entity_days e JOIN by_day w ON w.member = e.entity
-                       WHERE e.day IS NOT NULL AND {days} AND list_contains(?, e.entity) GROUP BY ALL)
+                       SELECT e.entity, {bucket_sql(bucket, "e.day")} AS bucket, sum(e.mentions), sum(e.articles)
+                       FROM entity_days e WHERE e.day IS NOT NULL AND {entity_days} AND list_contains(?, e.entity) GROUP BY ALL
+                       UNION ALL
+                       SELECT g.entity_group, {bucket_sql(bucket, "g.day")} AS bucket, sum(g.mentions), sum(g.articles)
+                       FROM group_days g WHERE g.day IS NOT NULL AND {group_days}
+                         AND list_contains(?, g.entity_group) GROUP BY ALL)
             SELECT labels.label AS entity, totals.bucket, coalesce(uses.mentions, 0) AS mentions,
                    coalesce(uses.docs, 0) AS docs, totals.tokens, totals.articles, totals.all_articles
             FROM labels CROSS JOIN totals LEFT JOIN uses ON uses.label = labels.label AND uses.bucket = totals.bucket
             ORDER BY totals.bucket""",
         [
             *totals_params,
-            [p[0] for p in pairs],
-            [p[1] for p in pairs],
-            [p[0] for p in pairs if p[0] in by_day],
-            [p[1] for p in pairs if p[0] in by_day],
+            list(series),
             *params,
             [p[0] for p in per_doc_pairs],
             [p[1] for p in per_doc_pairs],
             [p[1] for p in per_doc_pairs],
             *day_params,
-            [p[1] for p in pairs if p[0] in by_day],
+            sorted(by_entity),
+            *day_params,
+            sorted(by_group),
         ],
     )
     frame = frame.astype(
@@ -111,6 +111,31 @@ def entity_mentions_over_time(
     order = {label: i for i, label in enumerate(series)}
     frame = frame.sort_values(["entity", "bucket"], key=lambda s: s.map(order) if s.name == "entity" else s)
     return frame[columns].reset_index(drop=True)
+
+
+def _series_by_day(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, series: Mapping[str, Iterable[str]]
+) -> tuple[set[str], set[str]]:
+    """The series that the per-day sums answer, when no filter picks articles: (those of one entity, named by
+    it: entity_days; those that are a group's members as the store has them, named by the group: group_days,
+    whose articles name any of them once). Any other series counts its articles' rows (doc_entities)."""
+    if picked_articles(con, filt) is not None:
+        return set(), set()
+    stored = query_frame(con, f"SELECT entity, entity_group FROM {_entity_groups(con)}")
+    group_of = dict(zip(stored["entity"], stored["entity_group"], strict=True))
+    by_entity, by_group = set(), set()
+    for label, members in series.items():
+        members = set(members)
+        if members == {label}:
+            by_entity.add(label)
+        elif {m for m in members if m in group_of} == {e for e, g in group_of.items() if g == label}:
+            by_group.add(label)
+    return by_entity, by_group
+
+
+def _entity_groups(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of a table of the entities the store names, with the group the build gave each."""
+    return kept_answer(con, "entity_groups", "", "SELECT DISTINCT entity, entity_group FROM entity_days", [])
 
 
 def entity_cooccurrence(

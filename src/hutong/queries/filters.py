@@ -354,7 +354,26 @@ def _picked_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | 
 
 
 def event_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return query_frame(con, "SELECT DISTINCT date FROM events WHERE date IS NOT NULL")["date"].tolist()
+    """The distinct dates of the events, as written; worked out once per connection (its events never change)."""
+    kept = kept_answer(con, "event_dates", "", "SELECT DISTINCT date FROM events WHERE date IS NOT NULL", [])
+    return query_frame(con, f"SELECT date FROM {kept}")["date"].tolist()
+
+
+def event_parties(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of a table of every party the events name, entity or group (`party`), with the events naming
+    it (`events`); worked out once per connection."""
+    return kept_answer(
+        con,
+        "event_parties",
+        "",
+        """SELECT party, sum(n)::BIGINT AS events FROM (
+               SELECT a AS party, count(*) AS n FROM events GROUP BY 1 UNION ALL
+               SELECT b, count(*) FROM events GROUP BY 1 UNION ALL
+               SELECT a_group, count(*) FROM events GROUP BY 1 UNION ALL
+               SELECT b_group, count(*) FROM events GROUP BY 1)
+           WHERE party IS NOT NULL GROUP BY 1""",
+        [],
+    )
 
 
 def dated_events(
