@@ -100,11 +100,6 @@ def _state_changes(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level:
     connection (filters.kept_answer), so that another day or another cell of the same view reads only the
     changes. The date range does not apply to the matrix, so it is not part of the key."""
     cell_events_sql, params = _matrix_events(con, filt, level=level)
-    key = json.dumps(
-        [level, *(sorted(v) for v in (filt.sources, filt.entities, filt.domains, filt.actions)), filt.text,
-         filt.min_confidence],
-        ensure_ascii=False,
-    )  # fmt: skip
     history = f"""WITH cell_events AS ({cell_events_sql}),
           matrix_events AS ({_lent_ends_sql(level)}),
           ordered AS (
@@ -126,7 +121,16 @@ def _state_changes(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level:
         SELECT cell, any_value(p), any_value(q), any_value(domain), greatest("when", first_start_when) AS "when",
                NULL, NULL, NULL, count(*)
         FROM matrix_events GROUP BY cell, greatest("when", first_start_when)"""
-    return kept_answer(con, "matrix", key, history, params)
+    return kept_answer(con, "matrix", _matrix_key(filt, level), history, params)
+
+
+def _matrix_key(filt: CorpusFilter, level: str) -> str:
+    """What a matrix answer depends on: the filter but its date range (which the matrix ignores), and the level."""
+    return json.dumps(
+        [level, *(sorted(v) for v in (filt.sources, filt.entities, filt.domains, filt.actions)), filt.text,
+         filt.min_confidence],
+        ensure_ascii=False,
+    )  # fmt: skip
 
 
 def interop_matrix(
@@ -162,16 +166,20 @@ def interop_matrix(
 
 
 def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level: str = "entity") -> list[str]:
-    """Parties of partnership events, by group then name, so a group's members sit side by side."""
+    """Parties of partnership events, by group then name, so a group's members sit side by side; found once
+    per filter and kept with the connection, as the matrix's history is (every event is read)."""
     sql, params = dated_events(con, filt, dates=False)
-    frame = query_frame(
+    parties = kept_answer(
         con,
+        "matrix_parties",
+        _matrix_key(filt, "parties"),
         f"""WITH e AS ({sql}), sides AS (  -- each side's distinct names first: far fewer than the events
                 SELECT DISTINCT a AS name, a_group AS grp FROM e WHERE kind <> 'milestone'
                 UNION ALL SELECT DISTINCT b, b_group FROM e WHERE kind <> 'milestone')
-            SELECT DISTINCT coalesce(grp, name) AS grp, name FROM sides WHERE name IS NOT NULL ORDER BY grp, name""",
+            SELECT DISTINCT coalesce(grp, name) AS grp, name FROM sides WHERE name IS NOT NULL""",
         params,
     )
+    frame = query_frame(con, f"SELECT grp, name FROM {parties} ORDER BY grp, name")
     if level == "group":
         return sorted(set(frame["grp"]))
     return frame["name"].tolist()
