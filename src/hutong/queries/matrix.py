@@ -47,15 +47,16 @@ def _matrix_events(
     x, y = ("coalesce(e.a_group, e.a)", "coalesce(e.b_group, e.b)") if level == "group" else ("e.a", "e.b")
     cell = "e.timeline_group" if level == "group" else "e.timeline_row"
     where = f"""e.kind <> 'milestone' AND e."when" IS NOT NULL AND {y} IS NOT NULL AND {x} <> {y}"""
-    sql, params = dated_events(con, filt, dates=False, keyed=True)
+    groups = None
     if pair is not None:  # the groups first, so that the events are read for them alone
-        groups = query_frame(
+        found = query_frame(
             con,
             f"""SELECT DISTINCT e.timeline_group FROM events_keyed e
                 WHERE least({x}, {y}) = least(?, ?) AND greatest({x}, {y}) = greatest(?, ?)""",
             [*pair, *pair],
         )["timeline_group"].dropna()
-        sql, params = dated_events(con, filt, dates=False, keyed=True, groups=[int(g) for g in groups])
+        groups = [int(g) for g in found]
+    sql, params = dated_events(con, filt, dates=False, keyed=True, groups=groups)
     return (
         f"""SELECT e.*, least({x}, {y}) AS p, greatest({x}, {y}) AS q, {cell} AS cell,
                    {action_step_sql("e.action")} AS step
@@ -124,10 +125,10 @@ def _state_changes(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level:
     return kept_answer(con, "matrix", _matrix_key(filt, level), history, params)
 
 
-def _matrix_key(filt: CorpusFilter, level: str) -> str:
-    """What a matrix answer depends on: the filter but its date range (which the matrix ignores), and the level."""
+def _matrix_key(filt: CorpusFilter, *more: str) -> str:
+    """What a matrix answer depends on: the filter but its date range (which the matrix ignores), and `more`."""
     return json.dumps(
-        [level, *(sorted(v) for v in (filt.sources, filt.entities, filt.domains, filt.actions)), filt.text,
+        [*more, *(sorted(v) for v in (filt.sources, filt.entities, filt.domains, filt.actions)), filt.text,
          filt.min_confidence],
         ensure_ascii=False,
     )  # fmt: skip
@@ -172,7 +173,7 @@ def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level:
     parties = kept_answer(
         con,
         "matrix_parties",
-        _matrix_key(filt, "parties"),
+        _matrix_key(filt),
         f"""WITH e AS ({sql}), sides AS (  -- each side's distinct names first: far fewer than the events
                 SELECT DISTINCT a AS name, a_group AS grp FROM e WHERE kind <> 'milestone'
                 UNION ALL SELECT DISTINCT b, b_group FROM e WHERE kind <> 'milestone')
