@@ -159,11 +159,13 @@ def interop_matrix(
             ORDER BY row_party, col_party, domain""",
         [as_of],
     )
-    # a few distinct dates among many cells: each parsed once
-    ends = {d: period_end(d) for d in set(frame["since_date"]) if isinstance(d, str)}
-    settled = [ends.get(d) is None or ends[d] <= as_of for d in frame["since_date"]]
-    days = {v: as_date(v) for v in set(frame["since"])}
-    return frame.assign(since=[days[v] for v in frame["since"]], settled=settled)
+    # a few distinct dates among many cells: each parsed once, then looked up for the cells column-wise
+    dates = frame["since_date"].astype(object)
+    ends = {d: period_end(d) for d in dates.dropna().unique()}
+    end_of = dates.map(lambda d: ends.get(d) if isinstance(d, str) else None)
+    settled = end_of.isna() | (end_of.where(end_of.notna(), as_of) <= as_of)
+    days = {v: as_date(v) for v in frame["since"].unique()}
+    return frame.assign(since=frame["since"].map(days).astype(object), settled=settled.astype(bool))
 
 
 def matrix_parties(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, level: str = "entity") -> list[str]:
