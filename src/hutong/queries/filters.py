@@ -73,7 +73,7 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = 
         cursor.close()
 
 
-def _picks_articles(filt: CorpusFilter) -> bool:
+def picks_articles(filt: CorpusFilter) -> bool:
     """Whether the filter keeps articles by more than their day (sources, entities, text)."""
     return bool(filt.sources or filt.entities or text_query(filt.text))
 
@@ -151,11 +151,11 @@ _KEPT_PICKS = 16
 
 
 def picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | None:
-    """The name of a table of the articles the filter's sources, entities and free text keep (None when it
+    """The name of a table of the articles (doc_id, day) the filter's sources, entities and free text keep (None when it
     sets none of them). Free text is the slowest question the page asks (every article's text, about a
     second at 100,000 articles) and each chart would ask it again: the answer is kept in the connection's
     in-memory database (one build of one store, so it cannot go stale), for the last few filters."""
-    if not _picks_articles(filt):
+    if not picks_articles(filt):
         return None
     clauses, params = [], []
     if filt.sources:
@@ -170,7 +170,8 @@ def picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str |
         clauses.append(f"d.doc_id IN (SELECT doc_id FROM search WHERE {matches})")
         params += needles
     key = json.dumps([sorted(filt.sources), sorted(filt.entities), matches, needles], ensure_ascii=False)
-    select = f"SELECT doc_id FROM documents d WHERE {' AND '.join(clauses)}"
+    # with each article's day (NULL: undated), so that counting them by period reads no other table
+    select = f"SELECT d.doc_id, {ARTICLE_DAY} AS day FROM documents d WHERE {' AND '.join(clauses)}"
     return kept_answer(con, "picked", key, select, params, companions=("events",))
 
 
@@ -293,7 +294,7 @@ def bucket_totals_of_all(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, buc
     every dated article of its date range beside them (the period's articles, whatever the other filters),
     over the buckets holding a kept article."""
     kept, kept_params = bucket_totals(con, filt, bucket)
-    if not _picks_articles(filt):
+    if not picks_articles(filt):
         return f"SELECT *, articles AS all_articles FROM ({kept})", kept_params
     every, every_params = bucket_totals(con, CorpusFilter(date_from=filt.date_from, date_to=filt.date_to), bucket)
     return (

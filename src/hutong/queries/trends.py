@@ -15,6 +15,7 @@ import pandas as pd
 
 from hutong.normalise import to_simplified
 from hutong.queries.filters import (
+    ARTICLE_DAY,
     BUCKETS,
     NO_FILTER,
     CorpusFilter,
@@ -25,6 +26,7 @@ from hutong.queries.filters import (
     bucket_totals_of_all,
     day_where,
     picked_articles,
+    picks_articles,
     query_frame,
 )
 
@@ -216,17 +218,23 @@ def compared_queries(
     for attempt in range(2):
         # each query's articles are found as the page's filters find theirs, and kept beside them in the
         # connection (see picked_articles): a query's text is read once, whatever the filters around it
-        picks = [picked_articles(con, q) or "documents" for q in queries.values()]
-        where, params = article_where(con, filt)
+        every = f"(SELECT d.doc_id, {ARTICLE_DAY} AS day FROM documents d)"
+        picks = [picked_articles(con, q) or every for q in queries.values()]
         totals, totals_params = bucket_totals_of_all(con, filt, bucket)
-        matched = " UNION ALL ".join(f"SELECT {i} AS i, doc_id FROM {name}" for i, name in enumerate(picks))
+        matched = " UNION ALL ".join(f"SELECT {i} AS i, doc_id, day FROM {name}" for i, name in enumerate(picks))
+        if picks_articles(filt):  # the page's filters pick articles too: the matches among them
+            where, params = article_where(con, filt)
+            hits = f"""SELECT m.i, {bucket_sql(bucket, "m.day")} AS bucket, count(*) AS docs
+                       FROM ({matched}) m JOIN (SELECT d.doc_id FROM documents d WHERE {where}) k USING (doc_id)
+                       WHERE m.day IS NOT NULL GROUP BY ALL"""
+        else:  # the date range alone: each match's day answers it
+            where, params = day_where(filt, day="m.day")
+            hits = f"""SELECT m.i, {bucket_sql(bucket, "m.day")} AS bucket, count(*) AS docs FROM ({matched}) m
+                       WHERE m.day IS NOT NULL AND {where} GROUP BY ALL"""
         try:
             frame = query_frame(
                 con,
-                f"""WITH kept AS (SELECT d.doc_id, {bucket_sql(bucket)} AS bucket FROM documents d
-                                  WHERE d.published_at IS NOT NULL AND {where}),
-                      hits AS (SELECT m.i, k.bucket, count(*) AS docs FROM kept k JOIN ({matched}) m USING (doc_id)
-                               GROUP BY ALL),
+                f"""WITH hits AS ({hits}),
                       totals AS ({totals}),
                       wanted AS (SELECT unnest(?) AS query, unnest(range(?)) AS i)
                     SELECT wanted.query, totals.bucket, coalesce(hits.docs, 0) AS docs, totals.articles,
