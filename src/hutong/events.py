@@ -45,6 +45,7 @@ class EventTriggers:
     markers: tuple[tuple[str, str], ...]  # (word, role); a word may have several roles (推出: launch, new_predicate)
     trigger_domains: dict[str, str] = field(default_factory=dict)  # the domain a trigger implies (入股 → capital)
     _by_role: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+    _role_patterns: dict[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
     action_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     domain_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     gate_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -56,6 +57,7 @@ class EventTriggers:
         for word, role in self.markers:
             by_role.setdefault(role, []).append(word)
         object.__setattr__(self, "_by_role", {r: sorted(ws, key=len, reverse=True) for r, ws in by_role.items()})
+        object.__setattr__(self, "_role_patterns", {r: _alternation(self.words(r)) for r in MARKER_ROLES})
         object.__setattr__(self, "action_pattern", _alternation(self.actions))
         object.__setattr__(self, "domain_pattern", _alternation(self.domains))
         # a sentence without any of these words cannot state an event
@@ -75,6 +77,13 @@ class EventTriggers:
         if role not in MARKER_ROLES:
             raise KeyError(f"no marker role {role!r}")
         return self._by_role.get(role, [])
+
+    def pattern(self, role: str) -> re.Pattern[str]:
+        """One pattern for any of the role's words: `search` tells whether a text holds one of them, in one
+        pass instead of a pass for each word."""
+        if role not in MARKER_ROLES:
+            raise KeyError(f"no marker role {role!r}")
+        return self._role_patterns[role]
 
 
 def _alternation(words) -> re.Pattern[str]:
@@ -403,7 +412,7 @@ def _extract(
         if (
             _CITATION.match(sentence.text)
             or _LINK.search(sentence.text)
-            or sentence.text.lstrip().startswith(tuple(triggers.words("not_statement")))
+            or triggers.pattern("not_statement").match(sentence.text.lstrip())
         ):
             continue  # ——《…》(某报 2011年5月18日), 相关阅读: a reference to another article states nothing here
         s_mentions = mentions_by_sentence.get(sentence.index, [])
@@ -445,7 +454,7 @@ def _now_after(sentence: Sentence, last: TimeExpression, triggers: EventTriggers
     if last.sentence_index != sentence.index:
         return False
     tail = sentence.text[last.end - sentence.start :]
-    return any(w in tail for w in triggers.words("now"))
+    return triggers.pattern("now").search(tail) is not None
 
 
 def _by_sentence(items) -> dict[int, list]:
@@ -552,7 +561,7 @@ def _sentence_reports(
                     )
                 )
                 continue
-        if trigger is None and parties and any(w in clause.text for w in triggers.words("likewise")):
+        if trigger is None and parties and triggers.pattern("likewise").search(clause.text):
             # 小红书开放了淘宝外链,哔哩哔哩也是如此: the name does what the last event's subject did
             previous = reports or _previous_sentence_reports(discourse, sentence)
             if previous:
@@ -578,7 +587,7 @@ def _sentence_reports(
                 # 支付宝2日发布消息表示,…: who the later clauses are about; a clause opening on another name
                 # (快钱份额最高,支付宝和财付通的占比只有…) has moved on to it
                 subject = [parties[0]]
-            elif not parties and any(w in clause.text for w in triggers.words("new_predicate")):
+            elif not parties and triggers.pattern("new_predicate").search(clause.text):
                 subject = None  # …之际,某科技公司突然宣布…,支持微信: a new subject the lexicon does not name
             continue
         word, action, position = trigger
@@ -610,7 +619,7 @@ def _sentence_reports(
             subject = [parties[0]]
         if section_domain is None:
             section_domain = _section_domain(sentence.text, triggers) or ""
-            planned_sentence = any(w in sentence.text for w in triggers.words("planned_sentence"))
+            planned_sentence = triggers.pattern("planned_sentence").search(sentence.text) is not None
         for pair in pairs:
             a, b, directed = pair.a, pair.b, pair.directed
             masked_clause = masked[clause.start - sentence.start : clause.end - sentence.start]
@@ -830,8 +839,8 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
         word = match.group()
         if _is_nominal(masked_clause, match.start(), match.end(), triggers, word=word):
             continue
-        if word in triggers.words("light") and not any(
-            w in clause.text[match.end() :] for w in triggers.words("cooperation_noun")
+        if word in triggers.words("light") and not triggers.pattern("cooperation_noun").search(
+            clause.text, match.end()
         ):
             continue  # 展开竞争, 达成一致: a light verb states a partnership only with a word of cooperation after it
         action = _polarised_action(clause.text[: match.start()], word, triggers.actions[word], triggers)
@@ -840,7 +849,7 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
         found.append((action == "end", len(word), -match.start(), word, action, clause.start + match.start()))
     ranked = [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
     ends = [position for _, action, position in ranked if action == "end"]
-    restored = [t for t in ranked if t[0] in triggers.words("restoration") and ends and t[2] > max(ends)]
+    restored = [t for t in ranked if t[0] in triggers.words("restoration") and t[2] > max(ends)] if ends else []
     if restored:  # 分手十年后重归于好: a restoration after the end is the news
         return restored + [t for t in ranked if t not in restored]
     return ranked
@@ -853,7 +862,8 @@ _NAMES_OWN = re.compile(r"□[与和跟同][^，,。；;]{0,2}□+的(?:此次|�
 def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers, *, word: str = "") -> bool:
     """A trigger used as a noun states no event: 双方的合作, 合作细节, 访问请求, 既竞争又合作的关系; before 的 and
     right after a name it is a verb (京东和微信合作的目的: they did work together)."""
-    if any(text.startswith(w, end) for w in triggers.words("noun_after") if w != "的"):
+    noun = triggers.pattern("noun_after").match(text, end)
+    if noun and noun.group() != "的":  # (the longest word that follows; 的 alone is weighed below)
         return True  # 访问请求, 开放平台, 合作细节
     if text[max(0, start - 2) : start].endswith(("□", "□也", "□已", "□曾", "□就")):
         return False
@@ -862,9 +872,12 @@ def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers, *, wor
     return text[start - 1 : start] == "的" or text.startswith("的", end)
 
 
-def _blank(text: str, exempt: list[str]) -> str:
-    """text with the words that only look like a marker (不仅 for 不, 如果说 for 如果) blanked, same length."""
-    for word in exempt:
+def _blank(text: str, triggers: EventTriggers, role: str) -> str:
+    """text with the words of `role` that only look like a marker (不仅 for 不, 如果说 for 如果) blanked, same
+    length."""
+    if not triggers.pattern(role).search(text):
+        return text
+    for word in triggers.words(role):
         text = text.replace(word, "□" * len(word))
     return text
 
@@ -876,12 +889,12 @@ _NEGATION_REACH = 8
 def _polarised_action(head: str, word: str, action: str, triggers: EventTriggers) -> str | None:
     """The action of a trigger after the words before it in its clause: None where it is negated."""
     near = head[-_NEGATION_REACH:]
-    near = _blank(near, triggers.words("not_negation"))
-    if any(w in near for w in triggers.words("cessation")):
+    near = _blank(near, triggers, "not_negation")
+    if triggers.pattern("cessation").search(near):
         return "end"
-    if any(w in near for w in triggers.words("blocked")):
-        return "end" if any(w in word for w in triggers.words("access")) else None
-    if any(w in near for w in triggers.words("negation")):
+    if triggers.pattern("blocked").search(near):
+        return "end" if triggers.pattern("access").search(word) else None
+    if triggers.pattern("negation").search(near):
         return None
     return action
 
@@ -1225,20 +1238,20 @@ def _unasserted(sentence: Sentence, position: int, triggers: EventTriggers) -> b
     """如果/一旦/假如 earlier in the sentence: the trigger is in a condition or its consequence, and states
     nothing (如果微信开放外链，淘宝将…); 如果说 introduces a fact (如果说去年的接入是第一步…) and is no condition.
     A guess anywhere in the sentence (早晚的事, 只是时间问题) states nothing either."""
-    if any(w in sentence.text for w in triggers.words("speculation")):
+    if triggers.pattern("speculation").search(sentence.text):
         return True  # 两家恢复互通只是时间问题: an onlooker's guess, not a plan of either party
     head = sentence.text[: position - sentence.start]
-    head = _blank(head, triggers.words("not_hypothetical"))
-    return any(w in head for w in triggers.words("hypothetical"))
+    head = _blank(head, triggers, "not_hypothetical")
+    return triggers.pattern("hypothetical").search(head) is not None
 
 
 def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> bool:
     """将/即将 right before the trigger, or 考虑/可能/申请 anywhere before it in the clause, make it a plan;
     已 (already) before the trigger makes it done."""
     head = clause.text[: position - clause.start]
-    if any(clause.text.startswith(w, position - clause.start) for w in triggers.words("planned_clause")):
+    if triggers.pattern("planned_clause").match(clause.text, position - clause.start):
         return True  # 正在与抖音商谈合作: the trigger itself is a word of planning
-    if any(w in head[head.rfind("已") + 1 :] for w in triggers.words("planned_clause")):
+    if triggers.pattern("planned_clause").search(head, head.rfind("已") + 1):
         return True  # 已申请接入: what is done is the application
     if "已" in head[-6:]:
         return False
@@ -1340,7 +1353,7 @@ def _event_date(
     if last is None or not last.value:
         if planned:
             return _publication_month(discourse, "a plan reported without a date of its own")
-        if any(w in clause.text for w in triggers.words("done")):
+        if triggers.pattern("done").search(clause.text):
             return _publication_month(discourse, "reported as done, with no date in its paragraph")
         return None, "undated: no date in the sentence or earlier in its paragraph", None
     after_word = next((w for w in triggers.words("after") if w in sentence.text[:6]), None)
@@ -1406,7 +1419,7 @@ def _names_a_regulator(mentions: list[Mention], lexicon: Lexicon) -> bool:
 
 
 def _is_milestone(clause: _Clause, mentions: list[Mention], lexicon: Lexicon, triggers: EventTriggers) -> bool:
-    if not any(w in clause.text for w in triggers.words("milestone")):
+    if not triggers.pattern("milestone").search(clause.text):
         return False
     return any(
         lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end for m in mentions
