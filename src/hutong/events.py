@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from hutong.china_time import china_day
 from hutong.lexicon import Lexicon, Mention
@@ -56,8 +57,10 @@ class EventTriggers:
         by_role: dict[str, list[str]] = {}
         for word, role in self.markers:
             by_role.setdefault(role, []).append(word)
-        object.__setattr__(self, "_by_role", {r: sorted(ws, key=len, reverse=True) for r, ws in by_role.items()})
-        object.__setattr__(self, "_role_patterns", {r: _alternation(self.words(r)) for r in MARKER_ROLES})
+        # every role, with or without words: a look-up that fails is a misspelt role
+        words = {r: sorted(by_role.get(r, []), key=len, reverse=True) for r in MARKER_ROLES}
+        object.__setattr__(self, "_by_role", words)
+        object.__setattr__(self, "_role_patterns", {r: _alternation(ws) for r, ws in words.items()})
         object.__setattr__(self, "action_pattern", _alternation(self.actions))
         object.__setattr__(self, "domain_pattern", _alternation(self.domains))
         # a sentence without any of these words cannot state an event
@@ -74,16 +77,18 @@ class EventTriggers:
         )
 
     def words(self, role: str) -> list[str]:
-        if role not in MARKER_ROLES:
-            raise KeyError(f"no marker role {role!r}")
-        return self._by_role.get(role, [])
+        try:
+            return self._by_role[role]
+        except KeyError:
+            raise KeyError(f"no marker role {role!r}") from None
 
     def pattern(self, role: str) -> re.Pattern[str]:
         """One pattern for any of the role's words: `search` tells whether a text holds one of them, in one
         pass instead of a pass for each word."""
-        if role not in MARKER_ROLES:
-            raise KeyError(f"no marker role {role!r}")
-        return self._role_patterns[role]
+        try:
+            return self._role_patterns[role]
+        except KeyError:
+            raise KeyError(f"no marker role {role!r}") from None
 
 
 def _alternation(words) -> re.Pattern[str]:
@@ -467,8 +472,7 @@ def _by_sentence(items) -> dict[int, list]:
 # ---- one sentence ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Clause:
+class _Clause(NamedTuple):  # a tuple: one is made for each clause of a sentence that may state an event
     start: int  # offsets into the article
     end: int
     text: str
@@ -847,6 +851,8 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
         if action is None:
             continue
         found.append((action == "end", len(word), -match.start(), word, action, clause.start + match.start()))
+    if not found:
+        return []
     ranked = [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
     ends = [position for _, action, position in ranked if action == "end"]
     restored = [t for t in ranked if t[0] in triggers.words("restoration") and t[2] > max(ends)] if ends else []
