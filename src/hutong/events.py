@@ -23,7 +23,8 @@ ACTIONS = ("start", "end", "planned")
 PARTY_TYPES = frozenset({"platform", "payment", "logistics", "cloud", "service", "unit", "group", "company"})
 # Business units and sub-brands stand for their group in an event (京东零售与快手签署… is 京东 and 快手)
 _UNIT_TYPES = frozenset({"unit"})
-_NAMING_ASIDE = re.compile(r"(?:下称|简称|以下简称|下同)[“\"「『]?$")
+_NAMING_WORD = re.compile(r"下称|简称|以下简称|下同")
+_NAMING_ASIDE = re.compile(rf"(?:{_NAMING_WORD.pattern})[“\"「『]?$")
 _TYPE_DOMAIN = {"payment": "payment", "logistics": "logistics"}
 # A pathological article (the same sentence thousands of times) must not stall the build; real
 # articles have a few dozen reports (at most 31 in 406 seen).
@@ -31,7 +32,7 @@ MAX_REPORTS_PER_ARTICLE = 1_000
 # A list of names joined to one trigger is read up to this many names a side (the longest real lists, of
 # banks or apps joining a payment network, have about 30)
 MAX_LIST_NAMES = 40
-_CLAUSE_BREAK = re.compile(r"[,，:：;；]")
+_CLAUSE_BREAK = re.compile(r"[,，:：;；]")  # one character each (_clauses counts on it)
 _SECTION = re.compile(r"^在(.{1,8}?)方面")
 _SAME_CLAUSE = "same clause"
 _DAY_VALUE = re.compile(r"→ \d{4}-\d{2}-\d{2}\b")
@@ -320,7 +321,7 @@ def extract_event_reports(
 
 
 _NUMBERED = re.compile(r"^\s*(?:\d+[.、．]|[一二三四五六七八九十]+、|[（(]\d+[)）])")  # 1. 一、 (1): a section
-_SENTENCE_FINAL = "。！？!?；;…”」』\"'"
+_SENTENCE_FINAL = tuple("。！？!?；;…”」』\"'")
 
 
 def _layout(sentences: Sequence[Sentence], text: str | None) -> dict[int, tuple[int, bool]]:
@@ -335,10 +336,7 @@ def _layout(sentences: Sequence[Sentence], text: str | None) -> dict[int, tuple[
             and (s.end >= len(text) or text[s.end] == "\n")
         )
         headline = (
-            not in_body
-            and whole_line
-            and not s.text.rstrip().endswith(tuple(_SENTENCE_FINAL))
-            and not _NUMBERED.match(s.text)
+            not in_body and whole_line and not s.text.rstrip().endswith(_SENTENCE_FINAL) and not _NUMBERED.match(s.text)
         )
         in_body = in_body or not headline
         layout[s.index] = (paragraph, headline)
@@ -359,7 +357,8 @@ class _ReadingView:
 
     @classmethod
     def of(cls, sentences: Sequence[Sentence]) -> _ReadingView | None:
-        if not any(_INLINE_PINYIN.search(s.text) for s in sentences):
+        # one search of the sentences joined: no reading spans a line break, or has one before it
+        if not _INLINE_PINYIN.search("\n".join(s.text for s in sentences)):
             return None
         to_original: list[int] = []
         view_sentences = []
@@ -452,7 +451,7 @@ _LINK = re.compile(r"https?://")  # a sentence carrying a link is a reference or
 def _is_heading(sentence: Sentence) -> bool:
     """A line of its own without a sentence-final mark (a sub-heading) or a numbered line (1. 一、)."""
     text = sentence.text.rstrip()
-    return _NUMBERED.match(text) is not None or (len(text) <= 40 and not text.endswith(tuple(_SENTENCE_FINAL)))
+    return _NUMBERED.match(text) is not None or (len(text) <= 40 and not text.endswith(_SENTENCE_FINAL))
 
 
 def _now_after(sentence: Sentence, last: TimeExpression, triggers: EventTriggers) -> bool:
@@ -479,14 +478,12 @@ class _Clause(NamedTuple):  # a tuple: one is made for each clause of a sentence
 
 
 def _clauses(sentence: Sentence) -> list[_Clause]:
-    clauses, begin = [], 0
-    for match in _CLAUSE_BREAK.finditer(sentence.text):
-        clauses.append(
-            _Clause(sentence.start + begin, sentence.start + match.start(), sentence.text[begin : match.start()])
-        )
-        begin = match.end()
-    clauses.append(_Clause(sentence.start + begin, sentence.end, sentence.text[begin:]))
-    return [c for c in clauses if c.text.strip()]
+    clauses, start = [], sentence.start
+    for text in _CLAUSE_BREAK.split(sentence.text):  # a break is one character
+        if text.strip():
+            clauses.append(_Clause(start, start + len(text), text))
+        start += len(text) + 1
+    return clauses
 
 
 def _sentence_reports(
@@ -500,10 +497,14 @@ def _sentence_reports(
 ) -> list[EventReport]:
     reports: list[EventReport] = []
     first_order = len(discourse.reports)  # each report is made with its position among the article's
-    asides = frozenset(
-        m.start
-        for m in mentions
-        if _NAMING_ASIDE.search(sentence.text[max(0, m.start - sentence.start - 6) : m.start - sentence.start])
+    asides = (
+        frozenset(
+            m.start
+            for m in mentions
+            if _NAMING_ASIDE.search(sentence.text[max(0, m.start - sentence.start - 6) : m.start - sentence.start])
+        )
+        if _NAMING_WORD.search(sentence.text)  # (most sentences name nothing so)
+        else frozenset()
     )
     sentence_parties = _parties(mentions, lexicon, asides)
     pending_pairs: list[tuple[Party, Party]] = []
@@ -927,7 +928,7 @@ _LIST_GAP = re.compile(
 
 
 _BRACKETED = re.compile(r"[(（][^()（）]*[)）]")  # an aside: 网联清算有限公司(以下简称“网联”)与支付宝
-_CLOSING = str.maketrans("", "", "”’」』)）》】\"' ")
+_CLOSING = re.compile("[”’」』)）》】\"' ]")  # (removed by a pattern: str.translate is slower on short text)
 
 
 # A clause that only sets the scene (就在豆包手机陷入重围之际): its names are not the next clause's subject
@@ -969,7 +970,7 @@ _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: 
 def _gap(sentence: Sentence, left: Party, right: Party) -> str:
     """What stands between two names, closing quotes and brackets left out (淘天”)和小红书)."""
     between = sentence.text[left.end - sentence.start : right.start - sentence.start]
-    return _BRACKETED.sub("", between).translate(_CLOSING)
+    return _CLOSING.sub("", _BRACKETED.sub("", between))
 
 
 def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[Party]:
@@ -1121,11 +1122,11 @@ def _pairs_for_trigger(
 
 def _mask_mentions(sentence: Sentence, mentions: list[Mention]) -> str:
     """The sentence with entity names blanked, so 商城 in 京东商城 does not name a domain."""
-    chars = list(sentence.text)
+    text = sentence.text
     for m in mentions:
-        for i in range(m.start - sentence.start, m.end - sentence.start):
-            chars[i] = "□"
-    return "".join(chars)
+        start, end = m.start - sentence.start, m.end - sentence.start
+        text = text[:start] + "□" * (end - start) + text[end:]
+    return text
 
 
 _COORDINATED = re.compile(r"^[与和及、/]$|^以及$")
