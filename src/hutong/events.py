@@ -521,14 +521,14 @@ def _sentence_reports(
         if may_refer_back:
             parties += _anaphoric_parties(clause, triggers, discourse, sentence, sentence_parties)
             parties.sort(key=lambda p: p.start)
-        if may_trigger and masked is None:
-            masked = _mask_mentions(sentence, mentions)
-        candidates = (
-            _find_triggers(clause, triggers, masked[clause.start - sentence.start : clause.end - sentence.start])
-            if may_trigger
-            else []
-        )
-        candidates = [c for c in candidates if not _unasserted(sentence, c[2], triggers)]
+        candidates = []
+        if may_trigger and triggers.action_pattern.search(clause.text):  # (most clauses of such sentences have none)
+            if masked is None:
+                masked = _mask_mentions(sentence, mentions)
+            found = _find_triggers(
+                clause, triggers, masked[clause.start - sentence.start : clause.end - sentence.start]
+            )
+            candidates = [c for c in found if not _unasserted(sentence, c[2], triggers)]
         trigger = candidates[0] if candidates else None
         if may_be_milestone and _is_milestone(clause, mentions, lexicon, triggers):
             reports.append(
