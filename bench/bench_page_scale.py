@@ -1,6 +1,6 @@
 """The page's queries on REPLICATED stores of 100k to 1M articles, made from a real store by copying its articles
-under new ids (the same texts, terms, dates and events, each copy's events kept apart), then bench_page's
-queries timed on each.
+under new ids (the same texts, terms, dates and events, each copy's events kept apart, or with --shared-events
+reported by every copy), then bench_page's queries timed on each.
 
 A real build of a million articles takes hours on this machine; a replicated store has the size, the segment
 layout (as many segments as the real store) and the row counts of one, but its text statistics repeat (every
@@ -64,17 +64,19 @@ def _write_copies(source: Path, target: Path, copies: int, copy: Callable[[pa.Ta
             writer.write_table(copy(table, k), row_group_size=rows)
 
 
-def replicate(base: Path, out: Path, copies: int) -> float:
-    """Write a store of `copies` copies of base's articles into out; seconds taken."""
+def replicate(base: Path, out: Path, copies: int, *, shared_events: bool = False) -> float:
+    """Write a store of `copies` copies of base's articles into out; seconds taken. Each copy's events are
+    its own (K times the base's events), or with shared_events the copies' reports are of the base's events
+    (as many events as the base, each reported K times: many articles reporting the same events)."""
     start = time.perf_counter()
     for segment in store.segment_dirs(base):
         target = out / store.SEGMENTS_DIR / segment.name
         target.mkdir(parents=True)
         for name in store.SEGMENT_FILES:
             source = segment / f"{name}.parquet"
-            if name == "term_days":  # one row per term and day, as a real segment of the copies would have
+            if name in store.DAY_SUMS:  # one row per key and day, as a real segment of the copies would have
                 table = pq.read_table(source)
-                for column in ("count", "docs"):
+                for column in set(table.column_names) - set(store.DAY_SUMS[name]):
                     table = _replaced(table, column, pc.multiply(table[column], copies))
                 pq.write_table(table, target / source.name, row_group_size=store.ROW_GROUP_ROWS)
                 continue
@@ -88,8 +90,20 @@ def replicate(base: Path, out: Path, copies: int) -> float:
         doc_column = "first_doc_id" if "first_doc_id" in table.column_names else "doc_id"
         return _replaced(table, doc_column, _copy_ids(table[doc_column], k))
 
-    for name in ("events", "report_events"):
-        _write_copies(base / f"{name}.parquet", out / f"{name}.parquet", copies, copy_events)
+    if shared_events:
+        table = pq.read_table(base / "events.parquet")
+        for column in ("reports", "articles"):
+            table = _replaced(table, column, pc.multiply(table[column], copies))
+        pq.write_table(table, out / "events.parquet")
+        _write_copies(
+            base / "report_events.parquet",
+            out / "report_events.parquet",
+            copies,
+            lambda t, k: _replaced(t, "doc_id", _copy_ids(t["doc_id"], k)),
+        )
+    else:
+        for name in ("events", "report_events"):
+            _write_copies(base / f"{name}.parquet", out / f"{name}.parquet", copies, copy_events)
     os.link(base / "inputs.parquet", out / "inputs.parquet")
     os.link(base / "userdict.txt", out / "userdict.txt")
     summary = store.read_summary(base)
@@ -110,23 +124,33 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--apptest", action="store_true", help="also the whole page, cold and warm (AppTest)")
     parser.add_argument("--work", type=Path, help="where to write the stores (default: a temporary folder)")
+    parser.add_argument(
+        "--shared-events",
+        action="store_true",
+        help="the copies report the base's events (default: each copy has its own, K times the base's events)",
+    )
     args = parser.parse_args()
     lexicon = load_lexicon()
     print(f"machine: {describe_machine()}")
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         for copies in args.copies:
             out = Path(tmp) / f"x{copies}"
-            seconds = replicate(args.base, out, copies)
+            seconds = replicate(args.base, out, copies, shared_events=args.shared_events)
             size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**30
+            start = time.perf_counter()
             con = filters.connect(out)
+            connect_seconds = time.perf_counter() - start
             articles = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+            events = con.execute("SELECT count(*) FROM events").fetchone()[0]
             searches = first_search_ms(con, ["支付宝开放", "互联互通", "闭环", "京東", "LatePost"])
-            table = time_views(con, lexicon, args.repeat)
+            first_asks: dict[str, float] = {}
+            table = time_views(con, lexicon, args.repeat, first_asks=first_asks)
             con.close()
             pages = apptest_seconds(out) if args.apptest else None
             views = list(next(iter(table.values())))
             print(
-                f"\nREPLICATED store: {copies} copies of {args.base} = {articles:,} articles, "
+                f"\nREPLICATED store: {copies} copies of {args.base} = {articles:,} articles, {events:,} events "
+                f"({'shared by the copies' if args.shared_events else 'each copy its own'}), "
                 f"{len(store.segment_dirs(out))} segments, {size:.1f} GiB, written in {seconds:.0f} s; "
                 f"load average {os.getloadavg()[0]:.1f}; median of {args.repeat} runs, ms"
             )
@@ -139,6 +163,11 @@ def main() -> None:
             print(f"| **median over queries** | {' | '.join(f'{m:.0f}' for m in medians)} |")
             print(f"| **slowest query** | {' | '.join(f'{m:.0f}' for m in slowest)} |")
             print(f"free-text search of a text not searched before: {searches:.0f} ms")
+            print(f"opening the store (its {events:,} events held in memory): {connect_seconds:.1f} s")
+            print(
+                "a view's queries first asked on the connection (the matrix's replay, a filter's articles), ms: "
+                + ", ".join(f"{v} {ms:.0f}" for v, ms in first_asks.items())
+            )
             if pages:
                 print(f"whole page (AppTest), default view: cold {pages[0]:.2f} s, warm {pages[1]:.2f} s")
             sys.stdout.flush()

@@ -67,8 +67,9 @@ def _corpus(folder: Path, *, articles: int = 120) -> Path:
 
 def _sorted_table(folder: Path, name: str) -> pd.DataFrame:
     frame = store.read_table(folder, name)
-    if name == "term_days":  # each segment holds its own sums, which readers add up (see store.SEGMENT_FILES)
-        frame = frame.groupby(["term", "day"], dropna=False, as_index=False)[["count", "docs"]].sum()
+    if name in store.DAY_SUMS:  # each segment holds its own sums, which readers add up (see store.SEGMENT_FILES)
+        keys = list(store.DAY_SUMS[name])
+        frame = frame.groupby(keys, dropna=False, as_index=False)[[c for c in frame if c not in keys]].sum()
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from hutong.lexicon import load_lexicon
 from hutong.queries import entities, filters
 from query_helpers import FILTERS, raw_where
 
@@ -96,3 +97,17 @@ def test_mentions_over_time_as_a_share_of_the_matching_and_of_all_articles(scrip
     february = kept.iloc[1]
     assert (february["docs"], february["articles"], february["all_articles"]) == (1, 2, 3)
     assert (february["share"], february["share_all"]) == (0.5, pytest.approx(1 / 3))
+
+
+@pytest.mark.parametrize("group", ["阿里巴巴", "京东", "腾讯"])
+def test_a_whole_group_s_series_read_from_its_daily_sums_counts_each_article_once(seed, group):
+    members = load_lexicon().members_of(group)
+    by_group = entities.entity_mentions_over_time(seed, filters.NO_FILTER, series={group: members}, bucket="month")
+    # the same members under another name are no group of the store: counted from each article's rows
+    by_article = entities.entity_mentions_over_time(
+        seed, filters.NO_FILTER, series={"members": members}, bucket="month"
+    )
+    columns = ["bucket", "mentions", "docs", "articles"]
+    assert by_group[columns].values.tolist() == by_article[columns].values.tolist()
+    assert by_group["docs"].sum() > 0
+    assert entities._series_by_day(seed, filters.NO_FILTER, {group: members}) == (set(), {group})  # the sums read

@@ -136,6 +136,47 @@ def test_the_matrix_is_the_events_replayed_in_order(seed_number, level):
         assert len(matrix) == 2 * len(answer)  # both orders of each pair
 
 
+@pytest.mark.parametrize("seed_number", range(6))
+@pytest.mark.parametrize(
+    "filt",
+    [filters.CorpusFilter(domains=("payment",)), filters.CorpusFilter(entities=("京东", "微信"))],
+    ids=["a domain", "two entities"],
+)
+def test_a_filtered_matrix_is_the_filtered_events_replayed_in_order(seed_number, filt):
+    frame = random_events(seed_number)
+    con = duckdb.connect()
+    con.register("frame", frame.drop(columns=["when", "precision"]).assign(reports=1))
+    timeline.hold_events(con, "frame")
+    kept = frame[
+        frame["domain"].isin(filt.domains or frame["domain"])
+        & (frame["a"].isin(filt.entities or frame["a"]) | frame["b"].isin(filt.entities or frame["b"]))
+    ]
+    for as_of in (date(2020, 12, 31), date(2024, 10, 29), date(2025, 12, 31)):
+        matrix = matrix_queries.interop_matrix(con, filt, as_of=as_of)
+        answer = {
+            (r.row_party, r.col_party, r.domain): (r.state, r.since, r.events)
+            for r in matrix.itertuples()
+            if r.row_party < r.col_party
+        }
+        assert answer == replayed_matrix(kept, as_of, "entity"), as_of
+
+
+@pytest.mark.parametrize("seed_number", range(6))
+@pytest.mark.parametrize("level", ["entity", "group"])
+def test_the_events_behind_each_cell_are_as_many_as_the_matrix_counts(seed_number, level):
+    frame = random_events(seed_number)
+    con = duckdb.connect()
+    con.register("frame", frame.drop(columns=["when", "precision"]).assign(reports=1, evidence="", date_resolution=""))
+    timeline.hold_events(con, "frame")
+    for as_of in (date(2020, 12, 31), date(2025, 12, 31)):
+        matrix = matrix_queries.interop_matrix(con, filters.NO_FILTER, as_of=as_of, level=level)
+        for r in matrix.itertuples():
+            behind = matrix_queries.cell_events(
+                con, filters.NO_FILTER, row=r.row_party, col=r.col_party, as_of=as_of, level=level
+            )
+            assert (behind["domain"] == r.domain).sum() == r.events, (r.row_party, r.col_party, r.domain, as_of)
+
+
 def held(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     frame = synthetic_events(rows)
     con = duckdb.connect()
@@ -185,6 +226,25 @@ def test_a_member_s_end_closes_its_group_s_cell_too():
     assert states[("腾讯", "京东")] == "closed" == states[("微信", "京东")]  # one relationship, not a contradiction
     behind = matrix_queries.cell_events(con, filters.NO_FILTER, row="腾讯", col="京东", as_of=date(2025, 10, 1))
     assert behind["event_id"].tolist() == ["e1", "e2"]
+
+
+def test_a_member_s_end_before_its_group_s_first_start_is_counted_there_once_that_start_came():
+    con = held(
+        [
+            ("e1", "partnership", "微信", "京东", "腾讯", "京东", "traffic", "end", "2020-05"),
+            ("e2", "partnership", "腾讯", "京东", "腾讯", "京东", "traffic", "start", "2024-09"),
+        ]
+    )
+    before = matrix_queries.interop_matrix(con, filters.NO_FILTER, as_of=date(2022, 1, 1))
+    assert [(r.row_party, r.col_party, r.state) for r in before.itertuples()] == [
+        ("京东", "微信", "closed"),
+        ("微信", "京东", "closed"),
+    ]
+    after = matrix_queries.interop_matrix(con, filters.NO_FILTER, as_of=date(2025, 1, 1)).set_index(
+        ["row_party", "col_party"]
+    )
+    assert (after.loc[("腾讯", "京东"), "state"], after.loc[("腾讯", "京东"), "events"]) == ("open", 2)
+    assert after.loc[("腾讯", "京东"), "since"] == date(2024, 9, 1)
 
 
 def _states(*cells: tuple[str, str, int]) -> pd.DataFrame:

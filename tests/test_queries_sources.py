@@ -30,11 +30,13 @@ def test_each_source_has_its_articles_and_first_and_last_day(tiny_store):
 
 def test_the_day_is_the_day_in_china_and_a_missing_source_has_a_name():
     con = duckdb.connect()
-    con.execute("CREATE TABLE documents (source VARCHAR, published_at TIMESTAMPTZ)")
+    con.execute("CREATE TABLE documents (source VARCHAR, published_at TIMESTAMPTZ, script VARCHAR, tokens BIGINT)")
     con.execute(
-        "INSERT INTO documents VALUES ('新闻网', '2025-05-01 17:00:00+00'), ('新闻网', '2025-05-03 01:00:00+00'), "
-        "('新闻网', NULL), (NULL, NULL), ('  ', '2025-05-02 00:00:00+00')"
+        "INSERT INTO documents VALUES ('新闻网', '2025-05-01 17:00:00+00', 'simplified', 10), "
+        "('新闻网', '2025-05-03 01:00:00+00', 'simplified', 10), ('新闻网', NULL, 'simplified', 10), "
+        "(NULL, NULL, 'simplified', 10), ('  ', '2025-05-02 00:00:00+00', 'simplified', 10)"
     )
+    con.execute(f"CREATE VIEW article_days AS {store.AGGREGATES['article_days']}")  # as a build derives it
     rows = source_spans(con).to_dict("records")
     assert [(row["source"], row["articles"]) for row in rows] == [("新闻网", 3), (UNNAMED_SOURCE, 2)]
     assert str(rows[0]["first_day"])[:10] == "2025-05-02"

@@ -55,16 +55,6 @@ def test_rising_terms_of_an_empty_selection_is_empty(seed):
     assert trend_queries.rising_terms(seed, CorpusFilter(text="不存在的词语"), bucket="month") == []
 
 
-def test_term_in_context_lists_the_sentences_behind_a_point(seed):
-    rows = trend_queries.term_in_context(
-        seed, filters.NO_FILTER, term="流量", bucket="month", bucket_start=date(2025, 9, 1)
-    )
-    assert len(rows) > 3
-    assert all("流量" in text for text in rows["text"])
-    assert set(rows["title"]) == {"網經社陳虎東:京東與微信合作變化 互聯網巨頭走向開放共生合作模式"}
-    assert rows["original"].str.contains("流量").any()  # shown in the article's own (traditional) script
-
-
 def raw_term_uses(con, filt: CorpusFilter, bucket: str) -> pd.DataFrame:
     where, params = raw_where(filt)
     return con.execute(

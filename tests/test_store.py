@@ -45,6 +45,13 @@ def test_aggregates_add_up_to_the_rows_they_summarise(seed_store):
             table(con, "SELECT sum(mentions) AS n FROM doc_entities")["n"][0]
             == table(con, "SELECT count(*) AS n FROM mentions")["n"][0]
         )
+        assert (
+            table(con, "SELECT sum(mentions) AS n FROM entity_days")["n"][0]
+            == table(con, "SELECT count(*) AS n FROM mentions")["n"][0]
+        )
+        assert table(con, "SELECT sum(articles) AS n, sum(tokens) AS t FROM article_days").iloc[0].tolist() == (
+            table(con, "SELECT count(*) AS n, sum(tokens) AS t FROM documents").iloc[0].tolist()
+        )
         days = table(
             con,
             """SELECT DISTINCT e.doc_id, e.day, CAST(timezone('Asia/Shanghai', d.published_at) AS DATE) AS local

@@ -113,7 +113,8 @@ def analyse_articles(articles: Sequence[RawArticle], resources: AnalysisResource
         for a, n, m, t in zip(articles, normalised, mentions, times, strict=True)
     ]
     return [
-        _document_analysis(*parts) for parts in zip(articles, normalised, mentions, terms, times, reports, strict=True)
+        _document_analysis(*parts, lexicon=resources.lexicon)
+        for parts in zip(articles, normalised, mentions, terms, times, reports, strict=True)
     ]
 
 
@@ -124,6 +125,8 @@ def _document_analysis(
     terms: TermCounts,
     times: list[TimeExpression],
     reports: list[events_mod.EventReport],
+    *,
+    lexicon: Lexicon,
 ) -> DocumentAnalysis:
     """One article's rows for every table, from what each stage found in it."""
     doc_id = normalised.content_hash[:16]
@@ -163,7 +166,11 @@ def _document_analysis(
                 # the simplified text itself where the original reads the same: one string to send, not two
                 "original": [s.text if (o := original[s.start : s.end]) == s.text else o for s in sentences],
             },
-            "mentions": _columns_of(mentions, _MENTION_COLUMNS),
+            "mentions": {
+                **_columns_of(mentions, _MENTION_COLUMNS),
+                # the entity's top-level group, so that the store counts the articles naming a group per day
+                "entity_group": [lexicon.entities[m.entity].group for m in mentions],
+            },
             "terms": {"term": list(terms.counts), "count": list(terms.counts.values())},
             "times": _columns_of(times, _TIME_COLUMNS),
             "event_reports": {name: [r[name] for r in report_rows] for name in events_mod.REPORT_COLUMNS},

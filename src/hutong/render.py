@@ -191,18 +191,6 @@ def source_line(title, source, published_at, url, lang: str) -> str:
     return " · ".join(parts)
 
 
-def kwic_html(sentences, *, term: str, lang: str) -> str:
-    """Keyword in context: each sentence (original script) with the term marked, under its article."""
-    items = []
-    for s in sentences.itertuples():
-        sentence = highlighted_sentence(str(s.original), str(s.text), [(term, "term", term)])
-        items.append(
-            f'<li style="margin-bottom:.6em">{sentence}<br><small>'
-            f"{source_line(s.title, s.source, s.published_at, s.url, lang)}</small></li>"
-        )
-    return "<ol>" + "".join(items) + "</ol>"
-
-
 def articles_of(rows, *, dated: bool = False) -> dict[str, str]:
     """The distinct articles (doc_id → title, with the day when dated) behind rows such as the
     keyword-in-context sentences, an event's reports or the reader's table."""

@@ -69,6 +69,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("start", pa.int64()),
             ("end", pa.int64()),
             ("surface", pa.string()),
+            ("entity_group", pa.string()),
         ]
     ),
     "terms": pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("count", pa.int64())]),
@@ -133,12 +134,23 @@ REPORT_EVENTS_SCHEMA = pa.schema([("event_id", pa.string()), ("doc_id", pa.strin
 # articles and carries the previous ones over as hard links, rewriting only a segment that lost articles, so
 # that adding ten articles to a large store writes little more than those ten. The corpus-wide tables
 # (CORPUS_TABLES: the events and each report's event, which hutong.timeline writes, and the input stamps) are
-# small and rewritten by every build. term_days sums over articles: each segment holds its own sums, and a
-# reader sums them again (a term and day may have a row in several segments), as every query of it does.
+# small and rewritten by every build. term_days, entity_days and article_days sum over articles (DAY_SUMS): each
+# segment holds its own sums, and a reader sums them again (a term and day may have a row in several segments),
+# as every query of them does.
 # A cluster build (hutong.cluster) has its workers write whole segments under staging/ of the store being built;
 # the writer admits their articles, moves them in (or rewrites one without duplicates) and removes staging/.
 STREAMED_TABLES = ("documents", "sentences", "mentions", "terms", "times", "event_reports")
-SEGMENT_AGGREGATES = ("term_days", "doc_entities", "doc_pairs", "search")
+SEGMENT_AGGREGATES = (
+    "term_days", "entity_days", "group_days", "pair_days", "article_days", "doc_entities", "doc_pairs", "search",
+)  # fmt: skip
+# The aggregates that sum over a segment's articles, by their key columns (the rest are the sums)
+DAY_SUMS = {
+    "term_days": ("term", "day"),
+    "entity_days": ("entity", "entity_group", "day"),
+    "group_days": ("entity_group", "day"),
+    "pair_days": ("a", "b", "day"),
+    "article_days": ("day", "source", "script"),
+}
 SEGMENT_FILES = (*STREAMED_TABLES, *SEGMENT_AGGREGATES)
 CORPUS_TABLES = ("events", "report_events", "inputs")
 SEGMENTS_DIR = "segments"
@@ -639,8 +651,8 @@ def segment_views(con: duckdb.DuckDBPyConnection, store_dir: Path, names: tuple[
 # ---- aggregates -----------------------------------------------------------------------------------
 # Tables derived from the streamed ones, so that the page reads thousands of rows where it would scan millions
 # (terms, mentions, every article's text). Each is one query; each segment holds its own articles' rows of them,
-# derived when the segment is written. The others have a row per article; term_days has a row per term and day
-# in each segment, which readers sum (see SEGMENT_FILES).
+# derived when the segment is written. The per-day ones (DAY_SUMS) have a row per key and day in each segment,
+# which readers sum (see SEGMENT_FILES); the others have a row per article.
 
 AGGREGATES: dict[str, str] = {
     # per term and publication day: occurrences and the articles using it
@@ -649,6 +661,22 @@ AGGREGATES: dict[str, str] = {
         SELECT t.term, d.day, sum(t.count)::BIGINT AS count, count(*)::BIGINT AS docs
         FROM terms t JOIN (SELECT doc_id, {_DAY} AS day FROM documents d) d USING (doc_id)
         GROUP BY ALL ORDER BY t.term, d.day""",
+    # per entity (with its group) and publication day: its mentions and the articles naming it
+    "entity_days": f"""
+        SELECT m.entity, m.entity_group, d.day, count(*)::BIGINT AS mentions,
+               count(DISTINCT m.doc_id)::BIGINT AS articles
+        FROM mentions m JOIN (SELECT doc_id, {_DAY} AS day FROM documents d) d USING (doc_id)
+        GROUP BY ALL ORDER BY m.entity, d.day""",
+    # per group and publication day: its members' mentions and the articles naming any of them
+    "group_days": f"""
+        SELECT m.entity_group, d.day, count(*)::BIGINT AS mentions, count(DISTINCT m.doc_id)::BIGINT AS articles
+        FROM mentions m JOIN (SELECT doc_id, {_DAY} AS day FROM documents d) d USING (doc_id)
+        GROUP BY ALL ORDER BY m.entity_group, d.day""",
+    # per publication day (NULL: undated), source and script: the articles and their tokens, what the page's
+    # counts, spans and per-bucket totals read when no filter picks articles by more than their source
+    "article_days": f"""
+        SELECT {_DAY} AS day, source, script, count(*)::BIGINT AS articles, sum(tokens)::BIGINT AS tokens
+        FROM documents d GROUP BY ALL ORDER BY day, source, script""",
     # per article and entity: its mentions, with the article's day
     "doc_entities": f"""
         SELECT m.entity, m.doc_id, d.day, count(*)::BIGINT AS mentions
@@ -660,6 +688,10 @@ AGGREGATES: dict[str, str] = {
         SELECT x.doc_id, {_DAY} AS day, x.entity AS a, y.entity AS b, count(*)::BIGINT AS sentences
         FROM m x JOIN m y ON x.doc_id = y.doc_id AND x.sentence_index = y.sentence_index AND x.entity < y.entity
         JOIN documents d ON d.doc_id = x.doc_id GROUP BY ALL ORDER BY day, x.doc_id, a, b""",
+    # per pair of entities named in one sentence and publication day: the sentences they share (from doc_pairs,
+    # written before it)
+    "pair_days": """
+        SELECT a, b, day, sum(sentences)::BIGINT AS sentences FROM doc_pairs GROUP BY ALL ORDER BY day, a, b""",
     # what free-text search looks in, lower-cased: each article's title, its text as written and the sentences
     # that simplified script changed (so a simplified query finds a traditional article)
     "search": """
@@ -686,11 +718,11 @@ def _derive_segment_aggregates(segment: Path, *, work_dir: Path) -> None:
                   ORDER BY day, s.doc_id, s.sentence_index)
             TO '{sql_path(dated)}' (FORMAT parquet)"""
     )
-    for name, sql in AGGREGATES.items():
+    for name, sql in AGGREGATES.items():  # in order: an aggregate may read one written before it
         rows = _ROW_GROUP_ROWS.get(name, ROW_GROUP_ROWS)
-        con.execute(
-            f"COPY ({sql}) TO '{sql_path(segment / f'{name}.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {rows})"
-        )
+        written = sql_path(segment / f"{name}.parquet")
+        con.execute(f"COPY ({sql}) TO '{written}' (FORMAT parquet, ROW_GROUP_SIZE {rows})")
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{written}')")
     con.close()
     os.replace(dated, segment / "sentences.parquet")
 

@@ -396,7 +396,7 @@ def _write_event_tables(con: duckdb.DuckDBPyConnection, store_dir: Path) -> None
 
 # ---- the events held in memory with integer keys, for the page's queries ------------------------------
 
-EVENT_KEYS = ("event_number", "timeline_row", "timeline_group", "chronology")
+EVENT_KEYS = ("event_number", "timeline_row", "timeline_group", "chronology", "period_start")
 
 
 def hold_events(con: duckdb.DuckDBPyConnection, source: str = "events") -> None:
@@ -405,23 +405,27 @@ def hold_events(con: duckdb.DuckDBPyConnection, source: str = "events") -> None:
     run, and make `events` the same without them. The keys (EVENT_KEYS): `event_number`, in event_id order;
     `timeline_row`, numbered in the order of the row keys (row_key); `timeline_group`, numbered in the order
     of the group keys (group_key; none for a milestone); `chronology`, the order of events by their period
-    start, then the action order, then event_id (what the matrix orders a cell by)."""
+    start, then the action order, then event_id (what the matrix orders a cell by); and `period_start`, the
+    period start of the date (period_start), worked out once here instead of at every query."""
     row = ", ".join(f"{sql} AS row_{n}" for n, sql in enumerate(ROW_KEY_SQL))
     group = ", ".join(f"{sql} AS group_{n}" for n, sql in enumerate(GROUP_KEY_SQL))
     row_columns, group_columns = "row_0, row_1, row_2", "group_0, group_1, group_2"
+    # the keys are worked out on a narrow projection and joined to the events once: sorting the events
+    # themselves (their evidence is most of their bytes) for each window took 2.7 × as long
     con.execute(f"""
         CREATE TABLE events_keyed AS
-        WITH e AS (SELECT *, {row}, {group} FROM {source}),
+        WITH k AS MATERIALIZED (
+                SELECT event_id, {period_start_sql("date")} AS period_start, {action_step_sql("action")} AS step,
+                       {row}, {group}
+                FROM {source}),
              timeline_rows AS (SELECT *, row_number() OVER (ORDER BY {row_columns}) AS timeline_row
-                               FROM (SELECT DISTINCT {row_columns} FROM e)),
+                               FROM (SELECT DISTINCT {row_columns} FROM k)),
              timeline_groups AS (SELECT *, row_number() OVER (ORDER BY {group_columns}) AS timeline_group
-                                 FROM (SELECT DISTINCT {group_columns} FROM e WHERE group_1 IS NOT NULL))
-        SELECT e.* EXCLUDE ({row_columns}, {group_columns}),
-               row_number() OVER (ORDER BY e.event_id) AS event_number,
-               row_number() OVER (ORDER BY {period_start_sql("e.date")}, {action_step_sql("e.action")}, e.event_id)
-                   AS chronology,
-               timeline_rows.timeline_row, timeline_groups.timeline_group
-        FROM e JOIN timeline_rows USING ({row_columns})
-             LEFT JOIN timeline_groups USING ({group_columns})
-        ORDER BY event_id""")
+                                 FROM (SELECT DISTINCT {group_columns} FROM k WHERE group_1 IS NOT NULL)),
+             keys AS (
+                SELECT k.event_id, row_number() OVER (ORDER BY k.event_id) AS event_number,
+                       row_number() OVER (ORDER BY k.period_start, k.step, k.event_id) AS chronology,
+                       k.period_start, timeline_rows.timeline_row, timeline_groups.timeline_group
+                FROM k JOIN timeline_rows USING ({row_columns}) LEFT JOIN timeline_groups USING ({group_columns}))
+        SELECT e.*, keys.* EXCLUDE (event_id) FROM {source} e JOIN keys USING (event_id)""")
     con.execute(f"CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE ({', '.join(EVENT_KEYS)}) FROM events_keyed")

@@ -19,14 +19,14 @@ def articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, limit: int |
     where, params = article_where(con, filt)
     return query_frame(
         con,
-        f"""WITH a AS (
+        f"""WITH a AS (  -- a top-N, not an order of every article
                 SELECT d.doc_id, d.title, d.source, {ARTICLE_TIME} AS published_at, d.script, d.chars, d.url,
-                       row_number() OVER (ORDER BY d.published_at DESC NULLS LAST, d.doc_id) AS n
-                FROM documents d WHERE {where} QUALIFY n <= ?),
+                       d.published_at AS n_time
+                FROM documents d WHERE {where} ORDER BY d.published_at DESC NULLS LAST, d.doc_id LIMIT ?),
               counted AS (SELECT doc_id, count(*) AS event_reports FROM report_events
                           WHERE doc_id IN (SELECT doc_id FROM a) GROUP BY doc_id)
-            SELECT a.* EXCLUDE (n), coalesce(c.event_reports, 0) AS event_reports
-            FROM a LEFT JOIN counted c USING (doc_id) ORDER BY a.n""",
+            SELECT a.* EXCLUDE (n_time), coalesce(c.event_reports, 0) AS event_reports
+            FROM a LEFT JOIN counted c USING (doc_id) ORDER BY a.n_time DESC NULLS LAST, a.doc_id""",
         [*params, limit if limit is not None else 2**62],
     )
 

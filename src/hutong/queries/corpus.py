@@ -12,9 +12,13 @@ from hutong.queries.filters import (
     BUCKETS,
     NO_FILTER,
     CorpusFilter,
+    article_days_where,
     article_where,
     as_date,
     bucket_totals,
+    counted_by_day,
+    event_dates,
+    event_parties,
     query_frame,
 )
 from hutong.timeline import period_start
@@ -24,15 +28,16 @@ def corpus_overview(con: duckdb.DuckDBPyConnection) -> dict:
     """Articles, sources, publication span, scripts and events of the whole store."""
     docs = query_frame(
         con,
-        f"""SELECT count(*) AS articles, count(DISTINCT source) AS sources,
-                   CAST(min({ARTICLE_TIME}) AS DATE) AS first, CAST(max({ARTICLE_TIME}) AS DATE) AS last,
-                   count(*) FILTER (WHERE published_at IS NULL) AS undated
-            FROM documents d""",
+        """SELECT sum(articles)::BIGINT AS articles, count(DISTINCT source) AS sources, min(day) AS first,
+                  max(day) AS last, coalesce(sum(articles) FILTER (WHERE day IS NULL), 0)::BIGINT AS undated
+           FROM article_days""",
     ).iloc[0]
-    scripts = query_frame(con, "SELECT script, count(*) AS n FROM documents GROUP BY script ORDER BY n DESC, script")
+    scripts = query_frame(
+        con, "SELECT script, sum(articles) AS n FROM article_days GROUP BY script ORDER BY n DESC, script"
+    )
     events = query_frame(con, "SELECT count(*) AS n FROM events").iloc[0]["n"]
     return {
-        "articles": int(docs["articles"]),
+        "articles": int(docs["articles"]) if pd.notna(docs["articles"]) else 0,
         "sources": int(docs["sources"]),
         "first": as_date(docs["first"]),
         "last": as_date(docs["last"]),
@@ -44,15 +49,16 @@ def corpus_overview(con: duckdb.DuckDBPyConnection) -> dict:
 
 def date_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
     """The earliest and latest day the corpus speaks of: publication days and event dates together."""
-    days = [d for d in query_frame(con, f"SELECT DISTINCT CAST({ARTICLE_TIME} AS DATE) AS day FROM documents d")["day"]]
-    days = [as_date(d) for d in days if as_date(d) is not None]
-    days += [p for p in (period_start(v) for v in query_frame(con, "SELECT DISTINCT date FROM events")["date"]) if p]
+    days = query_frame(con, "SELECT DISTINCT day FROM article_days WHERE day IS NOT NULL")["day"]
+    days = [as_date(d) for d in days]
+    days += [p for p in map(period_start, event_dates(con)) if p]
     return (min(days), max(days)) if days else None
 
 
 def sources(con: duckdb.DuckDBPyConnection) -> list[str]:
     frame = query_frame(
-        con, "SELECT source, count(*) AS n FROM documents WHERE source IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+        con,
+        "SELECT source, sum(articles) AS n FROM article_days WHERE source IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
     )
     return frame["source"].tolist()
 
@@ -66,10 +72,10 @@ def source_spans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     publication day (China days, as the trends count them; NaT when none is dated)."""
     return query_frame(
         con,
-        f"""SELECT coalesce(nullif(trim(source), ''), ?) AS source, count(*) AS articles,
-                   count(published_at) AS dated, CAST(min({ARTICLE_TIME}) AS DATE) AS first_day,
-                   CAST(max({ARTICLE_TIME}) AS DATE) AS last_day
-            FROM documents d GROUP BY 1 ORDER BY articles DESC, source""",
+        """SELECT coalesce(nullif(trim(source), ''), ?) AS source, sum(articles)::BIGINT AS articles,
+                  coalesce(sum(articles) FILTER (WHERE day IS NOT NULL), 0)::BIGINT AS dated,
+                  min(day) AS first_day, max(day) AS last_day
+           FROM article_days GROUP BY 1 ORDER BY articles DESC, source""",
         [UNNAMED_SOURCE],
     )[SOURCE_COLUMNS]
 
@@ -78,11 +84,10 @@ def entity_names_in_store(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Entities named anywhere in the store, the most mentioned first."""
     frame = query_frame(
         con,
-        """SELECT entity, sum(n) AS n FROM (
-               SELECT entity, sum(mentions) AS n FROM doc_entities GROUP BY 1
-               UNION ALL SELECT a, 1 FROM events UNION ALL SELECT b, 1 FROM events WHERE b IS NOT NULL
-               UNION ALL SELECT a_group, 1 FROM events UNION ALL SELECT b_group, 1 FROM events WHERE b_group IS NOT NULL
-           ) GROUP BY 1 ORDER BY 2 DESC, 1""",
+        f"""SELECT entity, sum(n) AS n FROM (
+                SELECT entity, sum(mentions) AS n FROM entity_days GROUP BY 1
+                UNION ALL SELECT party, events FROM {event_parties(con)}
+            ) GROUP BY 1 ORDER BY 2 DESC, 1""",
     )
     return frame["entity"].tolist()
 
@@ -107,12 +112,17 @@ def resolve_bucket(choice: str, first: date | None, last: date | None) -> str:
 
 
 def filtered_span(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> tuple[date | None, date | None]:
-    where, params = article_where(con, filt)
-    row = query_frame(
-        con,
-        f"SELECT CAST(min({ARTICLE_TIME}) AS DATE) AS a, CAST(max({ARTICLE_TIME}) AS DATE) AS b FROM documents d WHERE {where}",
-        params,
-    ).iloc[0]
+    if counted_by_day(filt):
+        where, params = article_days_where(filt)
+        row = query_frame(con, f"SELECT min(day) AS a, max(day) AS b FROM article_days WHERE {where}", params).iloc[0]
+    else:
+        where, params = article_where(con, filt)
+        row = query_frame(
+            con,
+            f"""SELECT CAST(min({ARTICLE_TIME}) AS DATE) AS a, CAST(max({ARTICLE_TIME}) AS DATE) AS b
+                FROM documents d WHERE {where}""",
+            params,
+        ).iloc[0]
     return as_date(row["a"]), as_date(row["b"])
 
 

@@ -11,7 +11,10 @@ from hutong.queries.filters import (
     CorpusFilter,
     bucket_sql,
     bucket_totals_of_all,
+    day_where,
+    kept_answer,
     per_article_rows,
+    picked_articles,
     query_frame,
 )
 
@@ -20,11 +23,16 @@ def entity_counts(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20
 ) -> pd.DataFrame:
     """The most mentioned entities in the filtered articles, with their group."""
-    rows, params = per_article_rows(con, filt, "doc_entities")
+    if picked_articles(con, filt) is None:  # the date range alone: the per-day sums answer it
+        days, params = day_where(filt)
+        rows = f"SELECT entity, mentions, articles FROM entity_days WHERE {days}"
+    else:
+        rows, params = per_article_rows(con, filt, "doc_entities")
+        rows = f"SELECT entity, sign * mentions AS mentions, sign AS articles FROM ({rows})"
     frame = query_frame(
         con,
-        f"""SELECT entity, sum(sign * mentions)::BIGINT AS mentions, sum(sign)::BIGINT AS articles FROM ({rows})
-            GROUP BY entity HAVING sum(sign) > 0 ORDER BY mentions DESC, entity LIMIT ?""",
+        f"""SELECT entity, sum(mentions)::BIGINT AS mentions, sum(articles)::BIGINT AS articles FROM ({rows})
+            GROUP BY entity HAVING sum(articles) > 0 ORDER BY mentions DESC, entity LIMIT ?""",
         [*params, top_n],
     )
     frame["group"] = [groups.get(e, e) for e in frame["entity"]]
@@ -55,23 +63,44 @@ def entity_mentions_over_time(
     if not pairs:
         return pd.DataFrame(columns=columns)
     totals, totals_params = bucket_totals_of_all(con, filt, bucket)
+    by_entity, by_group = _series_by_day(con, filt, series)
+    per_doc_pairs = [(label, member) for label, member in pairs if label not in by_entity | by_group]
     rows, params = per_article_rows(con, filt, "doc_entities")
+    entity_days, day_params = day_where(filt, day="e.day")
+    group_days, _ = day_where(filt, day="g.day")
     frame = query_frame(
         con,
         f"""WITH totals AS ({totals}),
-              wanted AS (SELECT unnest(?) AS label, unnest(?) AS member),
-              labels AS (SELECT DISTINCT label FROM wanted),
+              labels AS (SELECT DISTINCT unnest(?) AS label),
               per_doc AS (SELECT w.label, {bucket_sql(bucket, "e.day")} AS bucket, e.doc_id, e.sign,
                                  sum(e.mentions) AS mentions
-                          FROM ({rows}) e JOIN wanted w ON w.member = e.entity
-                          WHERE e.day IS NOT NULL GROUP BY ALL),
+                          FROM ({rows}) e JOIN (SELECT unnest(?) AS label, unnest(?) AS member) w ON w.member = e.entity
+                          WHERE e.day IS NOT NULL AND list_contains(?, e.entity) GROUP BY ALL),
               uses AS (SELECT label, bucket, sum(sign * mentions) AS mentions, sum(sign) AS docs
-                       FROM per_doc GROUP BY ALL)
+                       FROM per_doc GROUP BY ALL
+                       UNION ALL
+                       SELECT e.entity, {bucket_sql(bucket, "e.day")} AS bucket, sum(e.mentions), sum(e.articles)
+                       FROM entity_days e WHERE e.day IS NOT NULL AND {entity_days} AND list_contains(?, e.entity) GROUP BY ALL
+                       UNION ALL
+                       SELECT g.entity_group, {bucket_sql(bucket, "g.day")} AS bucket, sum(g.mentions), sum(g.articles)
+                       FROM group_days g WHERE g.day IS NOT NULL AND {group_days}
+                         AND list_contains(?, g.entity_group) GROUP BY ALL)
             SELECT labels.label AS entity, totals.bucket, coalesce(uses.mentions, 0) AS mentions,
                    coalesce(uses.docs, 0) AS docs, totals.tokens, totals.articles, totals.all_articles
             FROM labels CROSS JOIN totals LEFT JOIN uses ON uses.label = labels.label AND uses.bucket = totals.bucket
             ORDER BY totals.bucket""",
-        [*totals_params, [p[0] for p in pairs], [p[1] for p in pairs], *params],
+        [
+            *totals_params,
+            list(series),
+            *params,
+            [p[0] for p in per_doc_pairs],
+            [p[1] for p in per_doc_pairs],
+            [p[1] for p in per_doc_pairs],
+            *day_params,
+            sorted(by_entity),
+            *day_params,
+            sorted(by_group),
+        ],
     )
     frame = frame.astype(
         {"mentions": "int64", "docs": "int64", "tokens": "int64", "articles": "int64", "all_articles": "int64"}
@@ -84,16 +113,46 @@ def entity_mentions_over_time(
     return frame[columns].reset_index(drop=True)
 
 
+def _series_by_day(
+    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, series: Mapping[str, Iterable[str]]
+) -> tuple[set[str], set[str]]:
+    """The series that the per-day sums answer, when no filter picks articles: (those of one entity, named by
+    it: entity_days; those that are a group's members as the store has them, named by the group: group_days,
+    whose articles name any of them once). Any other series counts its articles' rows (doc_entities)."""
+    if picked_articles(con, filt) is not None:
+        return set(), set()
+    stored = query_frame(con, f"SELECT entity, entity_group FROM {_entity_groups(con)}")
+    group_of = dict(zip(stored["entity"], stored["entity_group"], strict=True))
+    by_entity, by_group = set(), set()
+    for label, members in series.items():
+        members = set(members)
+        if members == {label}:
+            by_entity.add(label)
+        elif {m for m in members if m in group_of} == {e for e, g in group_of.items() if g == label}:
+            by_group.add(label)
+    return by_entity, by_group
+
+
+def _entity_groups(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of a table of the entities the store names, with the group the build gave each."""
+    return kept_answer(con, "entity_groups", "", "SELECT DISTINCT entity, entity_group FROM entity_days", [])
+
+
 def entity_cooccurrence(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(nodes, edges) of the entities named in the same sentence: nodes are the top_n most mentioned
     entities that share a sentence with another; edges count the sentences two of them share."""
-    rows, params = per_article_rows(con, filt, "doc_pairs")
+    if picked_articles(con, filt) is None:  # the date range alone: the per-day sums answer it
+        days, params = day_where(filt)
+        rows = f"SELECT a, b, sentences FROM pair_days WHERE {days}"
+    else:
+        rows, params = per_article_rows(con, filt, "doc_pairs")
+        rows = f"SELECT a, b, sign * sentences AS sentences FROM ({rows})"
     edges = query_frame(
         con,
-        f"""SELECT a, b, sum(sign * sentences)::BIGINT AS sentences FROM ({rows})
-            GROUP BY ALL HAVING sum(sign * sentences) > 0 ORDER BY sentences DESC, a, b""",
+        f"""SELECT a, b, sum(sentences)::BIGINT AS sentences FROM ({rows})
+            GROUP BY ALL HAVING sum(sentences) > 0 ORDER BY sentences DESC, a, b""",
         params,
     )
     counts = entity_counts(con, filt, groups=groups, top_n=10_000)

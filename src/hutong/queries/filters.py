@@ -18,7 +18,7 @@ from hutong import store
 from hutong.china_time import china_day_sql, china_time_sql
 from hutong.corrections import Correction, hold_corrected_events, store_corrections
 from hutong.normalise import to_simplified
-from hutong.timeline import hold_events, period_start, precision
+from hutong.timeline import EVENT_KEYS, hold_events, period_start, precision
 
 # Queries read the store's aggregates (see hutong.store.AGGREGATES) wherever they answer the filter: per-day
 # ones when only the date range is set, per-article ones always. Sources, entities and free text pick articles
@@ -73,7 +73,7 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = 
         cursor.close()
 
 
-def _picks_articles(filt: CorpusFilter) -> bool:
+def picks_articles(filt: CorpusFilter) -> bool:
     """Whether the filter keeps articles by more than their day (sources, entities, text)."""
     return bool(filt.sources or filt.entities or text_query(filt.text))
 
@@ -151,11 +151,11 @@ _KEPT_PICKS = 16
 
 
 def picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | None:
-    """The name of a table of the articles the filter's sources, entities and free text keep (None when it
+    """The name of a table of the articles (doc_id, day) the filter's sources, entities and free text keep (None when it
     sets none of them). Free text is the slowest question the page asks (every article's text, about a
     second at 100,000 articles) and each chart would ask it again: the answer is kept in the connection's
     in-memory database (one build of one store, so it cannot go stale), for the last few filters."""
-    if not _picks_articles(filt):
+    if not picks_articles(filt):
         return None
     clauses, params = [], []
     if filt.sources:
@@ -170,24 +170,38 @@ def picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str |
         clauses.append(f"d.doc_id IN (SELECT doc_id FROM search WHERE {matches})")
         params += needles
     key = json.dumps([sorted(filt.sources), sorted(filt.entities), matches, needles], ensure_ascii=False)
-    name = "picked_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    # with each article's day (NULL: undated), so that counting them by period reads no other table
+    select = f"SELECT d.doc_id, {ARTICLE_DAY} AS day FROM documents d WHERE {' AND '.join(clauses)}"
+    return kept_answer(con, "picked", key, select, params, companions=("events",))
+
+
+def kept_answer(
+    con: duckdb.DuckDBPyConnection, kind: str, key: str, select: str, params: list, *, companions: Sequence[str] = ()
+) -> str:
+    """The name of a table holding the answer of `select`, made once per `kind` and `key` (what the answer
+    depends on) in the connection's in-memory database (one build of one store, so it cannot go stale) and
+    kept for the last _KEPT_PICKS keys of its kind; a kept table's companions ({name}_{companion}, made by
+    other queries from it) go when it goes."""
+    name = f"{kind}_" + hashlib.sha256(key.encode()).hexdigest()[:24]
     cursor = con.cursor()
     try:
-        kept = cursor.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'picked_') "
-            "AND NOT ends_with(table_name, '_events') ORDER BY table_oid"
-        ).fetchall()
-        if (name,) in kept:
+        kept = [
+            table
+            for (table,) in cursor.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?) ORDER BY table_oid",
+                [f"{kind}_"],
+            ).fetchall()
+            if len(table) == len(name)
+        ]
+        if name in kept:
             return name
         try:
-            cursor.execute(
-                f"CREATE TABLE {name} AS SELECT doc_id FROM documents d WHERE {' AND '.join(clauses)}", params
-            )
+            cursor.execute(f"CREATE TABLE {name} AS {select}", params)
         except (duckdb.CatalogException, duckdb.TransactionException):
             pass  # another thread made it meanwhile
-        for (old,) in kept[: max(len(kept) + 1 - _KEPT_PICKS, 0)]:
-            cursor.execute(f"DROP TABLE IF EXISTS {old}")
-            cursor.execute(f"DROP TABLE IF EXISTS {old}_events")
+        for old in kept[: max(len(kept) + 1 - _KEPT_PICKS, 0)]:
+            for table in (old, *(f"{old}_{c}" for c in companions)):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
     finally:
         cursor.close()
     return name
@@ -242,8 +256,31 @@ def bucket_sql(bucket: str, day: str = ARTICLE_DAY) -> str:
     return f"CAST(date_trunc('{bucket}', {day}) AS TIMESTAMP)"
 
 
+def counted_by_day(filt: CorpusFilter) -> bool:
+    """Whether the articles the filter keeps are whole rows of article_days (their day and source decide, no
+    entity or text), so that counts, spans and totals of them read that table instead of every article."""
+    return not (filt.entities or text_query(filt.text))
+
+
+def article_days_where(filt: CorpusFilter) -> tuple[str, list]:
+    """A WHERE clause over article_days for a filter that counted_by_day answers: its date range and sources."""
+    where, params = day_where(filt)
+    if filt.sources:
+        where += " AND list_contains(?, source)"
+        params.append(sorted(filt.sources))
+    return where, params
+
+
 def bucket_totals(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, bucket: str) -> tuple[str, list]:
     """SQL for (bucket, tokens, articles) over the dated articles the filter keeps."""
+    if counted_by_day(filt):
+        where, params = article_days_where(filt)
+        return (
+            f"""SELECT {bucket_sql(bucket, "day")} AS bucket, sum(tokens)::BIGINT AS tokens,
+                       sum(articles)::BIGINT AS articles
+                FROM article_days WHERE day IS NOT NULL AND {where} GROUP BY 1""",
+            params,
+        )
     where, params = article_where(con, filt)
     return (
         f"""SELECT {bucket_sql(bucket)} AS bucket, sum(d.tokens)::BIGINT AS tokens, count(*) AS articles
@@ -257,34 +294,14 @@ def bucket_totals_of_all(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, buc
     every dated article of its date range beside them (the period's articles, whatever the other filters),
     over the buckets holding a kept article."""
     kept, kept_params = bucket_totals(con, filt, bucket)
-    if not _picks_articles(filt):
+    if not picks_articles(filt):
         return f"SELECT *, articles AS all_articles FROM ({kept})", kept_params
-    days, day_params = day_where(filt)
-    every = f"SELECT {bucket_sql(bucket, 'day')} AS bucket, sum(articles) AS articles FROM {_article_days(con)} WHERE {days} GROUP BY 1"
+    every, every_params = bucket_totals(con, CorpusFilter(date_from=filt.date_from, date_to=filt.date_to), bucket)
     return (
-        f"SELECT k.*, a.articles::BIGINT AS all_articles FROM ({kept}) k JOIN ({every}) a USING (bucket)",
-        [*kept_params, *day_params],
+        f"""SELECT k.*, a.articles::BIGINT AS all_articles FROM ({kept}) k
+            JOIN (SELECT bucket, articles FROM ({every})) a USING (bucket)""",
+        [*kept_params, *every_params],
     )
-
-
-def _article_days(con: duckdb.DuckDBPyConnection) -> str:
-    """The name of a table of the dated articles per China day, made once per connection (one build of one
-    store): the period's articles beside a filter's are read from a few thousand days, not every article's
-    publication time converted again."""
-    name = "article_days"
-    cursor = con.cursor()
-    try:
-        if not cursor.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall():
-            try:
-                cursor.execute(
-                    f"""CREATE TABLE {name} AS SELECT {ARTICLE_DAY} AS day, count(*) AS articles FROM documents d
-                        WHERE d.published_at IS NOT NULL GROUP BY 1"""
-                )
-            except (duckdb.CatalogException, duckdb.TransactionException):
-                pass  # another thread made it meanwhile
-    finally:
-        cursor.close()
-    return name
 
 
 def as_date(value) -> date | None:
@@ -338,24 +355,48 @@ def _picked_events(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | 
 
 
 def event_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return query_frame(con, "SELECT DISTINCT date FROM events WHERE date IS NOT NULL")["date"].tolist()
+    """The distinct dates of the events, as written; worked out once per connection (its events never change)."""
+    kept = kept_answer(con, "event_dates", "", "SELECT DISTINCT date FROM events WHERE date IS NOT NULL", [])
+    return query_frame(con, f"SELECT date FROM {kept}")["date"].tolist()
+
+
+def event_parties(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of a table of every party the events name, entity or group (`party`), with the events naming
+    it (`events`); worked out once per connection."""
+    return kept_answer(
+        con,
+        "event_parties",
+        "",
+        """SELECT party, sum(n)::BIGINT AS events FROM (
+               SELECT a AS party, count(*) AS n FROM events GROUP BY 1 UNION ALL
+               SELECT b, count(*) FROM events GROUP BY 1 UNION ALL
+               SELECT a_group, count(*) FROM events GROUP BY 1 UNION ALL
+               SELECT b_group, count(*) FROM events GROUP BY 1)
+           WHERE party IS NOT NULL GROUP BY 1""",
+        [],
+    )
 
 
 def dated_events(
-    con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, dates: bool, keyed: bool = False
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    dates: bool,
+    keyed: bool = False,
+    groups: Sequence[int] | None = None,
 ) -> tuple[str, list]:
-    """SQL for the events passing the filters, with "when", the period start of their date (parsed here
-    by period_start, once per distinct date); with `dates`, only those dated within the date range; with
-    `keyed`, with their integer keys (EVENT_KEYS)."""
-    values = event_dates(con)
+    """SQL for the events passing the filters, with "when", the period start of their date (held with the
+    events, see hutong.timeline.hold_events); with `dates`, only those dated within the date range; with
+    `keyed`, with their integer keys (EVENT_KEYS), and with `groups`, only the events of those timeline groups."""
     where, params = _event_where(con, filt, keyed=keyed)
+    if groups is not None:
+        where += " AND list_contains(?, e.timeline_group)"
+        params.append(list(groups))
     if dates and (filt.date_from or filt.date_to):
-        where += ' AND p."when" BETWEEN ? AND ?'
+        where += " AND e.period_start BETWEEN ? AND ?"
         params += [filt.date_from or date.min, filt.date_to or date.max]
-    sql = f"""SELECT e.*, p."when" FROM {"events_keyed" if keyed else "events"} e
-              LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS date, unnest(?::DATE[]) AS "when") p USING (date)
-              WHERE {where}"""
-    return sql, [values, [period_start(v) for v in values], *params]
+    columns = "e.*" if keyed else f"e.* EXCLUDE ({', '.join(EVENT_KEYS)})"
+    return f"""SELECT {columns}, e.period_start AS "when" FROM events_keyed e WHERE {where}""", params
 
 
 def with_periods(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from hutong.normalise import to_simplified
 from hutong.queries.filters import (
+    ARTICLE_DAY,
     BUCKETS,
     NO_FILTER,
     CorpusFilter,
@@ -25,6 +26,7 @@ from hutong.queries.filters import (
     bucket_totals_of_all,
     day_where,
     picked_articles,
+    picks_articles,
     query_frame,
 )
 
@@ -201,31 +203,6 @@ def frequent_terms(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, limit:
     return frame["term"].tolist()
 
 
-def term_in_context(
-    con: duckdb.DuckDBPyConnection,
-    filt: CorpusFilter,
-    *,
-    term: str,
-    bucket: str,
-    bucket_start: date | str | None,
-    limit: int = 200,
-) -> pd.DataFrame:
-    """The sentences behind one point of the trend chart: the term's sentences in that bucket's articles."""
-    where, params = article_where(con, filt)
-    days, day_params = "TRUE", []
-    if bucket_start is not None:
-        first = pd.Timestamp(bucket_start).date()
-        days, day_params = "s.day BETWEEN ? AND ?", [first, bucket_end(bucket, first)]
-    return query_frame(
-        con,
-        f"""SELECT s.doc_id, s.sentence_index, s.text, s.original, d.title, d.source, d.url, d.published_at
-            FROM (SELECT * FROM sentences s WHERE {days} AND instr(s.text, ?) > 0) s JOIN documents d USING (doc_id)
-            WHERE {where}
-            ORDER BY d.published_at, s.doc_id, s.sentence_index LIMIT ?""",
-        [*day_params, term, *params, limit],
-    )
-
-
 def compared_queries(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, queries: Mapping[str, CorpusFilter], bucket: str
 ) -> pd.DataFrame:
@@ -241,17 +218,23 @@ def compared_queries(
     for attempt in range(2):
         # each query's articles are found as the page's filters find theirs, and kept beside them in the
         # connection (see picked_articles): a query's text is read once, whatever the filters around it
-        picks = [picked_articles(con, q) or "documents" for q in queries.values()]
-        where, params = article_where(con, filt)
+        every = f"(SELECT d.doc_id, {ARTICLE_DAY} AS day FROM documents d)"
+        picks = [picked_articles(con, q) or every for q in queries.values()]
         totals, totals_params = bucket_totals_of_all(con, filt, bucket)
-        matched = " UNION ALL ".join(f"SELECT {i} AS i, doc_id FROM {name}" for i, name in enumerate(picks))
+        matched = " UNION ALL ".join(f"SELECT {i} AS i, doc_id, day FROM {name}" for i, name in enumerate(picks))
+        if picks_articles(filt):  # the page's filters pick articles too: the matches among them
+            where, params = article_where(con, filt)
+            hits = f"""SELECT m.i, {bucket_sql(bucket, "m.day")} AS bucket, count(*) AS docs
+                       FROM ({matched}) m JOIN (SELECT d.doc_id FROM documents d WHERE {where}) k USING (doc_id)
+                       WHERE m.day IS NOT NULL GROUP BY ALL"""
+        else:  # the date range alone: each match's day answers it
+            where, params = day_where(filt, day="m.day")
+            hits = f"""SELECT m.i, {bucket_sql(bucket, "m.day")} AS bucket, count(*) AS docs FROM ({matched}) m
+                       WHERE m.day IS NOT NULL AND {where} GROUP BY ALL"""
         try:
             frame = query_frame(
                 con,
-                f"""WITH kept AS (SELECT d.doc_id, {bucket_sql(bucket)} AS bucket FROM documents d
-                                  WHERE d.published_at IS NOT NULL AND {where}),
-                      hits AS (SELECT m.i, k.bucket, count(*) AS docs FROM kept k JOIN ({matched}) m USING (doc_id)
-                               GROUP BY ALL),
+                f"""WITH hits AS ({hits}),
                       totals AS ({totals}),
                       wanted AS (SELECT unnest(?) AS query, unnest(range(?)) AS i)
                     SELECT wanted.query, totals.bucket, coalesce(hits.docs, 0) AS docs, totals.articles,
