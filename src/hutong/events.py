@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from hutong.china_time import china_day
 from hutong.lexicon import Lexicon, Mention
@@ -22,7 +23,8 @@ ACTIONS = ("start", "end", "planned")
 PARTY_TYPES = frozenset({"platform", "payment", "logistics", "cloud", "service", "unit", "group", "company"})
 # Business units and sub-brands stand for their group in an event (京东零售与快手签署… is 京东 and 快手)
 _UNIT_TYPES = frozenset({"unit"})
-_NAMING_ASIDE = re.compile(r"(?:下称|简称|以下简称|下同)[“\"「『]?$")
+_NAMING_WORD = re.compile(r"下称|简称|以下简称|下同")
+_NAMING_ASIDE = re.compile(rf"(?:{_NAMING_WORD.pattern})[“\"「『]?$")
 _TYPE_DOMAIN = {"payment": "payment", "logistics": "logistics"}
 # A pathological article (the same sentence thousands of times) must not stall the build; real
 # articles have a few dozen reports (at most 31 in 406 seen).
@@ -30,7 +32,7 @@ MAX_REPORTS_PER_ARTICLE = 1_000
 # A list of names joined to one trigger is read up to this many names a side (the longest real lists, of
 # banks or apps joining a payment network, have about 30)
 MAX_LIST_NAMES = 40
-_CLAUSE_BREAK = re.compile(r"[,，:：;；]")
+_CLAUSE_BREAK = re.compile(r"[,，:：;；]")  # one character each (_clauses counts on it)
 _SECTION = re.compile(r"^在(.{1,8}?)方面")
 _SAME_CLAUSE = "same clause"
 _DAY_VALUE = re.compile(r"→ \d{4}-\d{2}-\d{2}\b")
@@ -45,6 +47,7 @@ class EventTriggers:
     markers: tuple[tuple[str, str], ...]  # (word, role); a word may have several roles (推出: launch, new_predicate)
     trigger_domains: dict[str, str] = field(default_factory=dict)  # the domain a trigger implies (入股 → capital)
     _by_role: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+    _role_patterns: dict[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
     action_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     domain_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     gate_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -55,7 +58,10 @@ class EventTriggers:
         by_role: dict[str, list[str]] = {}
         for word, role in self.markers:
             by_role.setdefault(role, []).append(word)
-        object.__setattr__(self, "_by_role", {r: sorted(ws, key=len, reverse=True) for r, ws in by_role.items()})
+        # every role, with or without words: a look-up that fails is a misspelt role
+        words = {r: sorted(by_role.get(r, []), key=len, reverse=True) for r in MARKER_ROLES}
+        object.__setattr__(self, "_by_role", words)
+        object.__setattr__(self, "_role_patterns", {r: _alternation(ws) for r, ws in words.items()})
         object.__setattr__(self, "action_pattern", _alternation(self.actions))
         object.__setattr__(self, "domain_pattern", _alternation(self.domains))
         # a sentence without any of these words cannot state an event
@@ -72,9 +78,18 @@ class EventTriggers:
         )
 
     def words(self, role: str) -> list[str]:
-        if role not in MARKER_ROLES:
-            raise KeyError(f"no marker role {role!r}")
-        return self._by_role.get(role, [])
+        try:
+            return self._by_role[role]
+        except KeyError:
+            raise KeyError(f"no marker role {role!r}") from None
+
+    def pattern(self, role: str) -> re.Pattern[str]:
+        """One pattern for any of the role's words: `search` tells whether a text holds one of them, in one
+        pass instead of a pass for each word."""
+        try:
+            return self._role_patterns[role]
+        except KeyError:
+            raise KeyError(f"no marker role {role!r}") from None
 
 
 def _alternation(words) -> re.Pattern[str]:
@@ -306,7 +321,7 @@ def extract_event_reports(
 
 
 _NUMBERED = re.compile(r"^\s*(?:\d+[.、．]|[一二三四五六七八九十]+、|[（(]\d+[)）])")  # 1. 一、 (1): a section
-_SENTENCE_FINAL = "。！？!?；;…”」』\"'"
+_SENTENCE_FINAL = tuple("。！？!?；;…”」』\"'")
 
 
 def _layout(sentences: Sequence[Sentence], text: str | None) -> dict[int, tuple[int, bool]]:
@@ -321,10 +336,7 @@ def _layout(sentences: Sequence[Sentence], text: str | None) -> dict[int, tuple[
             and (s.end >= len(text) or text[s.end] == "\n")
         )
         headline = (
-            not in_body
-            and whole_line
-            and not s.text.rstrip().endswith(tuple(_SENTENCE_FINAL))
-            and not _NUMBERED.match(s.text)
+            not in_body and whole_line and not s.text.rstrip().endswith(_SENTENCE_FINAL) and not _NUMBERED.match(s.text)
         )
         in_body = in_body or not headline
         layout[s.index] = (paragraph, headline)
@@ -345,7 +357,8 @@ class _ReadingView:
 
     @classmethod
     def of(cls, sentences: Sequence[Sentence]) -> _ReadingView | None:
-        if not any(_INLINE_PINYIN.search(s.text) for s in sentences):
+        # one search of the sentences joined: no reading spans a line break, or has one before it
+        if not _INLINE_PINYIN.search("\n".join(s.text for s in sentences)):
             return None
         to_original: list[int] = []
         view_sentences = []
@@ -403,7 +416,7 @@ def _extract(
         if (
             _CITATION.match(sentence.text)
             or _LINK.search(sentence.text)
-            or sentence.text.lstrip().startswith(tuple(triggers.words("not_statement")))
+            or triggers.pattern("not_statement").match(sentence.text.lstrip())
         ):
             continue  # ——《…》(某报 2011年5月18日), 相关阅读: a reference to another article states nothing here
         s_mentions = mentions_by_sentence.get(sentence.index, [])
@@ -438,14 +451,14 @@ _LINK = re.compile(r"https?://")  # a sentence carrying a link is a reference or
 def _is_heading(sentence: Sentence) -> bool:
     """A line of its own without a sentence-final mark (a sub-heading) or a numbered line (1. 一、)."""
     text = sentence.text.rstrip()
-    return _NUMBERED.match(text) is not None or (len(text) <= 40 and not text.endswith(tuple(_SENTENCE_FINAL)))
+    return _NUMBERED.match(text) is not None or (len(text) <= 40 and not text.endswith(_SENTENCE_FINAL))
 
 
 def _now_after(sentence: Sentence, last: TimeExpression, triggers: EventTriggers) -> bool:
     if last.sentence_index != sentence.index:
         return False
     tail = sentence.text[last.end - sentence.start :]
-    return any(w in tail for w in triggers.words("now"))
+    return triggers.pattern("now").search(tail) is not None
 
 
 def _by_sentence(items) -> dict[int, list]:
@@ -458,22 +471,19 @@ def _by_sentence(items) -> dict[int, list]:
 # ---- one sentence ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Clause:
+class _Clause(NamedTuple):  # a tuple: one is made for each clause of a sentence that may state an event
     start: int  # offsets into the article
     end: int
     text: str
 
 
 def _clauses(sentence: Sentence) -> list[_Clause]:
-    clauses, begin = [], 0
-    for match in _CLAUSE_BREAK.finditer(sentence.text):
-        clauses.append(
-            _Clause(sentence.start + begin, sentence.start + match.start(), sentence.text[begin : match.start()])
-        )
-        begin = match.end()
-    clauses.append(_Clause(sentence.start + begin, sentence.end, sentence.text[begin:]))
-    return [c for c in clauses if c.text.strip()]
+    clauses, start = [], sentence.start
+    for text in _CLAUSE_BREAK.split(sentence.text):  # a break is one character
+        if text.strip():
+            clauses.append(_Clause(start, start + len(text), text))
+        start += len(text) + 1
+    return clauses
 
 
 def _sentence_reports(
@@ -487,10 +497,14 @@ def _sentence_reports(
 ) -> list[EventReport]:
     reports: list[EventReport] = []
     first_order = len(discourse.reports)  # each report is made with its position among the article's
-    asides = frozenset(
-        m.start
-        for m in mentions
-        if _NAMING_ASIDE.search(sentence.text[max(0, m.start - sentence.start - 6) : m.start - sentence.start])
+    asides = (
+        frozenset(
+            m.start
+            for m in mentions
+            if _NAMING_ASIDE.search(sentence.text[max(0, m.start - sentence.start - 6) : m.start - sentence.start])
+        )
+        if _NAMING_WORD.search(sentence.text)  # (most sentences name nothing so)
+        else frozenset()
     )
     sentence_parties = _parties(mentions, lexicon, asides)
     pending_pairs: list[tuple[Party, Party]] = []
@@ -507,14 +521,14 @@ def _sentence_reports(
         if may_refer_back:
             parties += _anaphoric_parties(clause, triggers, discourse, sentence, sentence_parties)
             parties.sort(key=lambda p: p.start)
-        if may_trigger and masked is None:
-            masked = _mask_mentions(sentence, mentions)
-        candidates = (
-            _find_triggers(clause, triggers, masked[clause.start - sentence.start : clause.end - sentence.start])
-            if may_trigger
-            else []
-        )
-        candidates = [c for c in candidates if not _unasserted(sentence, c[2], triggers)]
+        candidates = []
+        if may_trigger and triggers.action_pattern.search(clause.text):  # (most clauses of such sentences have none)
+            if masked is None:
+                masked = _mask_mentions(sentence, mentions)
+            found = _find_triggers(
+                clause, triggers, masked[clause.start - sentence.start : clause.end - sentence.start]
+            )
+            candidates = [c for c in found if not _unasserted(sentence, c[2], triggers)]
         trigger = candidates[0] if candidates else None
         if may_be_milestone and _is_milestone(clause, mentions, lexicon, triggers):
             reports.append(
@@ -552,7 +566,7 @@ def _sentence_reports(
                     )
                 )
                 continue
-        if trigger is None and parties and any(w in clause.text for w in triggers.words("likewise")):
+        if trigger is None and parties and triggers.pattern("likewise").search(clause.text):
             # 小红书开放了淘宝外链,哔哩哔哩也是如此: the name does what the last event's subject did
             previous = reports or _previous_sentence_reports(discourse, sentence)
             if previous:
@@ -578,7 +592,7 @@ def _sentence_reports(
                 # 支付宝2日发布消息表示,…: who the later clauses are about; a clause opening on another name
                 # (快钱份额最高,支付宝和财付通的占比只有…) has moved on to it
                 subject = [parties[0]]
-            elif not parties and any(w in clause.text for w in triggers.words("new_predicate")):
+            elif not parties and triggers.pattern("new_predicate").search(clause.text):
                 subject = None  # …之际,某科技公司突然宣布…,支持微信: a new subject the lexicon does not name
             continue
         word, action, position = trigger
@@ -610,7 +624,7 @@ def _sentence_reports(
             subject = [parties[0]]
         if section_domain is None:
             section_domain = _section_domain(sentence.text, triggers) or ""
-            planned_sentence = any(w in sentence.text for w in triggers.words("planned_sentence"))
+            planned_sentence = triggers.pattern("planned_sentence").search(sentence.text) is not None
         for pair in pairs:
             a, b, directed = pair.a, pair.b, pair.directed
             masked_clause = masked[clause.start - sentence.start : clause.end - sentence.start]
@@ -830,17 +844,19 @@ def _find_triggers(clause: _Clause, triggers: EventTriggers, masked_clause: str)
         word = match.group()
         if _is_nominal(masked_clause, match.start(), match.end(), triggers, word=word):
             continue
-        if word in triggers.words("light") and not any(
-            w in clause.text[match.end() :] for w in triggers.words("cooperation_noun")
+        if word in triggers.words("light") and not triggers.pattern("cooperation_noun").search(
+            clause.text, match.end()
         ):
             continue  # 展开竞争, 达成一致: a light verb states a partnership only with a word of cooperation after it
         action = _polarised_action(clause.text[: match.start()], word, triggers.actions[word], triggers)
         if action is None:
             continue
         found.append((action == "end", len(word), -match.start(), word, action, clause.start + match.start()))
+    if not found:
+        return []
     ranked = [(word, action, position) for _, _, _, word, action, position in sorted(found, reverse=True)]
     ends = [position for _, action, position in ranked if action == "end"]
-    restored = [t for t in ranked if t[0] in triggers.words("restoration") and ends and t[2] > max(ends)]
+    restored = [t for t in ranked if t[0] in triggers.words("restoration") and t[2] > max(ends)] if ends else []
     if restored:  # 分手十年后重归于好: a restoration after the end is the news
         return restored + [t for t in ranked if t not in restored]
     return ranked
@@ -853,7 +869,8 @@ _NAMES_OWN = re.compile(r"□[与和跟同][^，,。；;]{0,2}□+的(?:此次|�
 def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers, *, word: str = "") -> bool:
     """A trigger used as a noun states no event: 双方的合作, 合作细节, 访问请求, 既竞争又合作的关系; before 的 and
     right after a name it is a verb (京东和微信合作的目的: they did work together)."""
-    if any(text.startswith(w, end) for w in triggers.words("noun_after") if w != "的"):
+    noun = triggers.pattern("noun_after").match(text, end)
+    if noun and noun.group() != "的":  # (the longest word that follows; 的 alone is weighed below)
         return True  # 访问请求, 开放平台, 合作细节
     if text[max(0, start - 2) : start].endswith(("□", "□也", "□已", "□曾", "□就")):
         return False
@@ -862,9 +879,12 @@ def _is_nominal(text: str, start: int, end: int, triggers: EventTriggers, *, wor
     return text[start - 1 : start] == "的" or text.startswith("的", end)
 
 
-def _blank(text: str, exempt: list[str]) -> str:
-    """text with the words that only look like a marker (不仅 for 不, 如果说 for 如果) blanked, same length."""
-    for word in exempt:
+def _blank(text: str, triggers: EventTriggers, role: str) -> str:
+    """text with the words of `role` that only look like a marker (不仅 for 不, 如果说 for 如果) blanked, same
+    length."""
+    if not triggers.pattern(role).search(text):
+        return text
+    for word in triggers.words(role):
         text = text.replace(word, "□" * len(word))
     return text
 
@@ -876,12 +896,12 @@ _NEGATION_REACH = 8
 def _polarised_action(head: str, word: str, action: str, triggers: EventTriggers) -> str | None:
     """The action of a trigger after the words before it in its clause: None where it is negated."""
     near = head[-_NEGATION_REACH:]
-    near = _blank(near, triggers.words("not_negation"))
-    if any(w in near for w in triggers.words("cessation")):
+    near = _blank(near, triggers, "not_negation")
+    if triggers.pattern("cessation").search(near):
         return "end"
-    if any(w in near for w in triggers.words("blocked")):
-        return "end" if any(w in word for w in triggers.words("access")) else None
-    if any(w in near for w in triggers.words("negation")):
+    if triggers.pattern("blocked").search(near):
+        return "end" if triggers.pattern("access").search(word) else None
+    if triggers.pattern("negation").search(near):
         return None
     return action
 
@@ -908,7 +928,7 @@ _LIST_GAP = re.compile(
 
 
 _BRACKETED = re.compile(r"[(（][^()（）]*[)）]")  # an aside: 网联清算有限公司(以下简称“网联”)与支付宝
-_CLOSING = str.maketrans("", "", "”’」』)）》】\"' ")
+_CLOSING = re.compile("[”’」』)）》】\"' ]")  # (removed by a pattern: str.translate is slower on short text)
 
 
 # A clause that only sets the scene (就在豆包手机陷入重围之际): its names are not the next clause's subject
@@ -950,7 +970,7 @@ _PURPOSE = re.compile(r"(?:为了?|以便)[^，,。；;]{1,3}$")  # 为推销X: 
 def _gap(sentence: Sentence, left: Party, right: Party) -> str:
     """What stands between two names, closing quotes and brackets left out (淘天”)和小红书)."""
     between = sentence.text[left.end - sentence.start : right.start - sentence.start]
-    return _BRACKETED.sub("", between).translate(_CLOSING)
+    return _CLOSING.sub("", _BRACKETED.sub("", between))
 
 
 def _name_list(parties: list[Party], sentence: Sentence, *, last: int) -> list[Party]:
@@ -1102,11 +1122,11 @@ def _pairs_for_trigger(
 
 def _mask_mentions(sentence: Sentence, mentions: list[Mention]) -> str:
     """The sentence with entity names blanked, so 商城 in 京东商城 does not name a domain."""
-    chars = list(sentence.text)
+    text = sentence.text
     for m in mentions:
-        for i in range(m.start - sentence.start, m.end - sentence.start):
-            chars[i] = "□"
-    return "".join(chars)
+        start, end = m.start - sentence.start, m.end - sentence.start
+        text = text[:start] + "□" * (end - start) + text[end:]
+    return text
 
 
 _COORDINATED = re.compile(r"^[与和及、/]$|^以及$")
@@ -1225,20 +1245,20 @@ def _unasserted(sentence: Sentence, position: int, triggers: EventTriggers) -> b
     """如果/一旦/假如 earlier in the sentence: the trigger is in a condition or its consequence, and states
     nothing (如果微信开放外链，淘宝将…); 如果说 introduces a fact (如果说去年的接入是第一步…) and is no condition.
     A guess anywhere in the sentence (早晚的事, 只是时间问题) states nothing either."""
-    if any(w in sentence.text for w in triggers.words("speculation")):
+    if triggers.pattern("speculation").search(sentence.text):
         return True  # 两家恢复互通只是时间问题: an onlooker's guess, not a plan of either party
     head = sentence.text[: position - sentence.start]
-    head = _blank(head, triggers.words("not_hypothetical"))
-    return any(w in head for w in triggers.words("hypothetical"))
+    head = _blank(head, triggers, "not_hypothetical")
+    return triggers.pattern("hypothetical").search(head) is not None
 
 
 def _planned_before(clause: _Clause, position: int, triggers: EventTriggers) -> bool:
     """将/即将 right before the trigger, or 考虑/可能/申请 anywhere before it in the clause, make it a plan;
     已 (already) before the trigger makes it done."""
     head = clause.text[: position - clause.start]
-    if any(clause.text.startswith(w, position - clause.start) for w in triggers.words("planned_clause")):
+    if triggers.pattern("planned_clause").match(clause.text, position - clause.start):
         return True  # 正在与抖音商谈合作: the trigger itself is a word of planning
-    if any(w in head[head.rfind("已") + 1 :] for w in triggers.words("planned_clause")):
+    if triggers.pattern("planned_clause").search(head, head.rfind("已") + 1):
         return True  # 已申请接入: what is done is the application
     if "已" in head[-6:]:
         return False
@@ -1340,7 +1360,7 @@ def _event_date(
     if last is None or not last.value:
         if planned:
             return _publication_month(discourse, "a plan reported without a date of its own")
-        if any(w in clause.text for w in triggers.words("done")):
+        if triggers.pattern("done").search(clause.text):
             return _publication_month(discourse, "reported as done, with no date in its paragraph")
         return None, "undated: no date in the sentence or earlier in its paragraph", None
     after_word = next((w for w in triggers.words("after") if w in sentence.text[:6]), None)
@@ -1406,7 +1426,7 @@ def _names_a_regulator(mentions: list[Mention], lexicon: Lexicon) -> bool:
 
 
 def _is_milestone(clause: _Clause, mentions: list[Mention], lexicon: Lexicon, triggers: EventTriggers) -> bool:
-    if not any(w in clause.text for w in triggers.words("milestone")):
+    if not triggers.pattern("milestone").search(clause.text):
         return False
     return any(
         lexicon.entities[m.entity].type == "regulator" and clause.start <= m.start < clause.end for m in mentions

@@ -51,14 +51,14 @@ def count_terms(sentences: Iterable[Sentence], *, tokenizer: jieba.Tokenizer, st
     # One cut over the sentences joined by newlines: jieba never joins across a newline, and one call
     # costs far less than one per sentence.
     raw = Counter(tokenizer.cut("\n".join(s.text for s in sentences)))
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}  # (a dict while counting: a Counter's own += on a new key costs a call more)
     tokens = 0
     for token, n in raw.items():
         is_word, term = _term_of(token, stopwords)
         tokens += n * is_word
         if term:
-            counts[term] += n
-    return TermCounts(counts=counts, tokens=tokens)
+            counts[term] = counts.get(term, 0) + n
+    return TermCounts(counts=Counter(counts), tokens=tokens)
 
 
 @lru_cache(maxsize=500_000)

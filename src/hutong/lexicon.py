@@ -28,7 +28,14 @@ ENTITY_TYPES = frozenset(
 _JIEBA_TAG = {"person": "nr", "regulator": "nt", "group": "nt", "company": "nt", "media": "nt"}
 _USER_WORD_FREQ = 200_000
 # ASCII upper → lower, nothing else, so lowered text keeps every offset.
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """text with A-Z lowered and every other character as it is, so offsets hold (str.lower would change
+    the length of İ). On the UTF-8 bytes: no other character's bytes fall in A-Z, and it is ten times
+    faster than str.translate."""
+    return text.encode("utf-8", "surrogatepass").translate(_ASCII_LOWER).decode("utf-8", "surrogatepass")
 
 
 class LexiconError(ValueError):
@@ -105,7 +112,7 @@ class Lexicon:
 
     def find_mentions(self, text: str, *, offset: int = 0, sentence_index: int = -1) -> list[Mention]:
         """Longest non-overlapping lexicon matches in simplified text (京东物流 is not also 京东)."""
-        lowered = text.translate(_ASCII_LOWER)
+        lowered = ascii_lower(text)
         return [
             Mention(entity, sentence_index, offset + start, offset + end, text[start:end])
             for start, end, entity in self._spans(text, lowered, 0, len(text))
@@ -131,7 +138,7 @@ class Lexicon:
         starts = [s.start for s in sentences]
         found = []
         # spans straight from the matcher: one Mention per name, made once with its sentence
-        for start, end, entity in self._spans(simplified, simplified.translate(_ASCII_LOWER), 0, len(simplified)):
+        for start, end, entity in self._spans(simplified, ascii_lower(simplified), 0, len(simplified)):
             i = bisect_right(starts, start) - 1
             if i >= 0 and end <= sentences[i].end:
                 found.append(Mention(entity, sentences[i].index, start, end, simplified[start:end]))
@@ -152,7 +159,7 @@ class Lexicon:
 
 
 def surface_key(surface: str) -> str:
-    return to_simplified(surface.strip()).translate(_ASCII_LOWER)
+    return ascii_lower(to_simplified(surface.strip()))
 
 
 def _ascii_word_bounded(text: str, start: int, end: int) -> bool:

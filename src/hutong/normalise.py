@@ -41,9 +41,6 @@ class NormalisedText:
     boilerplate_lines: int
 
 
-_WHITESPACE_RUN = re.compile(r"\s+")
-
-
 @lru_cache(maxsize=1)
 def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
@@ -164,7 +161,8 @@ def paragraph_numbers(sentences: Sequence[Sentence], text: str | None) -> list[i
 def content_hash(sentences: Iterable[Sentence]) -> str:
     """Hash of the analysed text, whitespace ignored: the same article in either script hashes alike."""
     joined = "".join(sentence.text for sentence in sentences)
-    return hashlib.sha256(_WHITESPACE_RUN.sub("", joined).encode("utf-8")).hexdigest()
+    without_whitespace = "".join(joined.split())  # (str.split: a regular expression's sub is slower)
+    return hashlib.sha256(without_whitespace.encode("utf-8")).hexdigest()
 
 
 def normalise_text(original: str, *, boilerplate: re.Pattern[str]) -> NormalisedText:

