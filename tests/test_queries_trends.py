@@ -261,3 +261,11 @@ def test_the_period_s_articles_beside_each_filter_agree_with_the_raw_documents(c
     every = dict(zip(raw["bucket"], raw["n"], strict=True))
     assert dict(zip(trends["bucket"], trends["all_articles"], strict=True)) == {b: every[b] for b in trends["bucket"]}
     assert (trends["articles"] <= trends["all_articles"]).all()
+
+
+def test_the_keyness_of_every_term_at_once_is_each_term_s_log_likelihood():
+    recent, earlier = pd.Series([30, 3, 0, 5, 0]), pd.Series([10, 3, 4, 0, 0])
+    together = trend_queries.log_likelihoods(recent, earlier, 10_000, 12_000)
+    one_by_one = [trend_queries.log_likelihood(a, b, 10_000, 12_000) for a, b in zip(recent, earlier, strict=True)]
+    assert together.tolist() == pytest.approx(one_by_one)
+    assert trend_queries.log_likelihoods(recent, earlier, 0, 12_000).tolist() == [0.0] * 5

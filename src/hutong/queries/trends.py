@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from hutong.normalise import to_simplified
@@ -25,6 +26,7 @@ from hutong.queries.filters import (
     bucket_totals,
     bucket_totals_of_all,
     day_where,
+    kept_answer,
     picked_articles,
     picks_articles,
     query_frame,
@@ -144,10 +146,10 @@ def term_keyness(
     earlier_tokens = int(totals["tokens"].sum()) - recent_tokens
     frame["recent_rate"] = frame["recent"] / max(recent_tokens, 1) * 10_000
     frame["earlier_rate"] = frame["earlier"] / max(earlier_tokens, 1) * 10_000
-    frame["keyness"] = [
-        log_likelihood(a, b, recent_tokens, earlier_tokens) if cut is not None else 0.0
-        for a, b in zip(frame["recent"], frame["earlier"], strict=True)
-    ]
+    no_split = cut is None  # every term's keyness is 0
+    frame["keyness"] = (
+        0.0 if no_split else log_likelihoods(frame["recent"], frame["earlier"], recent_tokens, earlier_tokens)
+    )
     return frame
 
 
@@ -164,6 +166,18 @@ def recent_period_start(totals: pd.DataFrame, *, min_articles: int):
     return None
 
 
+def log_likelihoods(a: pd.Series, b: pd.Series, c: float, d: float) -> np.ndarray:
+    """log_likelihood of every term at once (a and b its uses in c and d tokens), column-wise: the same G²."""
+    a, b = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+    if c <= 0 or d <= 0:
+        return np.zeros(len(a))
+    total = a + b
+    expected_a, expected_b = c * total / (c + d), d * total / (c + d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(a > 0, a * np.log(a / expected_a), 0.0) + np.where(b > 0, b * np.log(b / expected_b), 0.0)
+    return np.where(total > 0, 2 * terms, 0.0)
+
+
 def log_likelihood(a: float, b: float, c: float, d: float) -> float:
     """G² of a term used a times in c tokens and b times in d tokens: 2 Σ O ln(O / E), the expected use E
     of each period its share of the term's total."""
@@ -178,12 +192,17 @@ def _not_terms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> set[str]
     hosts' names) and the words of the corpus's source names, split where the script changes (扶摇AI →
     扶摇, ai), in simplified script as the terms are; a word that only begins a source's name (电商 of
     电商报) stays a term."""
-    names = query_frame(
+    # the names are worked out once per connection (every article's link is read)
+    furniture = kept_answer(
         con,
+        "source_names",
+        "",
         """SELECT DISTINCT lower(source) AS name FROM documents WHERE source IS NOT NULL
            UNION SELECT DISTINCT lower(regexp_extract(url, '^https?://([^/:]+)', 1)) FROM documents
            WHERE url IS NOT NULL""",
-    )["name"].tolist()
+        [],
+    )
+    names = query_frame(con, f"SELECT name FROM {furniture}")["name"].tolist()
     words = set(_URL_PARTS)
     for name in names:
         if isinstance(name, str):
