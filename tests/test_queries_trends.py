@@ -36,9 +36,22 @@ def test_rising_terms_come_from_the_latest_bucket(tiny):
     assert (keyness.loc["流量", "recent"], keyness.loc["流量", "earlier"]) == (3, 0)
 
 
+def g2(a: float, b: float, c: float, d: float) -> float:
+    """log_likelihoods of one term, used a times in c tokens and b times in d."""
+    return float(trend_queries.log_likelihoods(pd.Series([a]), pd.Series([b]), c, d)[0])
+
+
+def textbook_g2(a: float, b: float, c: float, d: float) -> float:
+    """G² as Rayson and Garside write it, term by term: 2 Σ O ln(O / E)."""
+    if c <= 0 or d <= 0 or a + b <= 0:
+        return 0.0
+    expected_a, expected_b = c * (a + b) / (c + d), d * (a + b) / (c + d)
+    return 2 * sum(o * math.log(o / e) for o, e in ((a, expected_a), (b, expected_b)) if o > 0)
+
+
 def test_a_rise_needs_articles_in_both_periods_and_a_keyness_test():
-    assert trend_queries.log_likelihood(30, 10, 10_000, 10_000) == pytest.approx(10.46, abs=0.01)
-    assert trend_queries.log_likelihood(3, 3, 10_000, 10_000) == 0.0  # the same rate in both: no rise
+    assert g2(30, 10, 10_000, 10_000) == pytest.approx(10.46, abs=0.01)
+    assert g2(3, 3, 10_000, 10_000) == 0.0  # the same rate in both: no rise
     weeks = pd.DataFrame({"bucket": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"]), "articles": [9, 6, 5]})
     assert trend_queries.recent_period_start(weeks, min_articles=10) is None  # 5 + 6 recent leaves 9 before
     assert trend_queries.recent_period_start(weeks, min_articles=5) == pd.Timestamp("2025-01-20")
@@ -263,9 +276,9 @@ def test_the_period_s_articles_beside_each_filter_agree_with_the_raw_documents(c
     assert (trends["articles"] <= trends["all_articles"]).all()
 
 
-def test_the_keyness_of_every_term_at_once_is_each_term_s_log_likelihood():
+def test_the_keyness_of_every_term_at_once_is_each_term_s_g2_written_out():
     recent, earlier = pd.Series([30, 3, 0, 5, 0]), pd.Series([10, 3, 4, 0, 0])
     together = trend_queries.log_likelihoods(recent, earlier, 10_000, 12_000)
-    one_by_one = [trend_queries.log_likelihood(a, b, 10_000, 12_000) for a, b in zip(recent, earlier, strict=True)]
+    one_by_one = [textbook_g2(a, b, 10_000, 12_000) for a, b in zip(recent, earlier, strict=True)]
     assert together.tolist() == pytest.approx(one_by_one)
     assert trend_queries.log_likelihoods(recent, earlier, 0, 12_000).tolist() == [0.0] * 5

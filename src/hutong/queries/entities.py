@@ -13,8 +13,9 @@ from hutong.queries.filters import (
     bucket_totals_of_all,
     day_where,
     kept_answer,
+    kept_sums,
     per_article_rows,
-    picked_articles,
+    picks_articles,
     query_frame,
 )
 
@@ -23,12 +24,14 @@ def entity_counts(
     con: duckdb.DuckDBPyConnection, filt: CorpusFilter, *, groups: Mapping[str, str], top_n: int = 20
 ) -> pd.DataFrame:
     """The most mentioned entities in the filtered articles, with their group."""
-    if picked_articles(con, filt) is None:  # the date range alone: the per-day sums answer it
-        days, params = day_where(filt)
-        rows = f"SELECT entity, mentions, articles FROM entity_days WHERE {days}"
-    else:
-        rows, params = per_article_rows(con, filt, "doc_entities")
-        rows = f"SELECT entity, sign * mentions AS mentions, sign AS articles FROM ({rows})"
+    rows, params = kept_sums(
+        con,
+        filt,
+        by_day="entity_days",
+        by_article="doc_entities",
+        keys=["entity"],
+        sums={"mentions": "sign * mentions", "articles": "sign"},
+    )
     frame = query_frame(
         con,
         f"""SELECT entity, sum(mentions)::BIGINT AS mentions, sum(articles)::BIGINT AS articles FROM ({rows})
@@ -119,7 +122,7 @@ def _series_by_day(
     """The series that the per-day sums answer, when no filter picks articles: (those of one entity, named by
     it: entity_days; those that are a group's members as the store has them, named by the group: group_days,
     whose articles name any of them once). Any other series counts its articles' rows (doc_entities)."""
-    if picked_articles(con, filt) is not None:
+    if picks_articles(filt):
         return set(), set()
     stored = query_frame(con, f"SELECT entity, entity_group FROM {_entity_groups(con)}")
     group_of = dict(zip(stored["entity"], stored["entity_group"], strict=True))
@@ -143,12 +146,9 @@ def entity_cooccurrence(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(nodes, edges) of the entities named in the same sentence: nodes are the top_n most mentioned
     entities that share a sentence with another; edges count the sentences two of them share."""
-    if picked_articles(con, filt) is None:  # the date range alone: the per-day sums answer it
-        days, params = day_where(filt)
-        rows = f"SELECT a, b, sentences FROM pair_days WHERE {days}"
-    else:
-        rows, params = per_article_rows(con, filt, "doc_pairs")
-        rows = f"SELECT a, b, sign * sentences AS sentences FROM ({rows})"
+    rows, params = kept_sums(
+        con, filt, by_day="pair_days", by_article="doc_pairs", keys=["a", "b"], sums={"sentences": "sign * sentences"}
+    )
     edges = query_frame(
         con,
         f"""SELECT a, b, sum(sentences)::BIGINT AS sentences FROM ({rows})

@@ -151,8 +151,8 @@ _KEPT_PICKS = 16
 
 
 def picked_articles(con: duckdb.DuckDBPyConnection, filt: CorpusFilter) -> str | None:
-    """The name of a table of the articles (doc_id, day) the filter's sources, entities and free text keep (None when it
-    sets none of them). Free text is the slowest question the page asks (every article's text, about a
+    """The name of a table of the articles (doc_id, day) the filter's sources, entities and free text keep
+    (None when it sets none of them). Free text is the slowest question the page asks (every article's text, about a
     second at 100,000 articles) and each chart would ask it again: the answer is kept in the connection's
     in-memory database (one build of one store, so it cannot go stale), for the last few filters."""
     if not picks_articles(filt):
@@ -247,6 +247,27 @@ def per_article_rows(con: duckdb.DuckDBPyConnection, filt: CorpusFilter, table: 
     if sign > 0:
         return signed, params
     return f"SELECT *, 1 AS sign FROM {table} WHERE {days} UNION ALL {signed}", [*params, *params]
+
+
+def kept_sums(
+    con: duckdb.DuckDBPyConnection,
+    filt: CorpusFilter,
+    *,
+    by_day: str,
+    by_article: str,
+    keys: Sequence[str],
+    sums: Mapping[str, str],
+) -> tuple[str, list]:
+    """SQL for rows (keys, then the sums' columns) that add up to the sums over the articles the filter keeps:
+    the rows of the per-day sums `by_day` (which has those columns) in the date range, when no filter picks
+    articles by more than their day; else the rows of the per-article aggregate `by_article`, each sum its
+    expression over them weighed by `sign` (see per_article_rows)."""
+    if not picks_articles(filt):
+        days, params = day_where(filt)
+        return f"SELECT {', '.join([*keys, *sums])} FROM {by_day} WHERE {days}", params
+    rows, params = per_article_rows(con, filt, by_article)
+    columns = [*keys, *(f"{expression} AS {name}" for name, expression in sums.items())]
+    return f"SELECT {', '.join(columns)} FROM ({rows})", params
 
 
 def bucket_sql(bucket: str, day: str = ARTICLE_DAY) -> str:

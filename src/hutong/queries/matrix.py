@@ -77,16 +77,16 @@ def _lent_ends_sql(level: str) -> str:
         return own
     # "no earlier start in its own cell" as the cell's first start, not a join of each end with every start of
     # its cell: that join grows with the square of a cell's events (8 s for the matrix at 100,000 articles)
-    return f"""{own}
+    return f"""WITH started AS (  -- each cell with a start, and its first
+                SELECT cell, any_value(p) AS p, any_value(q) AS q, any_value(timeline_group) AS timeline_group,
+                       min(chronology) AS first_start, min("when") AS first_start_when
+                FROM cell_events WHERE action = 'start' GROUP BY cell)
+              {own}
               UNION ALL
               SELECT o.* REPLACE (c.cell AS cell, c.p AS p, c.q AS q), c.first_start, c.first_start_when
               FROM cell_events o
-              JOIN (SELECT cell, any_value(p) AS p, any_value(q) AS q, any_value(timeline_group) AS timeline_group,
-                           min(chronology) AS first_start, min("when") AS first_start_when
-                    FROM cell_events WHERE action = 'start' GROUP BY cell) c
-                ON c.timeline_group = o.timeline_group AND c.cell <> o.cell
-              LEFT JOIN (SELECT cell, min(chronology) AS first_start FROM cell_events WHERE action = 'start'
-                         GROUP BY cell) f ON f.cell = o.cell
+              JOIN started c ON c.timeline_group = o.timeline_group AND c.cell <> o.cell
+              LEFT JOIN started f ON f.cell = o.cell
               WHERE o.action = 'end' AND NOT coalesce(f.first_start < o.chronology, false)"""
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -167,7 +166,9 @@ def recent_period_start(totals: pd.DataFrame, *, min_articles: int):
 
 
 def log_likelihoods(a: pd.Series, b: pd.Series, c: float, d: float) -> np.ndarray:
-    """log_likelihood of every term at once (a and b its uses in c and d tokens), column-wise: the same G²."""
+    """G² of each term used a times in c tokens and b times in d tokens (a and b one value per term): 2 Σ O ln(O / E),
+    the expected use E of each period its share of the term's total; 0 for a term never used or a period
+    without tokens."""
     a, b = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
     if c <= 0 or d <= 0:
         return np.zeros(len(a))
@@ -176,15 +177,6 @@ def log_likelihoods(a: pd.Series, b: pd.Series, c: float, d: float) -> np.ndarra
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(a > 0, a * np.log(a / expected_a), 0.0) + np.where(b > 0, b * np.log(b / expected_b), 0.0)
     return np.where(total > 0, 2 * terms, 0.0)
-
-
-def log_likelihood(a: float, b: float, c: float, d: float) -> float:
-    """G² of a term used a times in c tokens and b times in d tokens: 2 Σ O ln(O / E), the expected use E
-    of each period its share of the term's total."""
-    if c <= 0 or d <= 0 or a + b <= 0:
-        return 0.0
-    expected_a, expected_b = c * (a + b) / (c + d), d * (a + b) / (c + d)
-    return 2 * sum(o * math.log(o / e) for o, e in ((a, expected_a), (b, expected_b)) if o > 0)
 
 
 def _not_terms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> set[str]:
